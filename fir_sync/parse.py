@@ -1,0 +1,197 @@
+"""Read a CPL or FIR table from .xlsx or .csv into located text cells, tolerantly.
+
+Published workbooks are messy: title rows above the header, odd header spellings, numbers
+where text is meant. This module finds the header row, maps columns, trims cells and hashes
+the cell values (a hash that survives a re-save). It never evaluates formulas: a formula cell
+is reported by `is_formula` and rejected by validation.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fir_sync.columns import Column, TableSpec, normalise_header
+from fir_sync.errors import WorkbookFormatError
+
+HEADER_SEARCH_ROWS = 30
+CSV_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its sheet row number and the text of each mapped and extra column."""
+
+    number: int
+    cells: dict[str, str]
+    extra: dict[str, str]
+    formulas: tuple[str, ...] = ()
+
+
+@dataclass
+class Table:
+    """A located table: which sheet, which columns were found, and its rows."""
+
+    file: str
+    sheet: str | None
+    header_row: int
+    headers: dict[str, str]
+    rows: list[Row] = field(default_factory=list)
+    content_sha256: str = ""
+
+    def header_of(self, field_name: str) -> str:
+        """The header text as published for a field, or its canonical name if absent."""
+        return self.headers.get(field_name, field_name)
+
+
+def cell_text(value: object) -> str:
+    """The trimmed text of a cell; integer-looking numbers lose their `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value).replace("\u00a0", " ").strip()
+
+
+def is_formula(value: object) -> bool:
+    """True for a cell whose stored content is a formula (never evaluated)."""
+    return isinstance(value, str) and value.startswith("=") or type(value).__name__ in {
+        "ArrayFormula", "DataTableFormula"}
+
+
+def read_table(path: Path, spec: TableSpec) -> Table:
+    """Read the first sheet of `path` that has `spec`'s header row."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _locate(path.name, None, _csv_rows(path), spec) or _no_header(path, spec)
+    if suffix in (".xlsx", ".xlsm"):
+        for sheet, rows in _xlsx_sheets(path):
+            table = _locate(path.name, sheet, rows, spec)
+            if table is not None:
+                return table
+        return _no_header(path, spec)
+    raise WorkbookFormatError(f"{path.name}: unsupported file type {suffix or '(none)'!r}; "
+                              "expected .xlsx or .csv")
+
+
+def _no_header(path: Path, spec: TableSpec) -> Table:
+    wanted = ", ".join(repr(c.header) for c in spec.required)
+    raise WorkbookFormatError(
+        f"{path.name}: no sheet has a {spec.name} header row (looked for {wanted} "
+        f"in the first {HEADER_SEARCH_ROWS} rows)")
+
+
+def _csv_rows(path: Path) -> Iterator[Sequence[object]]:
+    data = _read_bytes(path)
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # cp1252 decodes almost anything; this is for completeness
+        raise WorkbookFormatError(f"{path.name}: not a text file in UTF-8 or Windows-1252")
+    if "\x00" in text:
+        raise WorkbookFormatError(f"{path.name}: contains NUL bytes; not a CSV file")
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""))
+    except csv.Error as err:
+        raise WorkbookFormatError(f"{path.name}: malformed CSV: {err}") from err
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise WorkbookFormatError(f"{path.name}: cannot read: {err.strerror}") from err
+
+
+def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterable[Sequence[object]]]]:
+    import openpyxl  # imported here: the CSV path needs no workbook library
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as err:
+        raise WorkbookFormatError(f"{path.name}: not a readable .xlsx workbook: {err}") from err
+    except Exception as err:  # openpyxl raises assorted internal errors on corrupt parts
+        raise WorkbookFormatError(f"{path.name}: corrupt .xlsx workbook: {err!r}") from err
+    try:
+        for sheet in book.worksheets:
+            yield sheet.title, _guarded(path, sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def _guarded(path: Path, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+    try:
+        yield from rows
+    except WorkbookFormatError:
+        raise
+    except Exception as err:  # a corrupt sheet part fails lazily, mid-iteration
+        raise WorkbookFormatError(f"{path.name}: corrupt worksheet data: {err!r}") from err
+
+
+def _locate(file: str, sheet: str | None, rows: Iterable[Sequence[object]],
+            spec: TableSpec) -> Table | None:
+    lookup = spec.lookup()
+    iterator = iter(rows)
+    for index, row in enumerate(iterator, start=1):
+        if index > HEADER_SEARCH_ROWS:
+            return None
+        mapping = _match_header(row, lookup)
+        if mapping is not None and all(c.field in mapping for c in spec.required):
+            return _build_table(file, sheet, index, row, mapping, iterator)
+    return None
+
+
+def _match_header(row: Sequence[object], lookup: dict[str, Column]) -> dict[str, int] | None:
+    mapping: dict[str, int] = {}
+    for position, value in enumerate(row):
+        column = lookup.get(normalise_header(cell_text(value)))
+        if column is not None and column.field not in mapping:
+            mapping[column.field] = position
+    return mapping or None
+
+
+def _build_table(file: str, sheet: str | None, header_row: int, header: Sequence[object],
+                 mapping: dict[str, int], rows: Iterator[Sequence[object]]) -> Table:
+    texts = [cell_text(v) for v in header]
+    mapped = set(mapping.values())
+    extras = {i: t for i, t in enumerate(texts) if i not in mapped and t}
+    table = Table(file, sheet, header_row, {f: texts[i] for f, i in mapping.items()})
+    digest = hashlib.sha256()
+    _hash_row(digest, texts)
+    for number, raw in enumerate(rows, start=header_row + 1):
+        values = [cell_text(v) for v in raw]
+        if not any(values):
+            continue
+        _hash_row(digest, values)
+        table.rows.append(_make_row(number, raw, values, mapping, extras))
+    table.content_sha256 = digest.hexdigest()
+    return table
+
+
+def _make_row(number: int, raw: Sequence[object], values: list[str],
+              mapping: dict[str, int], extras: dict[int, str]) -> Row:
+    def at(i: int) -> str:
+        return values[i] if i < len(values) else ""
+
+    formulas = tuple(f for f, i in mapping.items() if i < len(raw) and is_formula(raw[i]))
+    formulas += tuple(extras[i] for i in extras if i < len(raw) and is_formula(raw[i]))
+    return Row(number, {f: at(i) for f, i in mapping.items()},
+               {name: at(i) for i, name in extras.items() if at(i)}, formulas)
+
+
+def _hash_row(digest: "hashlib._Hash", values: list[str]) -> None:
+    while values and not values[-1]:
+        values = values[:-1]
+    digest.update(("\x1f".join(values) + "\x1e").encode("utf-8"))
