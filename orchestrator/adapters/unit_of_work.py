@@ -1,0 +1,37 @@
+"""The SQLAlchemy unit of work: one transaction, the repositories that share it."""
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from orchestrator.adapters.catalogue_repository import SqlAlchemyCatalogueRepository
+
+
+class SqlAlchemyUnitOfWork:
+    """`with uow:` opens a transaction; `commit()` keeps it; leaving without it rolls back."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self._connection = self.engine.connect()
+        self._connection.begin()
+        self.catalogue = SqlAlchemyCatalogueRepository(self._connection)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self._connection is not None
+        try:
+            if self._connection.in_transaction():
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    def commit(self) -> None:
+        """Make everything done in this unit of work durable."""
+        assert self._connection is not None
+        self._connection.commit()

@@ -1,0 +1,60 @@
+"""Settings: one frozen object built once from `FWO_*` environment variables."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from orchestrator.errors import ConfigurationError
+
+ENV_PREFIX = "FWO_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application is configured with; passed into bootstrap, never global."""
+
+    data_dir: Path = Path(".fwo-data")
+    database_url: str = ""
+    broker_url: str = "memory://"
+    redis_url: str = ""
+    catalogue_cpl_source: str = ""
+    catalogue_fir_source: str = ""
+    catalogue_sync_interval_s: int = 86400
+    fetch_token: str = ""
+    fetch_username: str = ""
+    fetch_password: str = ""
+    fetch_timeout_s: float = 30.0
+    fetch_retries: int = 3
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'fwo.sqlite3').resolve()}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `FWO_<FIELD>` variables; unknown types are refused by name."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(ENV_PREFIX + field.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _convert(field.name, field.type, raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, type_name: object, raw: str) -> object:
+    converters = {"int": int, "float": float, "Path": Path, "str": str}
+    convert = converters.get(str(type_name), str)
+    try:
+        return convert(raw)
+    except ValueError as err:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type_name}"
+        ) from err

@@ -1,0 +1,187 @@
+"""The catalogue: CPL entries joined with FIR data, and the upgrade graph over them.
+
+Pure Python. Built from whatever the repository loaded; answers the questions ops ask first
+after a Change of Supplier: which entry is this hash, what comes before and after it, who do
+I call, and which entries run a given ZigBee stack.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVE = "Active"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The manufacturer contact published in the FIR."""
+
+    email: str
+    telephone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One CPL entry with its FIR data; `predecessors` is () for N/A, None when unknown."""
+
+    cpl_entry_id: str
+    device_type: str
+    manufacturer: str
+    model: str
+    hardware_version: str
+    firmware_version: str
+    image_hash: str
+    gbcs_version: str
+    han_variant: str
+    status: str
+    predecessors: tuple[str, ...] | None = None
+    contact_email: str = ""
+    contact_telephone: str = ""
+    contact_address: str = ""
+    release_notes: str = ""
+    zigbee_chipset_vendor: str = ""
+    zigbee_stack_version: str = ""
+    zigbee_band_join_option: str = ""
+    has_fir: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """True when the CPL lists the entry as Active."""
+        return self.status == ACTIVE
+
+    @property
+    def lineage_key(self) -> tuple[str, str, str]:
+        """(manufacturer, model, hardware version): the devices this entry can run on."""
+        return (self.manufacturer, self.model, self.hardware_version)
+
+    @property
+    def contact(self) -> Contact:
+        """The manufacturer contact for this entry."""
+        return Contact(self.contact_email, self.contact_telephone, self.contact_address)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON shape of an entry (as `fwo catalogue show --json` prints it)."""
+        return {
+            "cpl_entry_id": self.cpl_entry_id, "device_type": self.device_type,
+            "manufacturer": self.manufacturer, "model": self.model,
+            "hardware_version": self.hardware_version,
+            "firmware_version": self.firmware_version, "image_hash": self.image_hash,
+            "gbcs_version": self.gbcs_version, "han_variant": self.han_variant,
+            "status": self.status,
+            "predecessors": None if self.predecessors is None else list(self.predecessors),
+            "contact": {"email": self.contact_email, "telephone": self.contact_telephone,
+                        "address": self.contact_address},
+            "release_notes": self.release_notes,
+            "zigbee": {"chipset_vendor": self.zigbee_chipset_vendor,
+                       "stack_version": self.zigbee_stack_version,
+                       "band_join_option": self.zigbee_band_join_option},
+            "extra": dict(self.extra),
+        }
+
+
+def version_key(version: str) -> tuple[int, int, str]:
+    """Order firmware versions: hexadecimal ones numerically, others naturally."""
+    if re.fullmatch(r"[0-9A-Fa-f]{1,16}", version):
+        return (0, int(version, 16), version)
+    return (1, 0, version)
+
+
+def entry_id_key(entry_id: str) -> tuple[int, int, str]:
+    """Order CPL Entry IDs: numeric ones numerically, others alphabetically."""
+    return (0, int(entry_id), "") if entry_id.isdigit() else (1, 0, entry_id)
+
+
+class Catalogue:
+    """An immutable set of entries with the indexes the queries need."""
+
+    def __init__(self, entries: Iterable[CatalogueEntry], snapshot_id: int | None = None):
+        self.snapshot_id = snapshot_id
+        self._by_id = {e.cpl_entry_id: e for e in entries}
+        self._by_hash: dict[str, list[CatalogueEntry]] = defaultdict(list)
+        self._successors: dict[str, list[str]] = defaultdict(list)
+        for entry in sorted(self._by_id.values(), key=lambda e: entry_id_key(e.cpl_entry_id)):
+            self._by_hash[entry.image_hash].append(entry)
+            for previous in entry.predecessors or ():
+                self._successors[previous].append(entry.cpl_entry_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._by_id.values(), key=lambda e: entry_id_key(e.cpl_entry_id)))
+
+    def get(self, entry_id: str) -> CatalogueEntry | None:
+        """The entry with this CPL Entry ID, if any."""
+        return self._by_id.get(entry_id)
+
+    def by_hash(self, image_hash: str, manufacturer: str | None = None,
+                model: str | None = None, hardware_version: str | None = None
+                ) -> list[CatalogueEntry]:
+        """Entries with this Manufacturer Image hash, narrowed by whatever is known."""
+        found = self._by_hash.get(image_hash.lower(), [])
+        wanted = (manufacturer, model, hardware_version)
+        return [e for e in found
+                if all(w is None or w == have for w, have in zip(wanted, e.lineage_key))]
+
+    def lineage(self, manufacturer: str, model: str,
+                hardware_version: str | None = None) -> list[CatalogueEntry]:
+        """Entries of one model (and hardware version), oldest firmware first."""
+        found = [e for e in self._by_id.values() if e.manufacturer == manufacturer
+                 and e.model == model
+                 and (hardware_version is None or e.hardware_version == hardware_version)]
+        return sorted(found, key=lambda e: (e.hardware_version, version_key(e.firmware_version),
+                                            entry_id_key(e.cpl_entry_id)))
+
+    def predecessors(self, entry_id: str) -> tuple[str, ...] | None:
+        """Entries this one may be upgraded from: () for none, None when unknown."""
+        entry = self._by_id.get(entry_id)
+        return None if entry is None else entry.predecessors
+
+    def successors(self, entry_id: str) -> tuple[str, ...]:
+        """Entries that list this one as a permitted previous version."""
+        return tuple(self._successors.get(entry_id, ()))
+
+    def exposure(self, chipset_vendor: str, stack_version: str | None = None
+                 ) -> list[CatalogueEntry]:
+        """Entries on a ZigBee chipset vendor (and stack version), matched ignoring case."""
+        vendor = chipset_vendor.strip().casefold()
+        stack = None if stack_version is None else stack_version.strip().casefold()
+        return [e for e in self if e.zigbee_chipset_vendor.casefold() == vendor
+                and (stack is None or e.zigbee_stack_version.casefold() == stack)]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One recorded sync: where the files came from, what they hashed to, what changed."""
+
+    id: int
+    created_at: Any
+    cpl_source: str
+    fir_source: str
+    cpl_file_sha256: str
+    fir_file_sha256: str
+    content_hash: str
+    cpl_rows: int
+    fir_rows: int
+    cpl_entries: int
+    fir_entries: int
+    problems: list[dict[str, Any]]
+    diff: dict[str, Any]
+    previous_snapshot_id: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (problems and diff included)."""
+        return {
+            "snapshot_id": self.id, "created_at": str(self.created_at),
+            "cpl_source": self.cpl_source, "fir_source": self.fir_source,
+            "cpl_sha256": self.cpl_file_sha256, "fir_sha256": self.fir_file_sha256,
+            "content_hash": self.content_hash, "cpl_rows": self.cpl_rows,
+            "fir_rows": self.fir_rows, "cpl_entries": self.cpl_entries,
+            "fir_entries": self.fir_entries, "problems": self.problems, "diff": self.diff,
+            "previous_snapshot_id": self.previous_snapshot_id,
+        }

@@ -1,0 +1,35 @@
+"""The application's error hierarchy, in one place.
+
+Everything the CLI or API reports to a user derives from `OrchestratorError`; library errors
+(`fir_sync.errors.FirSyncError`, `duis.errors.DuisError`, SQLAlchemy) are converted at the
+boundary where they cross into the application.
+"""
+from __future__ import annotations
+
+
+class OrchestratorError(Exception):
+    """Base of every error the orchestrator reports to a user."""
+
+
+class ConfigurationError(OrchestratorError):
+    """A setting is missing or malformed."""
+
+
+class DatabaseError(OrchestratorError):
+    """The database could not be reached, migrated or written."""
+
+
+class CatalogueError(OrchestratorError):
+    """A catalogue operation failed."""
+
+
+class NoCatalogueError(CatalogueError):
+    """No catalogue has been synced yet."""
+
+
+class EntryNotFoundError(CatalogueError):
+    """A CPL entry asked for is not in the current catalogue."""
+
+
+class SyncRefusedError(CatalogueError):
+    """A sync was refused (integrity mismatch or problems under --strict); nothing changed."""

@@ -1,0 +1,182 @@
+"""Catalogue handlers: sync the CPL and FIR into a new snapshot, and answer queries."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fir_sync import integrity
+from fir_sync.diff import diff_entries
+from fir_sync.errors import FirSyncError
+from fir_sync.fetch import Credentials, fetch
+from fir_sync.reader import read_catalogue
+from fir_sync.records import ParsedCatalogue, Problem
+from orchestrator.domain.catalogue import Catalogue, Snapshot
+from orchestrator.errors import CatalogueError, NoCatalogueError, SyncRefusedError
+from orchestrator.service.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SyncCatalogue:
+    """Command: replace the catalogue with the given CPL and FIR (or change nothing)."""
+
+    cpl_source: str
+    fir_source: str
+    strict: bool = False
+    expect_sha256: tuple[str, ...] = ()
+    signatures: tuple[str, ...] = ()
+    public_key: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """How sources are fetched (from Settings)."""
+
+    work_dir: Path
+    credentials: Credentials = Credentials()
+    timeout_s: float = 30.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a sync did: the snapshot now current, counts, the diff and every problem."""
+
+    snapshot_id: int
+    unchanged: bool
+    cpl_entries: int
+    fir_entries: int
+    diff: dict[str, Any]
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    content_hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape `fwo catalogue sync --json` prints."""
+        return {"snapshot_id": self.snapshot_id, "unchanged": self.unchanged,
+                "cpl_entries": self.cpl_entries, "fir_entries": self.fir_entries,
+                "added": len(self.diff.get("added", [])),
+                "removed": len(self.diff.get("removed", [])),
+                "changed": len(self.diff.get("changed", [])),
+                "changed_by_kind": self.diff.get("changed_by_kind", {}),
+                "content_hash": self.content_hash, "problems": self.problems}
+
+
+def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
+                   now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+                   ) -> SyncResult:
+    """Fetch, check integrity, read, validate and store as one transaction."""
+    parsed = _read_checked(cmd, options)
+    problems = [p.to_dict() for p in parsed.problems]
+    if cmd.strict and parsed.problems:
+        raise SyncRefusedError(_refusal(parsed.problems))
+    content_hash = _content_hash(parsed)
+    with uow:
+        current_id = uow.catalogue.current_id()
+        current = uow.catalogue.snapshot(current_id) if current_id is not None else None
+        if current is not None and current.content_hash == content_hash:
+            return SyncResult(current.id, True, current.cpl_entries, current.fir_entries,
+                              {"added": [], "removed": [], "changed": []}, problems,
+                              content_hash)
+        new_entries = {e: r.flat() for e, r in parsed.records.items()}
+        old_entries = uow.catalogue.entry_fields(current_id) if current_id is not None else {}
+        diff = diff_entries(old_entries, new_entries).to_dict()
+        record = _snapshot_record(parsed, content_hash, problems, diff, current_id, now())
+        snapshot_id = uow.catalogue.add(record, new_entries.values())
+        uow.catalogue.make_current(snapshot_id)
+        uow.commit()
+    return SyncResult(snapshot_id, False, len(parsed.records), parsed.fir_rows_accepted, diff,
+                      problems, content_hash)
+
+
+def _read_checked(cmd: SyncCatalogue, options: FetchOptions) -> ParsedCatalogue:
+    try:
+        cpl = fetch(cmd.cpl_source, "cpl", work_dir=options.work_dir,
+                    credentials=options.credentials, timeout_s=options.timeout_s,
+                    retries=options.retries).path
+        fir = fetch(cmd.fir_source, "fir", work_dir=options.work_dir,
+                    credentials=options.credentials, timeout_s=options.timeout_s,
+                    retries=options.retries).path
+        check_integrity(cmd, {"cpl": cpl, "fir": fir})
+        return read_catalogue(cpl, fir)
+    except FirSyncError as err:
+        raise SyncRefusedError(str(err)) from err
+
+
+def check_integrity(cmd: SyncCatalogue, files: dict[str, Path]) -> None:
+    """Apply `--expect-sha256` pins and `--signature` checks; raise on any mismatch.
+
+    A value may name its file (`cpl=…`, `fir=…`); a bare value must match one of the two.
+    """
+    for pin in cmd.expect_sha256:
+        _check_either(pin, files, lambda path, value: integrity.check_sha256(path, value))
+    if cmd.signatures and not cmd.public_key:
+        raise SyncRefusedError("--signature needs --public-key")
+    for signature in cmd.signatures:
+        key = Path(cmd.public_key or "")
+        _check_either(signature, files,
+                      lambda path, value: integrity.check_signature(path, Path(value), key))
+
+
+def _check_either(spec: str, files: dict[str, Path],
+                  check: Callable[[Path, str], None]) -> None:
+    kind, sep, value = spec.partition("=")
+    if sep and kind.strip().lower() in files:
+        check(files[kind.strip().lower()], value.strip())
+        return
+    errors = []
+    for path in files.values():
+        try:
+            check(path, spec)
+            return
+        except (integrity.IntegrityError, OSError) as err:
+            errors.append(str(err))
+    raise integrity.IntegrityError("; ".join(errors))
+
+
+def _refusal(problems: tuple[Problem, ...]) -> str:
+    first = str(problems[0])
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"--strict: {len(problems)} problem(s), nothing imported: {first}{more}"
+
+
+def _content_hash(parsed: ParsedCatalogue) -> str:
+    joined = f"{parsed.cpl_source.content_sha256}:{parsed.fir_source.content_sha256}"
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _snapshot_record(parsed: ParsedCatalogue, content_hash: str, problems: list[dict[str, Any]],
+                     diff: dict[str, Any], previous: int | None,
+                     created_at: dt.datetime) -> dict[str, Any]:
+    cpl, fir = parsed.cpl_source, parsed.fir_source
+    return {
+        "created_at": created_at, "cpl_source": cpl.file, "fir_source": fir.file,
+        "cpl_sheet": cpl.sheet, "fir_sheet": fir.sheet, "cpl_file_sha256": cpl.file_sha256,
+        "fir_file_sha256": fir.file_sha256, "cpl_content_sha256": cpl.content_sha256,
+        "fir_content_sha256": fir.content_sha256, "content_hash": content_hash,
+        "cpl_rows": cpl.rows, "fir_rows": fir.rows, "cpl_entries": len(parsed.records),
+        "fir_entries": parsed.fir_rows_accepted, "problem_count": len(problems),
+        "problems": problems, "diff": diff, "previous_snapshot_id": previous,
+    }
+
+
+def current_catalogue(uow: UnitOfWork) -> Catalogue:
+    """The catalogue of the current snapshot."""
+    with uow:
+        snapshot_id = uow.catalogue.current_id()
+        if snapshot_id is None:
+            raise NoCatalogueError("no catalogue yet: run `fwo catalogue sync --cpl ... --fir ...`")
+        return uow.catalogue.load(snapshot_id)
+
+
+def snapshot(uow: UnitOfWork, snapshot_id: int | None = None) -> Snapshot:
+    """A snapshot's record (the current one by default)."""
+    with uow:
+        wanted = snapshot_id if snapshot_id is not None else uow.catalogue.current_id()
+        found = uow.catalogue.snapshot(wanted) if wanted is not None else None
+    if found is None:
+        raise (NoCatalogueError("no catalogue yet: run `fwo catalogue sync`")
+               if snapshot_id is None else CatalogueError(f"no snapshot {snapshot_id}"))
+    return found
