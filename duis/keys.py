@@ -1,0 +1,99 @@
+"""Loading P-256 keys (PEM or DER) and X.509 certificates, and the trusted-certificate set."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import (
+    load_der_private_key,
+    load_pem_private_key,
+)
+
+from duis.errors import KeyMaterialError, UntrustedCertificateError
+
+
+def load_private_key(data: bytes) -> ec.EllipticCurvePrivateKey:
+    """Load an unencrypted P-256 private key from PEM or DER bytes."""
+    loader = load_pem_private_key if data.lstrip().startswith(b"-----") else load_der_private_key
+    try:
+        key = loader(data, None)
+    except (ValueError, TypeError) as err:
+        raise KeyMaterialError(f"cannot load private key: {err}") from err
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise KeyMaterialError("private key must be ECDSA on P-256 (secp256r1)")
+    return key
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """Load an X.509 certificate from PEM or DER bytes."""
+    try:
+        if data.lstrip().startswith(b"-----"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as err:
+        raise KeyMaterialError(f"cannot load certificate: {err}") from err
+
+
+def public_p256(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
+    """The certificate's P-256 public key, or KeyMaterialError."""
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise KeyMaterialError("certificate key must be ECDSA on P-256 (secp256r1)")
+    return key
+
+
+def normalize_dn(text: str) -> tuple[tuple[str, str], ...]:
+    """Order-insensitive form of an RFC 4514 name like `CN=Z1, OU=07`."""
+    parts = (p.strip() for p in re.split(r"(?<!\\),", text) if p.strip())
+    pairs = []
+    for part in parts:
+        attr, _, value = part.partition("=")
+        pairs.append((attr.strip().upper(), value.strip()))
+    return tuple(sorted(pairs))
+
+
+def check_valid_at(cert: x509.Certificate, at: datetime | None) -> None:
+    """Raise UntrustedCertificateError unless cert is valid at `at` (default: now)."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+        raise UntrustedCertificateError(
+            f"certificate serial {cert.serial_number} is not valid at {moment.isoformat()} "
+            f"(valid {cert.not_valid_before_utc.date()} to {cert.not_valid_after_utc.date()})"
+        )
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not usage.digital_signature:
+        raise UntrustedCertificateError("certificate key usage lacks digitalSignature")
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    """Trusted signing certificates, looked up by issuer name and serial number."""
+
+    by_issuer_serial: dict[tuple[tuple[tuple[str, str], ...], int], x509.Certificate]
+
+    @classmethod
+    def of(cls, certificates: Iterable[x509.Certificate]) -> TrustStore:
+        """Build a store from certificates."""
+        return cls({(normalize_dn(c.issuer.rfc4514_string()), c.serial_number): c for c in certificates})
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path]) -> TrustStore:
+        """Build a store from PEM or DER certificate files."""
+        return cls.of(load_certificate(Path(p).read_bytes()) for p in paths)
+
+    def find(self, issuer_name: str, serial: int) -> x509.Certificate:
+        """The trusted certificate with this issuer and serial, or UntrustedCertificateError."""
+        cert = self.by_issuer_serial.get((normalize_dn(issuer_name), serial))
+        if cert is None:
+            raise UntrustedCertificateError(
+                f"no trusted certificate for issuer {issuer_name!r} serial {serial}"
+            )
+        return cert

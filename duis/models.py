@@ -1,0 +1,241 @@
+"""Typed, frozen models of DUIS requests, responses and alerts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from duis.codes import SR_TYPES, ActivationResult, ResponseKind, SrType, classify_response_code
+from duis.requestid import RequestId
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFirmware:
+    """SR 11.1 (or 11.4 when `ppmid`): distribute a GBCS Upgrade Image to devices."""
+
+    request_id: RequestId
+    image: bytes
+    firmware_version: str
+    device_ids: tuple[str, ...]
+    ppmid: bool = False
+
+    @property
+    def sr(self) -> SrType:
+        return SR_TYPES["update_ppmid_firmware" if self.ppmid else "update_firmware"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateFirmware:
+    """SR 11.3 CommandVariant 4: ask the DCC for the activation pre-command."""
+
+    request_id: RequestId
+    firmware_hash: bytes
+    execution_datetime: datetime | None = None
+
+    @property
+    def sr(self) -> SrType:
+        return SR_TYPES["activate_firmware"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPreCommand:
+    """SR 11.3 CommandVariant 5: the signed pre-command sent on to the device."""
+
+    request_id: RequestId
+    gbcs_payload: bytes
+    execution_datetime: datetime | None = None
+
+    @property
+    def sr(self) -> SrType:
+        return SR_TYPES["activate_firmware_signed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFirmwareVersion:
+    """SR 11.2: read the running firmware version of a device."""
+
+    request_id: RequestId
+
+    @property
+    def sr(self) -> SrType:
+        return SR_TYPES["read_firmware_version"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadInventory:
+    """SR 8.2: read the DCC inventory entry of one device."""
+
+    request_id: RequestId
+    device_id: str
+
+    @property
+    def sr(self) -> SrType:
+        return SR_TYPES["read_inventory"]
+
+
+Request = UpdateFirmware | ActivateFirmware | SignedPreCommand | ReadFirmwareVersion | ReadInventory
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseHeader:
+    """Header of an sr:Response."""
+
+    request_id: RequestId | None
+    response_id: RequestId | None
+    response_code: str
+    response_datetime: datetime
+
+    @property
+    def kind(self) -> ResponseKind:
+        return classify_response_code(self.response_code)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareWarnings:
+    """Per-device warning lists of an 11.1/11.4 response; devices in no list were accepted."""
+
+    invalid: tuple[str, ...] = ()
+    not_commissioned: tuple[str, ...] = ()
+    not_applicable_firmware: tuple[str, ...] = ()
+    other_request_in_progress: tuple[str, ...] = ()
+    invalid_gbcs_version: tuple[str, ...] = ()
+
+    @property
+    def rejected(self) -> frozenset[str]:
+        """Every device named in any warning list."""
+        return frozenset(
+            self.invalid + self.not_commissioned + self.not_applicable_firmware
+            + self.other_request_in_progress + self.invalid_gbcs_version
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryDevice:
+    """One Device of an 8.2 DSPInventory."""
+
+    device_id: str
+    device_type: str
+    manufacturer: str
+    model: str
+    status: str | None = None
+    firmware_version: str | None = None
+    firmware_version_status: str | None = None
+    cpl_status: str | None = None
+    gbcs_version: str | None = None
+    han_variant: str | None = None
+    smets_chts_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreCommand:
+    """The DCC's pre-command (11.3 CV4 response) that the User must sign."""
+
+    gbcs_version: str
+    gbcs_payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMessage:
+    """A service response; decoded GBCS facts filled in for 11.2 and 11.3."""
+
+    service_reference: str
+    variant: str
+    gbcs_payload: bytes | None = None
+    warnings: FirmwareWarnings | None = None
+    inventory: tuple[InventoryDevice, ...] | None = None
+    pre_command: PreCommand | None = None
+    firmware_version: str | None = None
+    activation_result: ActivationResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAlert:
+    """A device alert (e.g. 0x8F72 with the hash the device computed)."""
+
+    alert_code: int
+    name: str
+    gbcs_payload: bytes
+    device_id: str | None = None
+    timestamp: datetime | None = None
+    firmware_hash: bytes | None = None
+    decode_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareDeliveryStatus:
+    """N60/N61 CSPFirmwareDeliveryStatus."""
+
+    update_firmware_request_id: RequestId
+    comms_hub_id: str
+    target_device_id: str
+    firmware_version: str
+    timestamp: datetime
+    success: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareDistributionFailure:
+    """The DCC could not distribute an 11.1/11.4 image to these meters."""
+
+    update_firmware_request_id: RequestId
+    device_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRequest:
+    """AD1: anomaly detection quarantined a request."""
+
+    breach: str
+    request_id: RequestId
+    quarantine_event_ref: int
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareVersionMismatch:
+    """The version the device reports disagrees with the SMI."""
+
+    device_id: str
+    device_type: str
+    version_smi: str
+    version_device: str
+
+
+@dataclass(frozen=True, slots=True)
+class OtherDccAlert:
+    """A DCC alert this library does not model in detail."""
+
+    element: str
+
+
+DccAlertDetail = (
+    FirmwareDeliveryStatus | FirmwareDistributionFailure | QuarantinedRequest
+    | FirmwareVersionMismatch | OtherDccAlert
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DccAlert:
+    """A DCC alert (N60, N61, AD1, ...) with its typed detail."""
+
+    code: str
+    name: str
+    detail: DccAlertDetail
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A parsed sr:Response: header plus exactly one kind of body."""
+
+    schema_version: str
+    header: ResponseHeader
+    body: ResponseMessage | DeviceAlert | DccAlert
+    signed: bool = field(default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """A parsed sr:Request with its header facts."""
+
+    schema_version: str
+    command_variant: int
+    request: Request
+    signed: bool = False

@@ -1,0 +1,201 @@
+"""The DCC side: turn Response models into (signed) sr:Response XML, for the DSP simulator."""
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Iterable
+from datetime import datetime
+
+from lxml import etree
+
+from duis.build import format_datetime
+from duis.codes import (
+    DCC_EUI,
+    DEVICE_ALERTS,
+    SCHEMA_VERSION,
+    SR_NS,
+    WARNING_ELEMENTS,
+    WARNING_LISTS,
+)
+from duis.errors import RequestBuildError
+from duis.gbcs import encode_alert, encode_response
+from duis.models import (
+    DccAlert,
+    DeviceAlert,
+    FirmwareDeliveryStatus,
+    FirmwareDistributionFailure,
+    FirmwareVersionMismatch,
+    FirmwareWarnings,
+    InventoryDevice,
+    OtherDccAlert,
+    QuarantinedRequest,
+    Response,
+    ResponseHeader,
+    ResponseMessage,
+)
+from duis.requestid import RequestId
+from duis.sign import SigningIdentity, sign_canonical
+
+NSMAP = {"sr": SR_NS}
+
+
+def _add(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    child = etree.SubElement(parent, f"{{{SR_NS}}}{name}")
+    child.text = text
+    return child
+
+
+def _add_opt(parent: etree._Element, pairs: Iterable[tuple[str, str | None]]) -> None:
+    for name, value in pairs:
+        if value is not None:
+            _add(parent, name, value)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _header(parent: etree._Element, h: ResponseHeader) -> None:
+    header = _add(parent, "Header")
+    _add_opt(header, [
+        ("RequestID", str(h.request_id) if h.request_id else None),
+        ("ResponseID", str(h.response_id) if h.response_id else None),
+        ("ResponseCode", h.response_code),
+        ("ResponseDateTime", format_datetime(h.response_datetime)),
+    ])
+
+
+def _warnings(parent: etree._Element, element: str, w: FirmwareWarnings) -> None:
+    node = _add(parent, element)
+    values = (w.invalid, w.not_commissioned, w.not_applicable_firmware,
+              w.other_request_in_progress, w.invalid_gbcs_version)
+    _add_opt(node, [(name, ",".join(ids) or None) for name, ids in zip(WARNING_LISTS, values)])
+
+
+def _device(parent: etree._Element, d: InventoryDevice) -> None:
+    node = _add(parent, "Device")
+    _add_opt(node, [
+        ("DeviceID", d.device_id), ("DeviceType", d.device_type), ("DeviceStatus", d.status),
+        ("DeviceManufacturer", d.manufacturer), ("DeviceModel", d.model),
+        ("SMETSCHTSVersion", d.smets_chts_version), ("DeviceFirmwareVersion", d.firmware_version),
+        ("DeviceFirmwareVersionStatus", d.firmware_version_status), ("CPLStatus", d.cpl_status),
+        ("DeviceGBCSVersion", d.gbcs_version), ("HANVariant", d.han_variant),
+    ])
+
+
+@functools.singledispatch
+def _body(body: object, parent: etree._Element) -> None:
+    raise RequestBuildError(f"no response body for {type(body).__name__}")
+
+
+@_body.register
+def _(m: ResponseMessage, parent: etree._Element) -> None:
+    node = _add(parent, "ResponseMessage")
+    _add(node, "ServiceReference", m.service_reference)
+    _add(node, "ServiceReferenceVariant", m.variant)
+    parts = [p for p in (m.gbcs_payload, m.warnings, m.inventory, m.pre_command) if p is not None]
+    if len(parts) > 1:
+        raise RequestBuildError("a ResponseMessage carries at most one payload")
+    if m.warnings is not None:
+        _warnings(node, WARNING_ELEMENTS.get(m.service_reference, "DSPUpdateFirmwareWarning"),
+                  m.warnings)
+    elif m.inventory is not None:
+        inventory = _add(node, "DSPInventory")
+        for device in m.inventory:
+            _device(inventory, device)
+    elif m.pre_command is not None:
+        pre = _add(node, "PreCommand")
+        _add(pre, "GBCSVersion", m.pre_command.gbcs_version)
+        _add(pre, "GBCSPayload", _b64(m.pre_command.gbcs_payload))
+    elif m.gbcs_payload is not None:
+        _add(node, "GBCSPayload", _b64(m.gbcs_payload))
+
+
+@_body.register
+def _(a: DeviceAlert, parent: etree._Element) -> None:
+    node = _add(parent, "DeviceAlertMessage")
+    _add(node, "AlertCode", f"{a.alert_code:04X}")
+    _add(node, "GBCSPayload", _b64(a.gbcs_payload))
+
+
+@functools.singledispatch
+def _detail(detail: object, parent: etree._Element) -> None:
+    raise RequestBuildError(f"cannot write DCC alert detail {type(detail).__name__}")
+
+
+@_detail.register
+def _(d: FirmwareDeliveryStatus, parent: etree._Element) -> None:
+    node = _add(parent, "CSPFirmwareDeliveryStatus")
+    _add_opt(node, [
+        ("UpdateFirmwareRequestID", str(d.update_firmware_request_id)),
+        ("CommsHubDeviceID", d.comms_hub_id), ("TargetDeviceID", d.target_device_id),
+        ("FirmwareVersion", d.firmware_version), ("TimeStamp", format_datetime(d.timestamp)),
+        ("CommsHubTransferStatus", "Success" if d.success else "Failure"),
+    ])
+
+
+@_detail.register
+def _(d: FirmwareDistributionFailure, parent: etree._Element) -> None:
+    node = _add(parent, "FirmwareDistributionFailure")
+    _add(node, "UpdateFirmwareRequestID", str(d.update_firmware_request_id))
+    _add(node, "MeterIDs", ",".join(d.device_ids))
+
+
+@_detail.register
+def _(d: QuarantinedRequest, parent: etree._Element) -> None:
+    breach = _add(_add(parent, "QuarantinedRequest"), d.breach)
+    _add(breach, "RequestID", str(d.request_id))
+    _add(breach, "QuarantineEventRef", str(d.quarantine_event_ref))
+
+
+@_detail.register
+def _(d: FirmwareVersionMismatch, parent: etree._Element) -> None:
+    node = _add(parent, "FirmwareVersionMismatch")
+    _add_opt(node, [
+        ("DeviceID", d.device_id), ("DeviceType", d.device_type),
+        ("FirmwareVersionSMI", d.version_smi), ("FirmwareVersionDevice", d.version_device),
+    ])
+
+
+@_detail.register
+def _(d: OtherDccAlert, parent: etree._Element) -> None:
+    raise RequestBuildError(f"cannot build DCC alert detail sr:{d.element}")
+
+
+@_body.register
+def _(a: DccAlert, parent: etree._Element) -> None:
+    node = _add(parent, "DCCAlertMessage")
+    _add(node, "DCCAlertCode", a.code)
+    _detail(a.detail, _add(node, "DCCAlert"))
+
+
+def response_element(response: Response) -> etree._Element:
+    """The unsigned sr:Response element for a Response model."""
+    root = etree.Element(
+        f"{{{SR_NS}}}Response", nsmap=NSMAP,
+        schemaVersion=response.schema_version or SCHEMA_VERSION,
+    )
+    _header(root, response.header)
+    _body(response.body, _add(root, "Body"))
+    return root
+
+
+def sign_response(response: Response, identity: SigningIdentity) -> bytes:
+    """The response, signed by the DCC identity, as bytes."""
+    return sign_canonical(etree.tostring(response_element(response), method="c14n"), identity)
+
+
+def device_alert(alert_code: int, device_id: str, recipient: str, counter: int,
+                 at: datetime, firmware_hash: bytes | None = None) -> DeviceAlert:
+    """A device alert model with its GBCS payload (hash for 0x8F72/0x8F1C)."""
+    kind = DEVICE_ALERTS.get(alert_code)
+    payload = encode_alert(counter, device_id, recipient, alert_code, at, firmware_hash)
+    name = kind.name if kind else f"Alert{alert_code:04X}"
+    return DeviceAlert(alert_code, name, payload, device_id, at, firmware_hash)
+
+
+def device_response_payload(device_id: str, request_id: RequestId, counter: int,
+                            item: bytes | int, recipient: str = DCC_EUI) -> bytes:
+    """GBCS payload of a device's answer: 11.2 version bytes or the 11.3 result code."""
+    return encode_response(counter, device_id, recipient, 0, request_id.originator,
+                           request_id.counter, (item,))

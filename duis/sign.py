@@ -1,0 +1,237 @@
+"""Enveloped XMLDSig as DUIS uses it: sign (fast path) and strictly verify.
+
+The reference (URI="", enveloped transform only) digests the *inclusive* C14N 1.0 form of
+the document without its Signature; SignedInfo is canonicalised with exclusive C14N and signed
+with ECDSA-SHA256 on P-256 (raw r||s). Signed output is the canonical document with the
+Signature spliced in before the root's end tag, so the bytes we hash are the bytes we send.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from lxml import etree
+
+from duis.codes import DS_NS
+from duis.errors import (
+    KeyMaterialError,
+    MessageStructureError,
+    SignatureMismatchError,
+    SignatureMissingError,
+    UnsupportedSignatureError,
+)
+from duis.gbcs import raw_ecdsa_sign, raw_ecdsa_verify
+from duis.keys import TrustStore, check_valid_at, load_certificate, load_private_key, public_p256
+from duis.xmlsafe import parse_xml
+
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+ALLOWED_TRANSFORMS = {(ENVELOPED,): False, (ENVELOPED, EXC_C14N): True}
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+_D = f"{{{DS_NS}}}"
+
+_SIGNED_INFO = (
+    f'<ds:SignedInfo xmlns:ds="{DS_NS}">'
+    f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}"></ds:CanonicalizationMethod>'
+    f'<ds:SignatureMethod Algorithm="{ECDSA_SHA256}"></ds:SignatureMethod>'
+    '<ds:Reference URI=""><ds:Transforms>'
+    f'<ds:Transform Algorithm="{ENVELOPED}"></ds:Transform></ds:Transforms>'
+    f'<ds:DigestMethod Algorithm="{SHA256}"></ds:DigestMethod>'
+    "<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+)
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """A P-256 XML-signing key with the certificate named in KeyInfo."""
+
+    key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+
+    def __post_init__(self) -> None:
+        if public_p256(self.certificate).public_numbers() != self.key.public_key().public_numbers():
+            raise KeyMaterialError("signing key does not match the signing certificate")
+
+    @classmethod
+    def load(cls, key_bytes: bytes, cert_bytes: bytes) -> SigningIdentity:
+        """Load from key (PEM or DER) and certificate bytes."""
+        return cls(load_private_key(key_bytes), load_certificate(cert_bytes))
+
+    @property
+    def key_info(self) -> str:
+        """The KeyInfo element naming the certificate by issuer and serial."""
+        issuer = escape(self.certificate.issuer.rfc4514_string())
+        return (
+            "<ds:KeyInfo><ds:X509Data><ds:X509IssuerSerial>"
+            f"<ds:X509IssuerName>{issuer}</ds:X509IssuerName>"
+            f"<ds:X509SerialNumber>{self.certificate.serial_number}</ds:X509SerialNumber>"
+            "</ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo>"
+        )
+
+
+def sign_canonical(canonical: bytes, identity: SigningIdentity) -> bytes:
+    """Sign a document given in inclusive-C14N form; return the signed document bytes."""
+    digest = base64.b64encode(hashlib.sha256(canonical).digest()).decode()
+    signed_info = _SIGNED_INFO.format(digest=digest)
+    value = base64.b64encode(raw_ecdsa_sign(identity.key, signed_info.encode())).decode()
+    signature = (
+        f'<ds:Signature xmlns:ds="{DS_NS}">{signed_info}'
+        f"<ds:SignatureValue>{value}</ds:SignatureValue>{identity.key_info}</ds:Signature>"
+    ).encode()
+    close = canonical.rindex(b"</")
+    return b"".join((XML_DECLARATION, canonical[:close], signature, canonical[close:]))
+
+
+def sign_document(document: bytes | etree._Element, identity: SigningIdentity) -> bytes:
+    """Sign an XML document (replacing any existing enveloped signature)."""
+    root = parse_xml(document) if isinstance(document, bytes) else document
+    if root.getprevious() is not None or root.getnext() is not None:
+        raise MessageStructureError("cannot sign a document with nodes outside its root element")
+    for old in root.findall(f"{_D}Signature"):
+        _detach(old)
+    return sign_canonical(etree.tostring(root, method="c14n", with_comments=False), identity)
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    """Outcome of a successful verification: which trusted certificate signed."""
+
+    certificate: x509.Certificate
+
+
+def _one(parent: etree._Element, name: str) -> etree._Element:
+    found = parent.findall(f"{_D}{name}")
+    if len(found) != 1:
+        raise UnsupportedSignatureError(f"expected exactly one ds:{name}, found {len(found)}")
+    return found[0]
+
+
+def _algorithm(parent: etree._Element, name: str, allowed: str) -> None:
+    got = _one(parent, name).get("Algorithm")
+    if got != allowed:
+        raise UnsupportedSignatureError(f"ds:{name} {got!r} is not allowed (only {allowed})")
+
+
+def _check_signed_info(signed_info: etree._Element) -> tuple[etree._Element, bool]:
+    """Check algorithms and the single whole-document reference; return it and exclusivity."""
+    _algorithm(signed_info, "CanonicalizationMethod", EXC_C14N)
+    _algorithm(signed_info, "SignatureMethod", ECDSA_SHA256)
+    reference = _one(signed_info, "Reference")
+    if reference.get("URI") != "":
+        raise UnsupportedSignatureError(
+            f"reference URI must be \"\" (whole document), got {reference.get('URI')!r}"
+        )
+    transforms = tuple(
+        t.get("Algorithm") or "" for t in _one(reference, "Transforms").findall(f"{_D}Transform")
+    )
+    if transforms not in ALLOWED_TRANSFORMS:
+        raise UnsupportedSignatureError(f"transforms {transforms} are not allowed")
+    _algorithm(reference, "DigestMethod", SHA256)
+    return reference, ALLOWED_TRANSFORMS[transforms]
+
+
+def _b64(text: str | None, what: str) -> bytes:
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except ValueError as err:
+        raise SignatureMismatchError(f"{what} is not valid base64") from err
+
+
+def _certificate(signature: etree._Element, trust: TrustStore) -> x509.Certificate:
+    issuer_serial = signature.find(f"{_D}KeyInfo/{_D}X509Data/{_D}X509IssuerSerial")
+    if issuer_serial is None:
+        raise UnsupportedSignatureError("KeyInfo must name the certificate by X509IssuerSerial")
+    serial_text = (issuer_serial.findtext(f"{_D}X509SerialNumber") or "").strip()
+    if not serial_text.isdigit():
+        raise UnsupportedSignatureError(f"X509SerialNumber is not a number: {serial_text[:40]!r}")
+    issuer = issuer_serial.findtext(f"{_D}X509IssuerName") or ""
+    return trust.find(issuer, int(serial_text))
+
+
+def _text_before(element: etree._Element) -> tuple[etree._Element, bool]:
+    """Where text just before element lives: (previous sibling, True) or (parent, False)."""
+    prev = element.getprevious()
+    if prev is not None:
+        return prev, True
+    parent = element.getparent()
+    assert parent is not None
+    return parent, False
+
+
+def _get(holder: tuple[etree._Element, bool]) -> str | None:
+    text: str | None = holder[0].tail if holder[1] else holder[0].text
+    return text
+
+
+def _set(holder: tuple[etree._Element, bool], value: str | None) -> None:
+    if holder[1]:
+        holder[0].tail = value
+    else:
+        holder[0].text = value
+
+
+def _detach(element: etree._Element) -> None:
+    """Remove element but keep its tail text in the document, as the DOM would."""
+    holder, tail = _text_before(element), element.tail
+    if tail:
+        _set(holder, (_get(holder) or "") + tail)
+    parent = element.getparent()
+    assert parent is not None
+    parent.remove(element)
+
+
+def _document_digest(root: etree._Element, signature: etree._Element, exclusive: bool) -> bytes:
+    """SHA-256 of the C14N document without the signature; the tree is left unchanged."""
+    parent = signature.getparent()
+    assert parent is not None
+    index, holder, tail = parent.index(signature), _text_before(signature), signature.tail
+    saved = _get(holder)
+    _detach(signature)
+    try:
+        canonical = etree.tostring(
+            root.getroottree(), method="c14n", exclusive=exclusive, with_comments=False
+        )
+    finally:
+        _set(holder, saved)
+        parent.insert(index, signature)
+        signature.tail = tail
+    return hashlib.sha256(canonical).digest()
+
+
+def find_signature(root: etree._Element) -> etree._Element | None:
+    """The document's enveloped signature (a child of the root), refusing more than one."""
+    every = list(root.iter(f"{_D}Signature"))
+    if len(every) > 1:
+        raise UnsupportedSignatureError(f"expected one ds:Signature, found {len(every)}")
+    if every and every[0].getparent() is not root:
+        raise UnsupportedSignatureError("ds:Signature must be a child of the root element")
+    return every[0] if every else None
+
+
+def verify_document(document: bytes | etree._Element, trust: TrustStore,
+                    at: datetime | None = None) -> VerifiedSignature:
+    """Verify the enveloped signature against trusted certificates, valid at `at` (default now)."""
+    root = parse_xml(document) if isinstance(document, bytes) else document
+    signature = find_signature(root)
+    if signature is None:
+        raise SignatureMissingError("document carries no ds:Signature")
+    signed_info = _one(signature, "SignedInfo")
+    reference, exclusive = _check_signed_info(signed_info)
+    cert = _certificate(signature, trust)
+    check_valid_at(cert, at)
+    value = _b64(_one(signature, "SignatureValue").text, "SignatureValue")
+    canonical_si = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
+    if not raw_ecdsa_verify(public_p256(cert), value, canonical_si):
+        raise SignatureMismatchError("SignatureValue does not verify over SignedInfo")
+    expected = _b64(_one(reference, "DigestValue").text, "DigestValue")
+    if not hmac.compare_digest(expected, _document_digest(root, signature, exclusive)):
+        raise SignatureMismatchError("reference digest does not match the document")
+    return VerifiedSignature(cert)

@@ -1,0 +1,1 @@
+"""Helpers for tests and demos: a throw-away PKI (never for production)."""
