@@ -82,9 +82,7 @@ def batch_device_ids(device_ids: Iterable[str], max_count: int,
 def update_firmware(request_id: RequestId, image: bytes, firmware_version: str,
                     device_ids: Sequence[str], *, ppmid: bool = False) -> UpdateFirmware:
     """A checked SR 11.1 (or 11.4 with ppmid) request model."""
-    request = UpdateFirmware(
-        request_id, image, firmware_version, tuple(normalize_eui(d) for d in device_ids), ppmid
-    )
+    request = UpdateFirmware(request_id, image, firmware_version, tuple(device_ids), ppmid)
     check_request(request)
     return request
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from duis.codes import SR_TYPES, ActivationResult, ResponseKind, SrType, classify_response_code
-from duis.requestid import RequestId
+from duis.requestid import RequestId, normalize_eui
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,9 @@ class UpdateFirmware:
     firmware_version: str
     device_ids: tuple[str, ...]
     ppmid: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device_ids", tuple(normalize_eui(d) for d in self.device_ids))
 
     @property
     def sr(self) -> SrType:
@@ -66,6 +69,9 @@ class ReadInventory:
 
     request_id: RequestId
     device_id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device_id", normalize_eui(self.device_id))
 
     @property
     def sr(self) -> SrType:

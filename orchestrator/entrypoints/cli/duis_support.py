@@ -1,0 +1,161 @@
+"""Helpers for `fwo image` / `fwo duis`: file and key loading, errors, JSON views of models.
+
+Kept free of orchestrator wiring (no bootstrap, no database) so these commands work anywhere.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from duis.errors import DuisError, ImageError
+from duis.image import UpgradeImage, parse_image
+from duis.models import DccAlert, DeviceAlert, ParsedRequest, Response, UpdateFirmware
+from duis.requestid import RequestId
+from duis.sign import SigningIdentity
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a one-line reason on stderr and exit non-zero."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn library and file errors into a one-line reason instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DuisError as err:
+            fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        except OSError as err:
+            fail(f"cannot read or write {err.filename or ''}: {err.strerror or err}".strip())
+        except ValueError as err:
+            fail(str(err).splitlines()[0])
+
+    return wrapper  # type: ignore[return-value]
+
+
+def hex_int(text: str, what: str, bits: int) -> int:
+    """An unsigned integer written in hex (optional 0x)."""
+    try:
+        value = int(text.removeprefix("0x").removeprefix("0X"), 16)
+    except ValueError:
+        raise ValueError(f"{what} must be hexadecimal, got {text!r}") from None
+    if not 0 <= value < 1 << bits:
+        raise ValueError(f"{what} {text!r} does not fit in {bits} bits")
+    return value
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time; must carry a timezone."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} needs a timezone, e.g. 2030-01-15T09:00:00Z")
+    return moment
+
+
+def identity(key: Path, cert: Path) -> SigningIdentity:
+    """The XML-signing identity from key (PEM or DER) and certificate files."""
+    return SigningIdentity.load(key.read_bytes(), cert.read_bytes())
+
+
+def emit(data: bytes, out: Path | None) -> None:
+    """Write bytes to the file, or to stdout."""
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+        typer.echo(f"wrote {out} ({len(data)} bytes)")
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout."""
+    typer.echo(json.dumps(data, indent=2))
+
+
+def image_summary(image: UpgradeImage) -> dict[str, Any]:
+    """The `fwo image inspect --json` view of an image."""
+    h = image.header
+    return {
+        "manufacturer_code": f"{h.manufacturer_code:04X}", "image_type": f"{h.image_type:04X}",
+        "file_version": f"{h.file_version:08X}", "stack_version": f"{h.stack_version:04X}",
+        "header_string": h.header_text, "total_size": h.total_size,
+        "min_hw": None if h.min_hw is None else f"{h.min_hw:04X}",
+        "max_hw": None if h.max_hw is None else f"{h.max_hw:04X}",
+        "manufacturer_image_hash": image.manufacturer_image_hash.hex(), "signed": image.signed,
+    }
+
+
+def _rid(rid: RequestId | None) -> dict[str, Any] | None:
+    if rid is None:
+        return None
+    return {"text": str(rid), "originator": rid.originator, "target": rid.target,
+            "counter": rid.counter}
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON view of model values: hex for short bytes, length and hash for long ones."""
+    if isinstance(value, RequestId):
+        return _rid(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes):
+        if len(value) <= 64:
+            return value.hex().upper()
+        return {"length": len(value), "sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, tuple | list):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def request_view(parsed: ParsedRequest) -> dict[str, Any]:
+    """The `fwo duis inspect --json` view of a request."""
+    request = parsed.request
+    body = jsonable(request)
+    body.pop("request_id")
+    if isinstance(request, UpdateFirmware):
+        try:
+            body["image"] = image_summary(parse_image(request.image, False if request.ppmid else None))
+        except ImageError as err:
+            body["image"] = {"length": len(request.image), "error": str(err)}
+    return {
+        "message": "request", "schema_version": parsed.schema_version, "signed": parsed.signed,
+        "service_reference": request.sr.service_reference, "variant": request.sr.variant,
+        "command_variant": parsed.command_variant, "body_element": request.sr.body_element,
+        "request_id": _rid(request.request_id), "body": body,
+    }
+
+
+def response_view(response: Response) -> dict[str, Any]:
+    """The `fwo duis inspect --json` view of a response or alert."""
+    header = jsonable(response.header)
+    header["response_kind"] = response.header.kind.value
+    body = jsonable(response.body)
+    if isinstance(response.body, DeviceAlert):
+        body["alert_code"] = f"{response.body.alert_code:04X}"
+    kind = {DeviceAlert: "DeviceAlertMessage", DccAlert: "DCCAlertMessage"}.get(
+        type(response.body), "ResponseMessage"
+    )
+    return {"message": "response", "schema_version": response.schema_version,
+            "signed": response.signed, "body_kind": kind, "header": header, "body": body}
