@@ -47,11 +47,17 @@ def manufacturer_image(entry: CplEntry) -> bytes:
 
 
 def write_images(entries: Iterable[CplEntry], directory: Path) -> list[Path]:
-    """Write `<cpl_entry_id>.bin` for each entry into `directory`; return the paths written."""
+    """Write `<cpl_entry_id>.bin` for each entry into `directory`; return the paths written.
+
+    Other `*.bin` files in `directory` (left by an earlier, larger run) are removed, so the
+    directory holds exactly the images of these entries.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for entry in entries:
         path = directory / f"{entry.entry_id}.bin"
         path.write_bytes(manufacturer_image(entry))
         paths.append(path)
+    for stale in set(directory.glob("*.bin")) - set(paths):
+        stale.unlink()
     return paths
