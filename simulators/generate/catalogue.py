@@ -100,6 +100,7 @@ def generate_catalogue(
 def _plan_lineages(
     rng: random.Random, makers: list[Manufacturer], entries: int
 ) -> list[_LineagePlan]:
+    """One model per manufacturer first (one hardware version each), then weighted picks."""
     plans: list[_LineagePlan] = []
     taken: set[str] = set()
     weights = [m.weight for m in makers]
@@ -108,7 +109,7 @@ def _plan_lineages(
         n = len(taken)
         maker = makers[n] if n < len(makers) else rng.choices(makers, weights=weights)[0]
         spec = make_model(rng, maker, taken)
-        for hardware in hardware_versions(rng):
+        for hardware in hardware_versions(rng, allow_two=n >= len(makers)):
             if left > 0:
                 shape = choose_shape(rng, len(plans), left)
                 plans.append(_LineagePlan(spec, hardware, shape, rng.randint(0, 1800)))

@@ -61,7 +61,7 @@ class Draft:
 def choose_shape(rng: random.Random, index: int, budget: int) -> LineageShape:
     """Return the shape of the `index`-th lineage, at most `budget` entries long."""
     if index < len(FORCED_SHAPES):
-        size = min(budget, rng.randint(MIN_SIZE, MIN_SIZE + 2))
+        size = min(budget, MIN_SIZE)  # short, so 16 entries already show every pattern
         style, legacy, withdrawn = FORCED_SHAPES[index]
         return LineageShape(style, legacy, withdrawn, size)
     size = min(budget, rng.randint(MIN_SIZE, MAX_SIZE))

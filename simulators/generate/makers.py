@@ -98,7 +98,7 @@ def _unique_model_code(rng: random.Random, taken: set[str]) -> str:
             return code
 
 
-def hardware_versions(rng: random.Random) -> list[str]:
+def hardware_versions(rng: random.Random, *, allow_two: bool = True) -> list[str]:
     """Return the hardware versions a model ships in: usually one, sometimes two."""
-    count = 2 if rng.random() < 0.25 else 1
+    count = 2 if allow_two and rng.random() < 0.25 else 1
     return sorted(rng.sample(vocab.HARDWARE_VERSIONS, k=count))

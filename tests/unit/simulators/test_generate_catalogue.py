@@ -174,3 +174,19 @@ def test_graph_invariants_hold_for_any_seed(entries: int, seed: int) -> None:
     for row in catalogue.fir_rows:
         for p in row.previous_entry_ids or ():
             assert p < row.cpl_entry_id and by_id[p].lineage == by_id[row.cpl_entry_id].lineage
+
+
+@settings(max_examples=20, deadline=None)
+@given(entries=st.integers(16, 40), seed=st.integers(0, 2**64))
+def test_sixteen_entries_already_show_every_pattern(entries: int, seed: int) -> None:
+    """Small catalogues still have N/A, legacy, multi-ID and twin rows, a withdrawn middle
+    and four manufacturers."""
+    catalogue = generate_catalogue(entries=entries, seed=seed, image_size=64)
+    previous = [r.previous_entry_ids for r in catalogue.fir_rows]
+    versions = Counter((e.model, e.firmware_version) for e in catalogue.entries)
+    newest = {e.lineage: e.entry_id for e in catalogue.entries}
+    assert () in previous and None in previous
+    assert any(p and len(p) > 1 for p in previous) and 2 in versions.values()
+    assert any(e.status == "Withdrawn" and e.entry_id != newest[e.lineage]
+               for e in catalogue.entries)
+    assert catalogue.manufacturer_count >= 4
