@@ -29,12 +29,18 @@ from duis.models import (
     UpdateFirmware,
 )
 from duis.requestid import CounterSource, RequestId, next_request_id, normalize_eui
-from duis.sign import SigningIdentity, sign_canonical
+from duis.sign import SigningIdentity, sign_parts
 
 NSMAP = {"ds": DS_NS, "sr": SR_NS, "xsi": XSI_NS}
 CANCEL_AT = datetime(3000, 12, 31, tzinfo=UTC)
 EUI_CHARS = 23
 _HASH_RE = re.compile(r"[0-9A-Fa-f]{64}")
+_DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
+_VERSION_RE = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]{1,8}")
+_ROOT_OPEN = (
+    f'<sr:Request xmlns:ds="{DS_NS}" xmlns:sr="{SR_NS}" xmlns:xsi="{XSI_NS}" '
+    'schemaVersion="%s">'
+).encode()
 
 
 def _q(name: str) -> str:
@@ -119,8 +125,9 @@ def check_request(request: Request) -> None:
 
 
 def _check_update(request: UpdateFirmware) -> None:
-    if not 1 <= len(request.firmware_version) <= 8:
-        raise RequestBuildError(f"FirmwareVersion must be 1-8 characters: {request.firmware_version!r}")
+    if not _VERSION_RE.fullmatch(request.firmware_version):
+        raise RequestBuildError(
+            f"FirmwareVersion must be 1-8 XML characters: {request.firmware_version!r}")
     if not request.image or len(request.image) > MAX_FIRMWARE_IMAGE_OCTETS:
         raise RequestBuildError(f"image must be 1..{MAX_FIRMWARE_IMAGE_OCTETS} octets")
     if not request.device_ids:
@@ -129,55 +136,104 @@ def _check_update(request: UpdateFirmware) -> None:
         raise RequestBuildError("DeviceIDList exceeds the schema's length; use batch_device_ids")
 
 
+Field = tuple[str, str | bytes]
+"""An element name and its text; bytes are base64 we produced, emitted verbatim."""
+
+
+def _dated(when: datetime | None) -> list[Field]:
+    return [] if when is None else [("ExecutionDateTime", format_datetime(when))]
+
+
 @functools.singledispatch
-def _write_body(request: object, body: etree._Element) -> None:
+def body_fields(request: object) -> list[Field]:
+    """The children of the body element, in schema order."""
     raise RequestBuildError(f"no DUIS body for {type(request).__name__}")
 
 
-@_write_body.register
-def _(request: UpdateFirmware, body: etree._Element) -> None:
-    _add(body, "FirmwareImage", base64.b64encode(request.image).decode())
-    _add(body, "FirmwareVersion", request.firmware_version)
-    _add(body, "DeviceIDList", ",".join(request.device_ids))
+@body_fields.register
+def _(request: UpdateFirmware) -> list[Field]:
+    return [("FirmwareImage", base64.b64encode(request.image)),
+            ("FirmwareVersion", request.firmware_version),
+            ("DeviceIDList", ",".join(request.device_ids))]
 
 
-@_write_body.register
-def _(request: ActivateFirmware, body: etree._Element) -> None:
-    if request.execution_datetime is not None:
-        _add(body, "ExecutionDateTime", format_datetime(request.execution_datetime))
-    _add(body, "FirmwareHash", request.firmware_hash.hex().upper())
+@body_fields.register
+def _(request: ActivateFirmware) -> list[Field]:
+    return _dated(request.execution_datetime) + [
+        ("FirmwareHash", request.firmware_hash.hex().upper())]
 
 
-@_write_body.register
-def _(request: SignedPreCommand, body: etree._Element) -> None:
-    if request.execution_datetime is not None:
-        _add(body, "ExecutionDateTime", format_datetime(request.execution_datetime))
-    _add(body, "GBCSPayload", base64.b64encode(request.gbcs_payload).decode())
+@body_fields.register
+def _(request: SignedPreCommand) -> list[Field]:
+    return _dated(request.execution_datetime) + [
+        ("GBCSPayload", base64.b64encode(request.gbcs_payload))]
 
 
-@_write_body.register
-def _(request: ReadInventory, body: etree._Element) -> None:
-    _add(body, "DeviceID", request.device_id)
+@body_fields.register
+def _(request: ReadInventory) -> list[Field]:
+    return [("DeviceID", request.device_id)]
 
 
-@_write_body.register
-def _(request: ReadFirmwareVersion, body: etree._Element) -> None:
-    return None
+@body_fields.register
+def _(request: ReadFirmwareVersion) -> list[Field]:
+    return []
+
+
+def header_fields(request: Request) -> list[Field]:
+    """The sr:Header children, in schema order."""
+    sr = request.sr
+    return [("RequestID", str(request.request_id)),
+            ("CommandVariant", str(int(sr.command_variant))),
+            ("ServiceReference", sr.service_reference),
+            ("ServiceReferenceVariant", sr.variant)]
+
+
+def _checked(request: Request, schema_version: str) -> None:
+    check_request(request)
+    if not _DECIMAL_RE.fullmatch(schema_version):
+        raise RequestBuildError(f"schemaVersion must be a decimal like 5.4: {schema_version!r}")
 
 
 def to_element(request: Request, schema_version: str = SCHEMA_VERSION) -> etree._Element:
     """The unsigned sr:Request element for a request model."""
-    check_request(request)
-    sr = request.sr
+    _checked(request, schema_version)
     root = etree.Element(_q("Request"), nsmap=NSMAP, schemaVersion=schema_version)
     header = _add(root, "Header")
-    _add(header, "RequestID", str(request.request_id))
-    _add(header, "CommandVariant", str(int(sr.command_variant)))
-    _add(header, "ServiceReference", sr.service_reference)
-    _add(header, "ServiceReferenceVariant", sr.variant)
-    body = _add(_add(root, "Body"), sr.body_element)
-    _write_body(request, body)
+    body = _add(_add(root, "Body"), request.sr.body_element)
+    for parent, fields in ((header, header_fields(request)), (body, body_fields(request))):
+        for name, value in fields:
+            _add(parent, name, value.decode() if isinstance(value, bytes) else value)
     return root
+
+
+def _c14n_text(value: str | bytes) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#xD;").encode()
+
+
+def _c14n_elements(fields: list[Field]) -> list[bytes]:
+    out: list[bytes] = []
+    for name, value in fields:
+        out += (b"<sr:%s>" % name.encode(), _c14n_text(value), b"</sr:%s>" % name.encode())
+    return out
+
+
+def canonical_parts(request: Request, schema_version: str = SCHEMA_VERSION) -> list[bytes]:
+    """The request's inclusive C14N form as parts; the last part is the root's end tag."""
+    _checked(request, schema_version)
+    body = request.sr.body_element.encode()
+    return [
+        _ROOT_OPEN % schema_version.encode(), b"<sr:Header>",
+        *_c14n_elements(header_fields(request)), b"</sr:Header><sr:Body><sr:%s>" % body,
+        *_c14n_elements(body_fields(request)), b"</sr:%s></sr:Body>" % body, b"</sr:Request>",
+    ]
+
+
+def canonical_request(request: Request, schema_version: str = SCHEMA_VERSION) -> bytes:
+    """The request in inclusive C14N form, written directly (equals lxml's C14N of to_element)."""
+    return b"".join(canonical_parts(request, schema_version))
 
 
 def to_xml(request: Request, schema_version: str = SCHEMA_VERSION) -> bytes:
@@ -192,13 +248,12 @@ def to_xml(request: Request, schema_version: str = SCHEMA_VERSION) -> bytes:
 def sign_request(request: Request, identity: SigningIdentity,
                  schema_version: str = SCHEMA_VERSION) -> bytes:
     """The request as signed DUIS XML bytes, ready to send."""
-    root = to_element(request, schema_version)
-    return sign_canonical(etree.tostring(root, method="c14n"), identity)
+    return sign_parts(canonical_parts(request, schema_version), identity)
 
 
 __all__ = [
     "CANCEL_DATETIME", "ActivateFirmware", "ReadFirmwareVersion", "ReadInventory",
     "SignedPreCommand", "UpdateFirmware", "activate_firmware", "batch_device_ids",
-    "check_request", "format_datetime", "parse_hash", "sign_request", "to_element", "to_xml",
+    "body_fields", "canonical_request", "check_request", "format_datetime", "header_fields", "parse_hash", "sign_request", "to_element", "to_xml",
     "update_firmware", "update_firmware_batches",
 ]

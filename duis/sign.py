@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -77,17 +78,26 @@ class SigningIdentity:
         )
 
 
-def sign_canonical(canonical: bytes, identity: SigningIdentity) -> bytes:
-    """Sign a document given in inclusive-C14N form; return the signed document bytes."""
-    digest = base64.b64encode(hashlib.sha256(canonical).digest()).decode()
+def sign_parts(parts: Sequence[bytes | memoryview], identity: SigningIdentity) -> bytes:
+    """Sign a canonical document given as parts, the last being the root's end tag."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part)
+    digest = base64.b64encode(hasher.digest()).decode()
     signed_info = _SIGNED_INFO.format(digest=digest)
     value = base64.b64encode(raw_ecdsa_sign(identity.key, signed_info.encode())).decode()
     signature = (
         f'<ds:Signature xmlns:ds="{DS_NS}">{signed_info}'
         f"<ds:SignatureValue>{value}</ds:SignatureValue>{identity.key_info}</ds:Signature>"
     ).encode()
+    return b"".join((XML_DECLARATION, *parts[:-1], signature, parts[-1]))
+
+
+def sign_canonical(canonical: bytes, identity: SigningIdentity) -> bytes:
+    """Sign a document given in inclusive-C14N form; return the signed document bytes."""
     close = canonical.rindex(b"</")
-    return b"".join((XML_DECLARATION, canonical[:close], signature, canonical[close:]))
+    view = memoryview(canonical)
+    return sign_parts((view[:close], view[close:]), identity)
 
 
 def sign_document(document: bytes | etree._Element, identity: SigningIdentity) -> bytes:

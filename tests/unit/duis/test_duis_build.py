@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from duis import build
@@ -11,7 +13,8 @@ from duis.codes import SR_NS, SR_TYPES, CommandVariant
 from duis.errors import DuisError, IdentifierError, RequestBuildError
 from duis.models import ReadFirmwareVersion, ReadInventory
 from duis.requestid import InMemoryCounterSource, RequestId
-from duis.testing.samples import DCC, DEVICE, SUPPLIER
+from duis.testing.pki import Pki
+from duis.testing.samples import DCC, DEVICE, SUPPLIER, sample_requests
 
 DEVICES = [f"00-DB-12-34-56-78-{i // 256:02X}-{i % 256:02X}" for i in range(120)]
 
@@ -113,3 +116,24 @@ def test_sr_table_matches_domain_command_variants() -> None:
     assert cv["update_firmware"] == cv["update_ppmid_firmware"] == cv["read_inventory"] == 8
     assert cv["read_firmware_version"] == CommandVariant.SEND_TO_DEVICE
     assert (cv["activate_firmware"], cv["activate_firmware_signed"]) == (4, 5)
+
+
+def test_direct_canonical_form_equals_lxml_c14n_for_every_request(pki: Pki) -> None:
+    """The hand-written C14N bytes we sign equal lxml's C14N of the same request."""
+    for request in sample_requests(pki).values():
+        expected = etree.tostring(build.to_element(request), method="c14n")
+        assert build.canonical_request(request) == expected
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>\r\n\t\"'"),
+               min_size=1, max_size=8))
+def test_canonical_form_escapes_any_firmware_version(version: str) -> None:
+    """Special characters in FirmwareVersion are escaped exactly as C14N does."""
+    request = build.update_firmware(RequestId(SUPPLIER, DCC, 1), b"img", version, [DEVICE])
+    assert build.canonical_request(request) == etree.tostring(build.to_element(request), method="c14n")
+
+
+def test_bad_schema_version_is_refused() -> None:
+    """schemaVersion must be a decimal."""
+    with pytest.raises(RequestBuildError):
+        build.to_element(ReadFirmwareVersion(RequestId(SUPPLIER, DEVICE, 1)), schema_version='5"4')
