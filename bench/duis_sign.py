@@ -4,6 +4,7 @@ Prints one JSON line: requests/s for building+signing SR 11.1 (50 devices, 256 K
 SR 11.3, responses/s for verify+parse, and for each the floor measured in the same run (SHA-256
 over the same bytes plus one ECDSA sign or verify) with ratio = ours / floor (1.0 = at the floor).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,15 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from duis import build, respond  # noqa: E402
-from duis.keys import TrustStore  # noqa: E402
-from duis.parse import verify_response  # noqa: E402
-from duis.requestid import RequestId  # noqa: E402
-from duis.testing.pki import Pki  # noqa: E402
-from duis.testing.samples import DCC, DEVICE, SUPPLIER, sample_responses  # noqa: E402
+from duis import build, respond
+from duis.keys import TrustStore
+from duis.parse import verify_response
+from duis.requestid import RequestId
+from duis.testing.pki import Pki
+from duis.testing.samples import DCC, DEVICE, SUPPLIER, sample_responses
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "1.5"))
 
@@ -50,8 +51,9 @@ def floor_verify(key: ec.EllipticCurvePrivateKey, size: int) -> float:
     """SHA-256 over `size` bytes plus one ECDSA-P256 verification."""
     data, public = os.urandom(size), key.public_key()
     sig = key.sign(b"x", ec.ECDSA(hashes.SHA256()))
-    return rate(lambda: public.verify(sig, b"x", ec.ECDSA(hashes.SHA256()))
-                or hashlib.sha256(data).digest())
+    return rate(
+        lambda: public.verify(sig, b"x", ec.ECDSA(hashes.SHA256())) or hashlib.sha256(data).digest()
+    )
 
 
 def main() -> None:
@@ -74,20 +76,34 @@ def main() -> None:
     trust = TrustStore.of([pki.dcc_xml.certificate])
     size_11_1, size_11_3 = len(sign_11_1()), len(sign_11_3())
     result = {
-        "bench": "duis_sign", "python": platform.python_version(),
-        "sr_11_1": {"devices": 50, "image_bytes": len(image), "doc_bytes": size_11_1,
-                    "per_s": rate(sign_11_1), "floor_per_s": floor_sign(key, size_11_1)},
-        "sr_11_3": {"doc_bytes": size_11_3, "per_s": rate(sign_11_3),
-                    "floor_per_s": floor_sign(key, size_11_3)},
-        "verify_response": {"doc_bytes": len(response),
-                            "per_s": rate(lambda: verify_response(response, trust)),
-                            "floor_per_s": floor_verify(key, len(response))},
+        "bench": "duis_sign",
+        "python": platform.python_version(),
+        "sr_11_1": {
+            "devices": 50,
+            "image_bytes": len(image),
+            "doc_bytes": size_11_1,
+            "per_s": rate(sign_11_1),
+            "floor_per_s": floor_sign(key, size_11_1),
+        },
+        "sr_11_3": {
+            "doc_bytes": size_11_3,
+            "per_s": rate(sign_11_3),
+            "floor_per_s": floor_sign(key, size_11_3),
+        },
+        "verify_response": {
+            "doc_bytes": len(response),
+            "per_s": rate(lambda: verify_response(response, trust)),
+            "floor_per_s": floor_verify(key, len(response)),
+        },
     }
     for name in ("sr_11_1", "sr_11_3", "verify_response"):
         entry = result[name]
         assert isinstance(entry, dict)
         entry["ratio"] = round(entry["per_s"] / entry["floor_per_s"], 3)
-        entry["per_s"], entry["floor_per_s"] = round(entry["per_s"], 1), round(entry["floor_per_s"], 1)
+        entry["per_s"], entry["floor_per_s"] = (
+            round(entry["per_s"], 1),
+            round(entry["floor_per_s"], 1),
+        )
     print(json.dumps(result))
 
 

@@ -1,4 +1,5 @@
 """Builders for the firmware service requests (11.1, 11.4, 11.3, 11.2, 8.2) and their XML."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,7 @@ _HASH_RE = re.compile(r"[0-9A-Fa-f]{64}")
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 _VERSION_RE = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]{1,8}")
 _ROOT_OPEN = (
-    f'<sr:Request xmlns:ds="{DS_NS}" xmlns:sr="{SR_NS}" xmlns:xsi="{XSI_NS}" '
-    'schemaVersion="%s">'
+    f'<sr:Request xmlns:ds="{DS_NS}" xmlns:sr="{SR_NS}" xmlns:xsi="{XSI_NS}" schemaVersion="%s">'
 ).encode()
 
 
@@ -74,8 +74,9 @@ def parse_hash(value: str | bytes) -> bytes:
     return raw
 
 
-def batch_device_ids(device_ids: Iterable[str], max_count: int,
-                     max_chars: int = MAX_DEVICE_ID_LIST_CHARS) -> list[tuple[str, ...]]:
+def batch_device_ids(
+    device_ids: Iterable[str], max_count: int, max_chars: int = MAX_DEVICE_ID_LIST_CHARS
+) -> list[tuple[str, ...]]:
     """Split devices into DeviceIDList batches under max_count and the schema's length limit."""
     per_chars = (max_chars + 1) // (EUI_CHARS + 1)
     size = min(max_count, per_chars)
@@ -85,28 +86,51 @@ def batch_device_ids(device_ids: Iterable[str], max_count: int,
     return [tuple(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
-def update_firmware(request_id: RequestId, image: bytes, firmware_version: str,
-                    device_ids: Sequence[str], *, ppmid: bool = False) -> UpdateFirmware:
+def update_firmware(
+    request_id: RequestId,
+    image: bytes,
+    firmware_version: str,
+    device_ids: Sequence[str],
+    *,
+    ppmid: bool = False,
+) -> UpdateFirmware:
     """A checked SR 11.1 (or 11.4 with ppmid) request model."""
     request = UpdateFirmware(request_id, image, firmware_version, tuple(device_ids), ppmid)
     check_request(request)
     return request
 
 
-def update_firmware_batches(originator: str, counters: CounterSource, image: bytes,
-                            firmware_version: str, device_ids: Iterable[str], *,
-                            max_count: int, ppmid: bool = False,
-                            dcc_eui: str = DCC_EUI) -> list[UpdateFirmware]:
+def update_firmware_batches(
+    originator: str,
+    counters: CounterSource,
+    image: bytes,
+    firmware_version: str,
+    device_ids: Iterable[str],
+    *,
+    max_count: int,
+    ppmid: bool = False,
+    dcc_eui: str = DCC_EUI,
+) -> list[UpdateFirmware]:
     """One 11.1/11.4 request per batch of devices, each with a fresh RequestID to the DCC."""
     return [
-        update_firmware(next_request_id(counters, originator, dcc_eui), image,
-                        firmware_version, batch, ppmid=ppmid)
+        update_firmware(
+            next_request_id(counters, originator, dcc_eui),
+            image,
+            firmware_version,
+            batch,
+            ppmid=ppmid,
+        )
         for batch in batch_device_ids(device_ids, max_count)
     ]
 
 
-def activate_firmware(request_id: RequestId, firmware_hash: str | bytes, *,
-                      at: datetime | None = None, cancel: bool = False) -> ActivateFirmware:
+def activate_firmware(
+    request_id: RequestId,
+    firmware_hash: str | bytes,
+    *,
+    at: datetime | None = None,
+    cancel: bool = False,
+) -> ActivateFirmware:
     """SR 11.3 CV4: immediate, future-dated (`at`) or a cancellation (`cancel`)."""
     if cancel and at is not None:
         raise RequestBuildError("give either an activation time or cancel, not both")
@@ -127,7 +151,8 @@ def check_request(request: Request) -> None:
 def _check_update(request: UpdateFirmware) -> None:
     if not _VERSION_RE.fullmatch(request.firmware_version):
         raise RequestBuildError(
-            f"FirmwareVersion must be 1-8 XML characters: {request.firmware_version!r}")
+            f"FirmwareVersion must be 1-8 XML characters: {request.firmware_version!r}"
+        )
     if not request.image or len(request.image) > MAX_FIRMWARE_IMAGE_OCTETS:
         raise RequestBuildError(f"image must be 1..{MAX_FIRMWARE_IMAGE_OCTETS} octets")
     if not request.device_ids:
@@ -152,21 +177,25 @@ def body_fields(request: object) -> list[Field]:
 
 @body_fields.register
 def _(request: UpdateFirmware) -> list[Field]:
-    return [("FirmwareImage", base64.b64encode(request.image)),
-            ("FirmwareVersion", request.firmware_version),
-            ("DeviceIDList", ",".join(request.device_ids))]
+    return [
+        ("FirmwareImage", base64.b64encode(request.image)),
+        ("FirmwareVersion", request.firmware_version),
+        ("DeviceIDList", ",".join(request.device_ids)),
+    ]
 
 
 @body_fields.register
 def _(request: ActivateFirmware) -> list[Field]:
     return _dated(request.execution_datetime) + [
-        ("FirmwareHash", request.firmware_hash.hex().upper())]
+        ("FirmwareHash", request.firmware_hash.hex().upper())
+    ]
 
 
 @body_fields.register
 def _(request: SignedPreCommand) -> list[Field]:
     return _dated(request.execution_datetime) + [
-        ("GBCSPayload", base64.b64encode(request.gbcs_payload))]
+        ("GBCSPayload", base64.b64encode(request.gbcs_payload))
+    ]
 
 
 @body_fields.register
@@ -182,10 +211,12 @@ def _(request: ReadFirmwareVersion) -> list[Field]:
 def header_fields(request: Request) -> list[Field]:
     """The sr:Header children, in schema order."""
     sr = request.sr
-    return [("RequestID", str(request.request_id)),
-            ("CommandVariant", str(int(sr.command_variant))),
-            ("ServiceReference", sr.service_reference),
-            ("ServiceReferenceVariant", sr.variant)]
+    return [
+        ("RequestID", str(request.request_id)),
+        ("CommandVariant", str(int(sr.command_variant))),
+        ("ServiceReference", sr.service_reference),
+        ("ServiceReferenceVariant", sr.variant),
+    ]
 
 
 def _checked(request: Request, schema_version: str) -> None:
@@ -225,9 +256,13 @@ def canonical_parts(request: Request, schema_version: str = SCHEMA_VERSION) -> l
     _checked(request, schema_version)
     body = request.sr.body_element.encode()
     return [
-        _ROOT_OPEN % schema_version.encode(), b"<sr:Header>",
-        *_c14n_elements(header_fields(request)), b"</sr:Header><sr:Body><sr:%s>" % body,
-        *_c14n_elements(body_fields(request)), b"</sr:%s></sr:Body>" % body, b"</sr:Request>",
+        _ROOT_OPEN % schema_version.encode(),
+        b"<sr:Header>",
+        *_c14n_elements(header_fields(request)),
+        b"</sr:Header><sr:Body><sr:%s>" % body,
+        *_c14n_elements(body_fields(request)),
+        b"</sr:%s></sr:Body>" % body,
+        b"</sr:Request>",
     ]
 
 
@@ -239,21 +274,39 @@ def canonical_request(request: Request, schema_version: str = SCHEMA_VERSION) ->
 def to_xml(request: Request, schema_version: str = SCHEMA_VERSION) -> bytes:
     """The unsigned request as indented XML (for people; sign with sign_request)."""
     out: bytes = etree.tostring(
-        to_element(request, schema_version), xml_declaration=True, encoding="UTF-8",
+        to_element(request, schema_version),
+        xml_declaration=True,
+        encoding="UTF-8",
         pretty_print=True,
     )
     return out
 
 
-def sign_request(request: Request, identity: SigningIdentity,
-                 schema_version: str = SCHEMA_VERSION) -> bytes:
+def sign_request(
+    request: Request, identity: SigningIdentity, schema_version: str = SCHEMA_VERSION
+) -> bytes:
     """The request as signed DUIS XML bytes, ready to send."""
     return sign_parts(canonical_parts(request, schema_version), identity)
 
 
 __all__ = [
-    "CANCEL_DATETIME", "ActivateFirmware", "ReadFirmwareVersion", "ReadInventory",
-    "SignedPreCommand", "UpdateFirmware", "activate_firmware", "batch_device_ids",
-    "body_fields", "canonical_request", "check_request", "format_datetime", "header_fields", "parse_hash", "sign_request", "to_element", "to_xml",
-    "update_firmware", "update_firmware_batches",
+    "CANCEL_DATETIME",
+    "ActivateFirmware",
+    "ReadFirmwareVersion",
+    "ReadInventory",
+    "SignedPreCommand",
+    "UpdateFirmware",
+    "activate_firmware",
+    "batch_device_ids",
+    "body_fields",
+    "canonical_request",
+    "check_request",
+    "format_datetime",
+    "header_fields",
+    "parse_hash",
+    "sign_request",
+    "to_element",
+    "to_xml",
+    "update_firmware",
+    "update_firmware_batches",
 ]

@@ -1,4 +1,5 @@
 """Declarative tables: namespaces, service request types, response and alert codes."""
+
 from __future__ import annotations
 
 import enum
@@ -41,20 +42,36 @@ SR_TYPES: dict[str, SrType] = {
     for sr in (
         SrType("update_firmware", "11.1", "11.1", CommandVariant.DCC_ONLY, "UpdateFirmware", True),
         SrType(
-            "update_ppmid_firmware", "11.4", "11.4", CommandVariant.DCC_ONLY,
-            "UpdatePPMIDFirmware", True,
+            "update_ppmid_firmware",
+            "11.4",
+            "11.4",
+            CommandVariant.DCC_ONLY,
+            "UpdatePPMIDFirmware",
+            True,
         ),
         SrType(
-            "activate_firmware", "11.3", "11.3", CommandVariant.CRITICAL_PRE_COMMAND,
-            "ActivateFirmware", False,
+            "activate_firmware",
+            "11.3",
+            "11.3",
+            CommandVariant.CRITICAL_PRE_COMMAND,
+            "ActivateFirmware",
+            False,
         ),
         SrType(
-            "activate_firmware_signed", "11.3", "11.3", CommandVariant.SIGNED_PRE_COMMAND,
-            "SignedPreCommand", False,
+            "activate_firmware_signed",
+            "11.3",
+            "11.3",
+            CommandVariant.SIGNED_PRE_COMMAND,
+            "SignedPreCommand",
+            False,
         ),
         SrType(
-            "read_firmware_version", "11.2", "11.2", CommandVariant.SEND_TO_DEVICE,
-            "ReadFirmwareVersion", False,
+            "read_firmware_version",
+            "11.2",
+            "11.2",
+            CommandVariant.SEND_TO_DEVICE,
+            "ReadFirmwareVersion",
+            False,
         ),
         SrType("read_inventory", "8.2", "8.2", CommandVariant.DCC_ONLY, "ReadInventory", True),
     )

@@ -19,6 +19,7 @@ DuisError
     └── ImageSignatureError    the Supplier signature over the Manufacturer Image is wrong
 ```
 """
+
 from __future__ import annotations
 
 

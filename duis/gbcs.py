@@ -5,21 +5,17 @@ general-signing `DF` carrying a DLMS ACCESS-Response `DA`). Encodes the same sha
 simulator: 11.2/11.3 responses, critical pre-commands for 11.3 and device alerts (DLMS
 DATA-NOTIFICATION `0F`). GBZ (gas) encodings and MAC checks are out of scope.
 """
+
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 from duis.errors import GbcsPayloadError
+from duis.keys import raw_ecdsa_sign, raw_ecdsa_verify
 from duis.requestid import eui_bytes, eui_from_bytes
 
 CRA_COMMAND, CRA_RESPONSE, CRA_ALERT = 1, 2, 3
@@ -80,8 +76,17 @@ def encode_cosem_datetime(moment: datetime) -> bytes:
     """Encode a UTC COSEM date-time (12 bytes)."""
     t = moment.astimezone(UTC)
     return struct.pack(
-        ">HBBBBBBBhB", t.year, t.month, t.day, t.isoweekday(), t.hour, t.minute, t.second,
-        t.microsecond // 10000, 0, 0,
+        ">HBBBBBBBhB",
+        t.year,
+        t.month,
+        t.day,
+        t.isoweekday(),
+        t.hour,
+        t.minute,
+        t.second,
+        t.microsecond // 10000,
+        0,
+        0,
     )
 
 
@@ -182,12 +187,22 @@ def decode_message(raw: bytes) -> GbcsMessage:
     )
 
 
-def _signing_body(cra: int, counter: int, originator: str, recipient: str,
-                  other: bytes, content: bytes) -> bytes:
+def _signing_body(
+    cra: int, counter: int, originator: str, recipient: str, other: bytes, content: bytes
+) -> bytes:
     return (
-        b"\xdf\x09" + bytes([cra]) + counter.to_bytes(8, "big")
-        + b"\x08" + eui_bytes(originator) + b"\x08" + eui_bytes(recipient) + b"\x00"
-        + _length(len(other)) + other + _length(len(content)) + content
+        b"\xdf\x09"
+        + bytes([cra])
+        + counter.to_bytes(8, "big")
+        + b"\x08"
+        + eui_bytes(originator)
+        + b"\x08"
+        + eui_bytes(recipient)
+        + b"\x00"
+        + _length(len(other))
+        + other
+        + _length(len(content))
+        + content
     )
 
 
@@ -196,22 +211,42 @@ def _wrap_ciphering(inner: bytes) -> bytes:
     return b"\xdd" + bytes(6) + _length(len(ciphered)) + ciphered
 
 
-def encode_response(counter: int, device: str, recipient: str, message_code: int,
-                    request_originator: str, request_counter: int, items: tuple[Data, ...],
-                    invoke_id: int = 0) -> bytes:
+def encode_response(
+    counter: int,
+    device: str,
+    recipient: str,
+    message_code: int,
+    request_originator: str,
+    request_counter: int,
+    items: tuple[Data, ...],
+    invoke_id: int = 0,
+) -> bytes:
     """Encode a device response (ACCESS-Response, all results success) as the DCC relays it."""
     other = message_code.to_bytes(2, "big") + eui_bytes(request_originator)
     other += request_counter.to_bytes(8, "big")
     body = b"".join(_encode_data(i) for i in items)
-    content = (b"\xda" + invoke_id.to_bytes(4, "big") + b"\x00\x00" + _length(len(items)) + body
-               + _length(len(items)) + b"\x01\x00" * len(items))
+    content = (
+        b"\xda"
+        + invoke_id.to_bytes(4, "big")
+        + b"\x00\x00"
+        + _length(len(items))
+        + body
+        + _length(len(items))
+        + b"\x01\x00" * len(items)
+    )
     return _wrap_ciphering(
         _signing_body(CRA_RESPONSE, counter, device, recipient, other, content) + b"\x00"
     )
 
 
-def encode_alert(counter: int, device: str, recipient: str, alert_code: int,
-                 moment: datetime, firmware_hash: bytes | None) -> bytes:
+def encode_alert(
+    counter: int,
+    device: str,
+    recipient: str,
+    alert_code: int,
+    moment: datetime,
+    firmware_hash: bytes | None,
+) -> bytes:
     """Encode a device alert (DATA-NOTIFICATION with code, time and optional hash)."""
     fields: tuple[Data, ...] = (alert_code.to_bytes(2, "big"),)
     if firmware_hash is not None:
@@ -221,34 +256,20 @@ def encode_alert(counter: int, device: str, recipient: str, alert_code: int,
     return _signing_body(CRA_ALERT, counter, device, recipient, other, content) + b"\x00"
 
 
-def encode_pre_command(counter: int, originator: str, device: str, message_code: int,
-                       firmware_hash: bytes, execute_at: datetime | None) -> bytes:
+def encode_pre_command(
+    counter: int,
+    originator: str,
+    device: str,
+    message_code: int,
+    firmware_hash: bytes,
+    execute_at: datetime | None,
+) -> bytes:
     """Encode an unsigned 11.3 Activate Firmware pre-command (ACCESS-Request, image_activate)."""
     stamp = b"\x0c" + encode_cosem_datetime(execute_at) if execute_at else b"\x00"
     spec = b"\x01\x03\x00\x12\x00\x00\x2c\x00\x00\xff\x04"
     content = b"\xd9" + bytes(4) + stamp + spec + b"\x01" + _encode_data(firmware_hash)
     other = message_code.to_bytes(2, "big")
     return _signing_body(CRA_COMMAND, counter, originator, device, other, content) + b"\x00"
-
-
-def raw_ecdsa_sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    """ECDSA-SHA256 over data, returned as raw r||s (64 bytes for P-256)."""
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-
-def raw_ecdsa_verify(key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
-    """Check a raw r||s ECDSA-SHA256 signature."""
-    if len(signature) != SIGNATURE_LENGTH:
-        return False
-    der = encode_dss_signature(
-        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    )
-    try:
-        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
 
 
 def sign_pre_command(payload: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -271,7 +292,11 @@ def verify_signed_pre_command(payload: bytes, key: ec.EllipticCurvePublicKey) ->
 
 def firmware_version_of(message: GbcsMessage) -> str:
     """The running firmware version in an 11.2 response, as upper-case hex."""
-    if message.cra_flag != CRA_RESPONSE or not message.data or not isinstance(message.data[0], bytes):
+    if (
+        message.cra_flag != CRA_RESPONSE
+        or not message.data
+        or not isinstance(message.data[0], bytes)
+    ):
         raise GbcsPayloadError("11.2 payload carries no firmware version octet-string")
     return message.data[0].hex().upper()
 

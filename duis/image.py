@@ -4,6 +4,7 @@ Signed form: header | Manufacturer Image | force-replace (1) | signature length 
 ECDSA P-256 r||s (64) by the Supplier's digital-signing key over the Manufacturer Image.
 PPMID form: header | Manufacturer Image (no trailer).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from duis.errors import ImageError, ImageSignatureError
-from duis.gbcs import SIGNATURE_LENGTH, raw_ecdsa_sign, raw_ecdsa_verify
+from duis.gbcs import SIGNATURE_LENGTH
+from duis.keys import raw_ecdsa_sign, raw_ecdsa_verify
 
 OTA_IDENTIFIER = 0x0BEEF11E
 OTA_HEADER_VERSION = 0x0100
@@ -66,19 +68,17 @@ class UpgradeImage:
         return hashlib.sha256(self.manufacturer_image).digest()
 
 
-def _optional_fields(data: bytes, field_control: int) -> tuple[dict[str, object], int]:
-    fields: dict[str, object] = {}
+def _optional_fields(
+    data: bytes, fc: int
+) -> tuple[int | None, bytes | None, int | None, int | None]:
+    """Security credential version, destination and hardware range, as field control says."""
     pos = BASE_HEADER_LENGTH
-    if field_control & FC_SECURITY_CREDENTIAL:
-        fields["security_credential_version"] = data[pos]
-        pos += 1
-    if field_control & FC_DESTINATION:
-        fields["destination"] = data[pos : pos + 8]
-        pos += 8
-    if field_control & FC_HARDWARE_VERSIONS:
-        fields["min_hw"], fields["max_hw"] = struct.unpack_from("<HH", data, pos)
-        pos += 4
-    return fields, pos
+    sec = data[pos] if fc & FC_SECURITY_CREDENTIAL else None
+    pos += 1 if sec is not None else 0
+    dest = data[pos : pos + 8] if fc & FC_DESTINATION else None
+    pos += 8 if dest is not None else 0
+    hw = struct.unpack_from("<HH", data, pos) if fc & FC_HARDWARE_VERSIONS else (None, None)
+    return sec, dest, hw[0], hw[1]
 
 
 def parse_header(data: bytes) -> OtaHeader:
@@ -95,14 +95,30 @@ def parse_header(data: bytes) -> OtaHeader:
         raise ImageError(f"header length {hlen} disagrees with field control (needs {needed})")
     if total != len(data):
         raise ImageError(f"header total size {total} disagrees with the {len(data)} image bytes")
-    fields, _ = _optional_fields(data, fc)
-    return OtaHeader(mcode, itype, fver, stack, hstr, total, header_version=version,
-                     header_length=hlen, field_control=fc, **fields)  # type: ignore[arg-type]
+    sec, dest, min_hw, max_hw = _optional_fields(data, fc)
+    return OtaHeader(
+        mcode,
+        itype,
+        fver,
+        stack,
+        hstr,
+        total,
+        min_hw=min_hw,
+        max_hw=max_hw,
+        header_version=version,
+        header_length=hlen,
+        field_control=fc,
+        security_credential_version=sec,
+        destination=dest,
+    )
 
 
 def looks_signed(data: bytes, header_length: int) -> bool:
     """Whether the bytes end in a signature trailer (force-replace, 0x40, 64-byte signature)."""
-    return len(data) >= header_length + TRAILER_LENGTH and data[-SIGNATURE_LENGTH - 1] == SIGNATURE_LENGTH
+    return (
+        len(data) >= header_length + TRAILER_LENGTH
+        and data[-SIGNATURE_LENGTH - 1] == SIGNATURE_LENGTH
+    )
 
 
 def parse_image(data: bytes, signed: bool | None = None) -> UpgradeImage:
@@ -114,14 +130,24 @@ def parse_image(data: bytes, signed: bool | None = None) -> UpgradeImage:
     if len(data) < header.header_length + TRAILER_LENGTH or data[-65] != SIGNATURE_LENGTH:
         raise ImageError("image lacks the force-replace byte and 64-byte signature trailer")
     end = len(data) - TRAILER_LENGTH
-    return UpgradeImage(header, data[header.header_length : end], data[end], data[-SIGNATURE_LENGTH:])
+    return UpgradeImage(
+        header, data[header.header_length : end], data[end], data[-SIGNATURE_LENGTH:]
+    )
 
 
-def build_image(manufacturer_image: bytes, manufacturer_code: int, image_type: int,
-                file_version: int, *, stack_version: int = 0x0002, header_string: bytes = b"",
-                min_hw: int | None = None, max_hw: int | None = None,
-                signing_key: ec.EllipticCurvePrivateKey | None = None,
-                force_replace: int = 0) -> bytes:
+def build_image(
+    manufacturer_image: bytes,
+    manufacturer_code: int,
+    image_type: int,
+    file_version: int,
+    *,
+    stack_version: int = 0x0002,
+    header_string: bytes = b"",
+    min_hw: int | None = None,
+    max_hw: int | None = None,
+    signing_key: ec.EllipticCurvePrivateKey | None = None,
+    force_replace: int = 0,
+) -> bytes:
     """Build an image; signed with the Supplier's digital-signing key, or the PPMID form."""
     if (min_hw is None) != (max_hw is None):
         raise ImageError("give both min and max hardware versions, or neither")
@@ -135,9 +161,18 @@ def build_image(manufacturer_image: bytes, manufacturer_code: int, image_type: i
         trailer += raw_ecdsa_sign(signing_key, manufacturer_image)
     total = hlen + len(manufacturer_image) + len(trailer)
     try:
-        head = _BASE.pack(OTA_IDENTIFIER, OTA_HEADER_VERSION, hlen, FC_HARDWARE_VERSIONS if hw else 0,
-                          manufacturer_code, image_type, file_version, stack_version,
-                          header_string.ljust(32, b"\0"), total)
+        head = _BASE.pack(
+            OTA_IDENTIFIER,
+            OTA_HEADER_VERSION,
+            hlen,
+            FC_HARDWARE_VERSIONS if hw else 0,
+            manufacturer_code,
+            image_type,
+            file_version,
+            stack_version,
+            header_string.ljust(32, b"\0"),
+            total,
+        )
     except struct.error as err:
         raise ImageError(f"header field out of range: {err}") from err
     return head + hw + manufacturer_image + trailer

@@ -1,4 +1,5 @@
 """Loading P-256 keys (PEM or DER) and X.509 certificates, and the trusted-certificate set."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from cryptography.hazmat.primitives.serialization import (
     load_der_private_key,
     load_pem_private_key,
@@ -82,7 +89,9 @@ class TrustStore:
     @classmethod
     def of(cls, certificates: Iterable[x509.Certificate]) -> TrustStore:
         """Build a store from certificates."""
-        return cls({(normalize_dn(c.issuer.rfc4514_string()), c.serial_number): c for c in certificates})
+        return cls(
+            {(normalize_dn(c.issuer.rfc4514_string()), c.serial_number): c for c in certificates}
+        )
 
     @classmethod
     def from_files(cls, paths: Iterable[str | Path]) -> TrustStore:
@@ -97,3 +106,23 @@ class TrustStore:
                 f"no trusted certificate for issuer {issuer_name!r} serial {serial}"
             )
         return cert
+
+
+def raw_ecdsa_sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    """ECDSA-SHA256 over data, returned as raw r||s (64 bytes for P-256)."""
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def raw_ecdsa_verify(key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
+    """Check a raw r||s ECDSA-SHA256 signature."""
+    if len(signature) != 64:
+        return False
+    der = encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    try:
+        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True

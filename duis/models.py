@@ -1,4 +1,5 @@
 """Typed, frozen models of DUIS requests, responses and alerts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -109,8 +110,11 @@ class FirmwareWarnings:
     def rejected(self) -> frozenset[str]:
         """Every device named in any warning list."""
         return frozenset(
-            self.invalid + self.not_commissioned + self.not_applicable_firmware
-            + self.other_request_in_progress + self.invalid_gbcs_version
+            self.invalid
+            + self.not_commissioned
+            + self.not_applicable_firmware
+            + self.other_request_in_progress
+            + self.invalid_gbcs_version
         )
 
 
@@ -213,8 +217,11 @@ class OtherDccAlert:
 
 
 DccAlertDetail = (
-    FirmwareDeliveryStatus | FirmwareDistributionFailure | QuarantinedRequest
-    | FirmwareVersionMismatch | OtherDccAlert
+    FirmwareDeliveryStatus
+    | FirmwareDistributionFailure
+    | QuarantinedRequest
+    | FirmwareVersionMismatch
+    | OtherDccAlert
 )
 
 

@@ -1,4 +1,5 @@
 """Parse untrusted DUIS requests, responses and alerts into typed models."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -56,7 +57,9 @@ def _root(data: bytes | etree._Element, name: str, max_bytes: int) -> etree._Ele
 
 def _update(body: etree._Element, rid: RequestId, _: datetime | None) -> Request:
     return UpdateFirmware(
-        rid, x.b64(x.text(body, "FirmwareImage"), "FirmwareImage"), x.text(body, "FirmwareVersion"),
+        rid,
+        x.b64(x.text(body, "FirmwareImage"), "FirmwareImage"),
+        x.text(body, "FirmwareVersion"),
         x.eui_list(x.text(body, "DeviceIDList"), "DeviceIDList"),
         x.local(body) == "UpdatePPMIDFirmware",
     )
@@ -86,8 +89,9 @@ def _request_body(body: etree._Element, rid: RequestId) -> Request:
     return _REQUEST_READERS[x.local(body)](body, rid, when)
 
 
-def parse_request(data: bytes | etree._Element,
-                  max_bytes: int = MAX_DOCUMENT_BYTES) -> ParsedRequest:
+def parse_request(
+    data: bytes | etree._Element, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> ParsedRequest:
     """Parse an sr:Request for one of the firmware service requests."""
     root = _root(data, "Request", max_bytes)
     header = x.child(root, "Header")
@@ -95,7 +99,10 @@ def parse_request(data: bytes | etree._Element,
     sr = SR_BY_BODY.get(x.local(body))
     if sr is None:
         raise MessageStructureError(f"unsupported request body sr:{x.local(body)}")
-    reference, variant = x.text(header, "ServiceReference"), x.text(header, "ServiceReferenceVariant")
+    reference, variant = (
+        x.text(header, "ServiceReference"),
+        x.text(header, "ServiceReferenceVariant"),
+    )
     cv = x.integer(x.text(header, "CommandVariant"), "CommandVariant")
     if (reference, variant, cv) != (sr.service_reference, sr.variant, int(sr.command_variant)):
         raise MessageStructureError(
@@ -104,7 +111,9 @@ def parse_request(data: bytes | etree._Element,
         )
     rid = x.request_id(x.text(header, "RequestID"), "RequestID")
     request = _request_body(body, rid)
-    return ParsedRequest(root.get("schemaVersion", ""), cv, request, find_signature(root) is not None)
+    return ParsedRequest(
+        root.get("schemaVersion", ""), cv, request, find_signature(root) is not None
+    )
 
 
 def _header(header: etree._Element) -> ResponseHeader:
@@ -125,10 +134,17 @@ def _warnings(element: etree._Element) -> FirmwareWarnings:
 def _inventory_device(d: etree._Element) -> InventoryDevice:
     o = x.opt_text
     return InventoryDevice(
-        x.eui(d, "DeviceID"), x.text(d, "DeviceType"), x.text(d, "DeviceManufacturer"),
-        x.text(d, "DeviceModel"), o(d, "DeviceStatus"), o(d, "DeviceFirmwareVersion"),
-        o(d, "DeviceFirmwareVersionStatus"), o(d, "CPLStatus"), o(d, "DeviceGBCSVersion"),
-        o(d, "HANVariant"), o(d, "SMETSCHTSVersion"),
+        x.eui(d, "DeviceID"),
+        x.text(d, "DeviceType"),
+        x.text(d, "DeviceManufacturer"),
+        x.text(d, "DeviceModel"),
+        o(d, "DeviceStatus"),
+        o(d, "DeviceFirmwareVersion"),
+        o(d, "DeviceFirmwareVersionStatus"),
+        o(d, "CPLStatus"),
+        o(d, "DeviceGBCSVersion"),
+        o(d, "HANVariant"),
+        o(d, "SMETSCHTSVersion"),
     )
 
 
@@ -179,7 +195,9 @@ def _device_alert(m: etree._Element) -> DeviceAlert:
 def _delivery(e: etree._Element) -> FirmwareDeliveryStatus:
     return FirmwareDeliveryStatus(
         x.request_id(x.text(e, "UpdateFirmwareRequestID"), "UpdateFirmwareRequestID"),
-        x.eui(e, "CommsHubDeviceID"), x.eui(e, "TargetDeviceID"), x.text(e, "FirmwareVersion"),
+        x.eui(e, "CommsHubDeviceID"),
+        x.eui(e, "TargetDeviceID"),
+        x.text(e, "FirmwareVersion"),
         x.timestamp(x.text(e, "TimeStamp"), "TimeStamp"),
         x.text(e, "CommsHubTransferStatus") == "Success",
     )
@@ -195,14 +213,17 @@ def _distribution(e: etree._Element) -> FirmwareDistributionFailure:
 def _quarantine(e: etree._Element) -> QuarantinedRequest:
     breach = x.only_child(e)
     return QuarantinedRequest(
-        x.local(breach), x.request_id(x.text(breach, "RequestID"), "RequestID"),
+        x.local(breach),
+        x.request_id(x.text(breach, "RequestID"), "RequestID"),
         x.integer(x.text(breach, "QuarantineEventRef"), "QuarantineEventRef"),
     )
 
 
 def _mismatch(e: etree._Element) -> FirmwareVersionMismatch:
     return FirmwareVersionMismatch(
-        x.eui(e, "DeviceID"), x.text(e, "DeviceType"), x.text(e, "FirmwareVersionSMI"),
+        x.eui(e, "DeviceID"),
+        x.text(e, "DeviceType"),
+        x.text(e, "FirmwareVersionSMI"),
         x.text(e, "FirmwareVersionDevice"),
     )
 
@@ -229,8 +250,7 @@ _BODIES: dict[str, Callable[[etree._Element], ResponseMessage | DeviceAlert | Dc
 }
 
 
-def parse_response(data: bytes | etree._Element,
-                   max_bytes: int = MAX_DOCUMENT_BYTES) -> Response:
+def parse_response(data: bytes | etree._Element, max_bytes: int = MAX_DOCUMENT_BYTES) -> Response:
     """Parse an sr:Response (service response, device alert or DCC alert); no signature check."""
     root = _root(data, "Response", max_bytes)
     body = x.only_child(x.child(root, "Body"))
@@ -238,21 +258,25 @@ def parse_response(data: bytes | etree._Element,
     if reader is None:
         raise MessageStructureError(f"unsupported response body sr:{x.local(body)}")
     return Response(
-        root.get("schemaVersion", ""), _header(x.child(root, "Header")), reader(body),
+        root.get("schemaVersion", ""),
+        _header(x.child(root, "Header")),
+        reader(body),
         find_signature(root) is not None,
     )
 
 
-def verify_response(data: bytes, trust: TrustStore, at: datetime | None = None,
-                    max_bytes: int = MAX_DOCUMENT_BYTES) -> Response:
+def verify_response(
+    data: bytes, trust: TrustStore, at: datetime | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> Response:
     """Verify the DCC signature (required) and parse the response; one parse of the input."""
     root = parse_xml(data, max_bytes)
     verify_document(root, trust, at)
     return parse_response(root)
 
 
-def verify_request(data: bytes, trust: TrustStore, at: datetime | None = None,
-                   max_bytes: int = MAX_DOCUMENT_BYTES) -> ParsedRequest:
+def verify_request(
+    data: bytes, trust: TrustStore, at: datetime | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> ParsedRequest:
     """Verify a User's signature (required) and parse the request (the DSP's view)."""
     root = parse_xml(data, max_bytes)
     verify_document(root, trust, at)

@@ -1,4 +1,5 @@
 """EUI-64 identifiers, RequestIDs and the originator counter source."""
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,9 @@ def parse_request_id(text: str) -> RequestId:
     """Parse a DUIS RequestID (or ResponseID), raising IdentifierError on any defect."""
     parts = text.strip().split(":")
     if len(parts) != 3:
-        raise IdentifierError(f"RequestID needs 3 ':'-separated parts, got {len(parts)}: {text[:80]!r}")
+        raise IdentifierError(
+            f"RequestID needs 3 ':'-separated parts, got {len(parts)}: {text[:80]!r}"
+        )
     originator, target, counter = parts
     if not _COUNTER_RE.fullmatch(counter):
         raise IdentifierError(f"RequestID counter is not a decimal uint64: {counter[:30]!r}")

@@ -1,4 +1,5 @@
 """The DCC side: turn Response models into (signed) sr:Response XML, for the DSP simulator."""
+
 from __future__ import annotations
 
 import base64
@@ -57,30 +58,47 @@ def _b64(raw: bytes) -> str:
 
 def _header(parent: etree._Element, h: ResponseHeader) -> None:
     header = _add(parent, "Header")
-    _add_opt(header, [
-        ("RequestID", str(h.request_id) if h.request_id else None),
-        ("ResponseID", str(h.response_id) if h.response_id else None),
-        ("ResponseCode", h.response_code),
-        ("ResponseDateTime", format_datetime(h.response_datetime)),
-    ])
+    _add_opt(
+        header,
+        [
+            ("RequestID", str(h.request_id) if h.request_id else None),
+            ("ResponseID", str(h.response_id) if h.response_id else None),
+            ("ResponseCode", h.response_code),
+            ("ResponseDateTime", format_datetime(h.response_datetime)),
+        ],
+    )
 
 
 def _warnings(parent: etree._Element, element: str, w: FirmwareWarnings) -> None:
     node = _add(parent, element)
-    values = (w.invalid, w.not_commissioned, w.not_applicable_firmware,
-              w.other_request_in_progress, w.invalid_gbcs_version)
+    values = (
+        w.invalid,
+        w.not_commissioned,
+        w.not_applicable_firmware,
+        w.other_request_in_progress,
+        w.invalid_gbcs_version,
+    )
     _add_opt(node, [(name, ",".join(ids) or None) for name, ids in zip(WARNING_LISTS, values)])
 
 
 def _device(parent: etree._Element, d: InventoryDevice) -> None:
     node = _add(parent, "Device")
-    _add_opt(node, [
-        ("DeviceID", d.device_id), ("DeviceType", d.device_type), ("DeviceStatus", d.status),
-        ("DeviceManufacturer", d.manufacturer), ("DeviceModel", d.model),
-        ("SMETSCHTSVersion", d.smets_chts_version), ("DeviceFirmwareVersion", d.firmware_version),
-        ("DeviceFirmwareVersionStatus", d.firmware_version_status), ("CPLStatus", d.cpl_status),
-        ("DeviceGBCSVersion", d.gbcs_version), ("HANVariant", d.han_variant),
-    ])
+    _add_opt(
+        node,
+        [
+            ("DeviceID", d.device_id),
+            ("DeviceType", d.device_type),
+            ("DeviceStatus", d.status),
+            ("DeviceManufacturer", d.manufacturer),
+            ("DeviceModel", d.model),
+            ("SMETSCHTSVersion", d.smets_chts_version),
+            ("DeviceFirmwareVersion", d.firmware_version),
+            ("DeviceFirmwareVersionStatus", d.firmware_version_status),
+            ("CPLStatus", d.cpl_status),
+            ("DeviceGBCSVersion", d.gbcs_version),
+            ("HANVariant", d.han_variant),
+        ],
+    )
 
 
 @functools.singledispatch
@@ -97,8 +115,9 @@ def _(m: ResponseMessage, parent: etree._Element) -> None:
     if len(parts) > 1:
         raise RequestBuildError("a ResponseMessage carries at most one payload")
     if m.warnings is not None:
-        _warnings(node, WARNING_ELEMENTS.get(m.service_reference, "DSPUpdateFirmwareWarning"),
-                  m.warnings)
+        _warnings(
+            node, WARNING_ELEMENTS.get(m.service_reference, "DSPUpdateFirmwareWarning"), m.warnings
+        )
     elif m.inventory is not None:
         inventory = _add(node, "DSPInventory")
         for device in m.inventory:
@@ -126,12 +145,17 @@ def _detail(detail: object, parent: etree._Element) -> None:
 @_detail.register
 def _(d: FirmwareDeliveryStatus, parent: etree._Element) -> None:
     node = _add(parent, "CSPFirmwareDeliveryStatus")
-    _add_opt(node, [
-        ("UpdateFirmwareRequestID", str(d.update_firmware_request_id)),
-        ("CommsHubDeviceID", d.comms_hub_id), ("TargetDeviceID", d.target_device_id),
-        ("FirmwareVersion", d.firmware_version), ("TimeStamp", format_datetime(d.timestamp)),
-        ("CommsHubTransferStatus", "Success" if d.success else "Failure"),
-    ])
+    _add_opt(
+        node,
+        [
+            ("UpdateFirmwareRequestID", str(d.update_firmware_request_id)),
+            ("CommsHubDeviceID", d.comms_hub_id),
+            ("TargetDeviceID", d.target_device_id),
+            ("FirmwareVersion", d.firmware_version),
+            ("TimeStamp", format_datetime(d.timestamp)),
+            ("CommsHubTransferStatus", "Success" if d.success else "Failure"),
+        ],
+    )
 
 
 @_detail.register
@@ -151,10 +175,15 @@ def _(d: QuarantinedRequest, parent: etree._Element) -> None:
 @_detail.register
 def _(d: FirmwareVersionMismatch, parent: etree._Element) -> None:
     node = _add(parent, "FirmwareVersionMismatch")
-    _add_opt(node, [
-        ("DeviceID", d.device_id), ("DeviceType", d.device_type),
-        ("FirmwareVersionSMI", d.version_smi), ("FirmwareVersionDevice", d.version_device),
-    ])
+    _add_opt(
+        node,
+        [
+            ("DeviceID", d.device_id),
+            ("DeviceType", d.device_type),
+            ("FirmwareVersionSMI", d.version_smi),
+            ("FirmwareVersionDevice", d.version_device),
+        ],
+    )
 
 
 @_detail.register
@@ -172,7 +201,8 @@ def _(a: DccAlert, parent: etree._Element) -> None:
 def response_element(response: Response) -> etree._Element:
     """The unsigned sr:Response element for a Response model."""
     root = etree.Element(
-        f"{{{SR_NS}}}Response", nsmap=NSMAP,
+        f"{{{SR_NS}}}Response",
+        nsmap=NSMAP,
         schemaVersion=response.schema_version or SCHEMA_VERSION,
     )
     _header(root, response.header)
@@ -185,8 +215,14 @@ def sign_response(response: Response, identity: SigningIdentity) -> bytes:
     return sign_canonical(etree.tostring(response_element(response), method="c14n"), identity)
 
 
-def device_alert(alert_code: int, device_id: str, recipient: str, counter: int,
-                 at: datetime, firmware_hash: bytes | None = None) -> DeviceAlert:
+def device_alert(
+    alert_code: int,
+    device_id: str,
+    recipient: str,
+    counter: int,
+    at: datetime,
+    firmware_hash: bytes | None = None,
+) -> DeviceAlert:
     """A device alert model with its GBCS payload (hash for 0x8F72/0x8F1C)."""
     kind = DEVICE_ALERTS.get(alert_code)
     payload = encode_alert(counter, device_id, recipient, alert_code, at, firmware_hash)
@@ -194,8 +230,10 @@ def device_alert(alert_code: int, device_id: str, recipient: str, counter: int,
     return DeviceAlert(alert_code, name, payload, device_id, at, firmware_hash)
 
 
-def device_response_payload(device_id: str, request_id: RequestId, counter: int,
-                            item: bytes | int, recipient: str = DCC_EUI) -> bytes:
+def device_response_payload(
+    device_id: str, request_id: RequestId, counter: int, item: bytes | int, recipient: str = DCC_EUI
+) -> bytes:
     """GBCS payload of a device's answer: 11.2 version bytes or the 11.3 result code."""
-    return encode_response(counter, device_id, recipient, 0, request_id.originator,
-                           request_id.counter, (item,))
+    return encode_response(
+        counter, device_id, recipient, 0, request_id.originator, request_id.counter, (item,)
+    )

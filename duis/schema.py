@@ -1,4 +1,5 @@
 """Validation against a DUIS XSD given by path; each schema is compiled once."""
+
 from __future__ import annotations
 
 import functools
@@ -29,7 +30,5 @@ def validate(document: bytes | etree._Element, schema_path: str | Path) -> None:
     root = parse_xml(document) if isinstance(document, bytes) else document
     if schema.validate(root):
         return
-    problems = "; ".join(
-        f"line {e.line}: {e.message}" for e in list(schema.error_log)[:3]
-    )
+    problems = "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:3])
     raise SchemaValidationError(f"not valid against {Path(schema_path).name}: {problems}")

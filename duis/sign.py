@@ -5,6 +5,7 @@ the document without its Signature; SignedInfo is canonicalised with exclusive C
 with ECDSA-SHA256 on P-256 (raw r||s). Signed output is the canonical document with the
 Signature spliced in before the root's end tag, so the bytes we hash are the bytes we send.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,15 @@ from duis.errors import (
     SignatureMissingError,
     UnsupportedSignatureError,
 )
-from duis.gbcs import raw_ecdsa_sign, raw_ecdsa_verify
-from duis.keys import TrustStore, check_valid_at, load_certificate, load_private_key, public_p256
+from duis.keys import (
+    TrustStore,
+    check_valid_at,
+    load_certificate,
+    load_private_key,
+    public_p256,
+    raw_ecdsa_sign,
+    raw_ecdsa_verify,
+)
 from duis.xmlsafe import parse_xml
 
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -137,7 +145,7 @@ def _check_signed_info(signed_info: etree._Element) -> tuple[etree._Element, boo
     reference = _one(signed_info, "Reference")
     if reference.get("URI") != "":
         raise UnsupportedSignatureError(
-            f"reference URI must be \"\" (whole document), got {reference.get('URI')!r}"
+            f'reference URI must be "" (whole document), got {reference.get("URI")!r}'
         )
     transforms = tuple(
         t.get("Algorithm") or "" for t in _one(reference, "Transforms").findall(f"{_D}Transform")
@@ -226,8 +234,9 @@ def find_signature(root: etree._Element) -> etree._Element | None:
     return every[0] if every else None
 
 
-def verify_document(document: bytes | etree._Element, trust: TrustStore,
-                    at: datetime | None = None) -> VerifiedSignature:
+def verify_document(
+    document: bytes | etree._Element, trust: TrustStore, at: datetime | None = None
+) -> VerifiedSignature:
     """Verify the enveloped signature against trusted certificates, valid at `at` (default now)."""
     root = parse_xml(document) if isinstance(document, bytes) else document
     signature = find_signature(root)

@@ -1,4 +1,5 @@
 """Typed accessors for reading DUIS elements; every defect is a MessageStructureError."""
+
 from __future__ import annotations
 
 import base64

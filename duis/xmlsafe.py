@@ -1,4 +1,5 @@
 """Hardened parsing of untrusted XML: no DTDs, entities, network or huge trees."""
+
 from __future__ import annotations
 
 from lxml import etree
@@ -10,8 +11,12 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=False, remove_pis=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=False,
     )
 
 

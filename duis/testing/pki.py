@@ -1,4 +1,5 @@
 """A throw-away test PKI: a CA plus Supplier and DCC signing certificates on P-256."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ class Credential:
     @property
     def key_pem(self) -> bytes:
         return self.key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
 
@@ -40,30 +42,42 @@ class Credential:
 
 
 def _name(common_name: str, unit: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _usage(ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=not ca, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
-def _certificate(subject: x509.Name, key: ec.EllipticCurvePrivateKey,
-                 issuer: Credential | None) -> x509.Certificate:
+def _certificate(
+    subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: Credential | None
+) -> x509.Certificate:
     ca = issuer is None
     signer_key = key if issuer is None else issuer.key
     issuer_name = subject if issuer is None else issuer.certificate.subject
     builder = (
         x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(issuer_name).public_key(key.public_key())
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER)
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(_usage(ca), critical=True)
     )

@@ -1,4 +1,5 @@
 """Identifiers from the DCC test material, and one sample of every message, for tests and demos."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -42,7 +43,8 @@ def sample_requests(pki: Pki) -> dict[str, Request]:
         "11.4": build.update_firmware(TO_DCC, b"ppmid", "1", [DEVICE], ppmid=True),
         "11.3_now": build.activate_firmware(TO_DEVICE, "ab" * 32),
         "11.3_future": build.activate_firmware(
-            TO_DEVICE, "ab" * 32, at=datetime(2030, 1, 15, 9, tzinfo=UTC)),
+            TO_DEVICE, "ab" * 32, at=datetime(2030, 1, 15, 9, tzinfo=UTC)
+        ),
         "11.3_cancel": build.activate_firmware(TO_DEVICE, "ab" * 32, cancel=True),
         "11.3_signed": SignedPreCommand(TO_DEVICE, gbcs.sign_pre_command(pre, pki.supplier_ds.key)),
         "11.2": ReadFirmwareVersion(TO_DEVICE),
@@ -53,24 +55,37 @@ def sample_requests(pki: Pki) -> dict[str, Request]:
 def sample_responses() -> dict[str, Response]:
     """One response or alert of each kind the simulator will send."""
     h = ResponseHeader(TO_DCC, RequestId(DCC, SUPPLIER, 1), "I0", NOW)
-    device = InventoryDevice(DEVICE, "ESME", "106C", "433100AC", "Commissioned", "0002012F",
-                             "Active", "Active", "4.2", "Dual Band", "5")
+    device = InventoryDevice(
+        DEVICE,
+        "ESME",
+        "106C",
+        "433100AC",
+        "Commissioned",
+        "0002012F",
+        "Active",
+        "Active",
+        "4.2",
+        "Dual Band",
+        "5",
+    )
     version = respond.device_response_payload(DEVICE, TO_DEVICE, 3, b"\x01\x02\x03\x04")
     bodies: dict[str, ResponseMessage | DeviceAlert | DccAlert] = {
         "warnings": ResponseMessage(
-            "11.1", "11.1", warnings=FirmwareWarnings((DEVICE,), (COMMS_HUB,))),
+            "11.1", "11.1", warnings=FirmwareWarnings((DEVICE,), (COMMS_HUB,))
+        ),
         "ppmid_warnings": ResponseMessage(
-            "11.4", "11.4", warnings=FirmwareWarnings(invalid_gbcs_version=(DEVICE,))),
+            "11.4", "11.4", warnings=FirmwareWarnings(invalid_gbcs_version=(DEVICE,))
+        ),
         "no_warnings": ResponseMessage("11.1", "11.1"),
         "inventory": ResponseMessage("8.2", "8.2", inventory=(device,)),
         "version": ResponseMessage("11.2", "11.2", gbcs_payload=version),
         "pre_command": ResponseMessage("11.3", "11.3", pre_command=PreCommand("4.2", b"\xdf\x00")),
         "device_alert": respond.device_alert(0x8F72, DEVICE, SUPPLIER, 4, NOW, b"\x11" * 32),
         "n60": DccAlert(
-            "N60", "", FirmwareDeliveryStatus(TO_DCC, COMMS_HUB, DEVICE, "0102", NOW, True)),
+            "N60", "", FirmwareDeliveryStatus(TO_DCC, COMMS_HUB, DEVICE, "0102", NOW, True)
+        ),
         "n61": DccAlert("N61", "", FirmwareDistributionFailure(TO_DCC, (DEVICE,))),
         "ad1": DccAlert("AD1", "", QuarantinedRequest("ADDCCThresholdBreach", TO_DCC, 12345)),
-        "mismatch": DccAlert(
-            "N999", "", FirmwareVersionMismatch(DEVICE, "GSME", "0101", "0102")),
+        "mismatch": DccAlert("N999", "", FirmwareVersionMismatch(DEVICE, "GSME", "0101", "0102")),
     }
     return {name: Response("5.4", h, body) for name, body in bodies.items()}

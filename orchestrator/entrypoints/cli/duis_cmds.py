@@ -1,4 +1,5 @@
 """`fwo image ...` and `fwo duis ...`: GBCS images and DUIS requests from the command line."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,14 +43,18 @@ def image_build(
     max_hw: Annotated[str | None, typer.Option(help="Hex maximum hardware version.")] = None,
     stack_version: Annotated[str, typer.Option(help="Hex ZigBee stack version.")] = "0002",
     header_string: Annotated[str, typer.Option(help="Up to 32 characters.")] = "",
-    sign_key: Annotated[Path | None, typer.Option(help="Supplier digital-signing key; "
-                                                     "without it the unsigned PPMID form.")] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(help="Supplier digital-signing key; without it the unsigned PPMID form."),
+    ] = None,
     out: Out = None,
 ) -> None:
     """Build a GBCS Upgrade Image around a Manufacturer Image."""
     data = build_image(
-        manufacturer_image.read_bytes(), s.hex_int(manufacturer_code, "manufacturer code", 16),
-        s.hex_int(image_type, "image type", 16), s.hex_int(file_version, "file version", 32),
+        manufacturer_image.read_bytes(),
+        s.hex_int(manufacturer_code, "manufacturer code", 16),
+        s.hex_int(image_type, "image type", 16),
+        s.hex_int(file_version, "file version", 32),
         stack_version=s.hex_int(stack_version, "stack version", 16),
         header_string=header_string.encode("latin-1"),
         min_hw=None if min_hw is None else s.hex_int(min_hw, "min hw", 16),
@@ -62,7 +67,8 @@ def image_build(
 @image_app.command("inspect")
 @s.user_errors
 def image_inspect(
-    file: ExistingFile, as_json: Json = False,
+    file: ExistingFile,
+    as_json: Json = False,
     ppmid: Annotated[bool, typer.Option("--ppmid", help="Treat as unsigned PPMID form.")] = False,
 ) -> None:
     """Show the OTA header, Manufacturer Image hash and whether the image is signed."""
@@ -78,8 +84,10 @@ def image_inspect(
 @s.user_errors
 def image_verify(
     file: ExistingFile,
-    cert: Annotated[Path, typer.Option(exists=True, dir_okay=False,
-                                       help="Supplier digital-signing certificate.")],
+    cert: Annotated[
+        Path,
+        typer.Option(exists=True, dir_okay=False, help="Supplier digital-signing certificate."),
+    ],
 ) -> None:
     """Check the Supplier signature over the Manufacturer Image."""
     image = parse_image(file.read_bytes(), True)
@@ -97,15 +105,19 @@ def build_update_firmware(
     image: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="GBCS Upgrade Image.")],
     firmware_version: Annotated[str, typer.Option(help="1-8 characters.")],
     devices: Annotated[str, typer.Option(help="Comma-separated device EUI-64s.")],
-    originator: Originator, counter: Counter, sign_key: SignKey, sign_cert: SignCert,
+    originator: Originator,
+    counter: Counter,
+    sign_key: SignKey,
+    sign_cert: SignCert,
     ppmid: Annotated[bool, typer.Option("--ppmid", help="SR 11.4 for PPMIDs.")] = False,
     dcc: Annotated[str, typer.Option(help="The DCC's EUI (BusinessTargetID).")] = DCC_EUI,
     out: Out = None,
 ) -> None:
     """SR 11.1 Update Firmware (or 11.4 with --ppmid), signed."""
     ids = [d for d in devices.split(",") if d.strip()]
-    request = build.update_firmware(RequestId(originator, dcc, counter), image.read_bytes(),
-                                    firmware_version, ids, ppmid=ppmid)
+    request = build.update_firmware(
+        RequestId(originator, dcc, counter), image.read_bytes(), firmware_version, ids, ppmid=ppmid
+    )
     _sign_and_emit(request, sign_key, sign_cert, out)
 
 
@@ -114,14 +126,18 @@ def build_update_firmware(
 def build_activate_firmware(
     target: Annotated[str, typer.Option(help="Device EUI-64.")],
     hash_: Annotated[str, typer.Option("--hash", help="Manufacturer Image hash, 64 hex.")],
-    originator: Originator, counter: Counter, sign_key: SignKey, sign_cert: SignCert,
+    originator: Originator,
+    counter: Counter,
+    sign_key: SignKey,
+    sign_cert: SignCert,
     at: Annotated[str | None, typer.Option(help="Future activation time, ISO 8601.")] = None,
     cancel: Annotated[bool, typer.Option("--cancel", help="Cancel a pending activation.")] = False,
     out: Out = None,
 ) -> None:
     """SR 11.3 Activate Firmware (CommandVariant 4): now, at a time, or cancel."""
-    request = build.activate_firmware(RequestId(originator, target, counter), hash_,
-                                      at=s.parse_time(at), cancel=cancel)
+    request = build.activate_firmware(
+        RequestId(originator, target, counter), hash_, at=s.parse_time(at), cancel=cancel
+    )
     _sign_and_emit(request, sign_key, sign_cert, out)
 
 
@@ -129,19 +145,26 @@ def build_activate_firmware(
 @s.user_errors
 def build_read_firmware_version(
     target: Annotated[str, typer.Option(help="Device EUI-64.")],
-    originator: Originator, counter: Counter, sign_key: SignKey, sign_cert: SignCert,
+    originator: Originator,
+    counter: Counter,
+    sign_key: SignKey,
+    sign_cert: SignCert,
     out: Out = None,
 ) -> None:
     """SR 11.2 Read Firmware Version (CommandVariant 1)."""
-    _sign_and_emit(ReadFirmwareVersion(RequestId(originator, target, counter)),
-                   sign_key, sign_cert, out)
+    _sign_and_emit(
+        ReadFirmwareVersion(RequestId(originator, target, counter)), sign_key, sign_cert, out
+    )
 
 
 @build_app.command("read-inventory")
 @s.user_errors
 def build_read_inventory(
     device: Annotated[str, typer.Option(help="Device EUI-64 to look up.")],
-    originator: Originator, counter: Counter, sign_key: SignKey, sign_cert: SignCert,
+    originator: Originator,
+    counter: Counter,
+    sign_key: SignKey,
+    sign_cert: SignCert,
     dcc: Annotated[str, typer.Option(help="The DCC's EUI (BusinessTargetID).")] = DCC_EUI,
     out: Out = None,
 ) -> None:
@@ -154,8 +177,10 @@ def build_read_inventory(
 @s.user_errors
 def duis_verify(
     file: ExistingFile,
-    trust: Annotated[list[Path], typer.Option(exists=True, dir_okay=False,
-                                              help="Trusted signing certificate (repeatable).")],
+    trust: Annotated[
+        list[Path],
+        typer.Option(exists=True, dir_okay=False, help="Trusted signing certificate (repeatable)."),
+    ],
     at: Annotated[str | None, typer.Option(help="Verification time, ISO 8601.")] = None,
 ) -> None:
     """Verify a DUIS message's XML signature against trusted certificates."""
@@ -170,8 +195,9 @@ def duis_inspect(file: ExistingFile, as_json: Json = False) -> None:
     """Parse a DUIS request, response or alert and show its fields."""
     root = parse_xml(file.read_bytes())
     is_request = root.tag.endswith("}Request")
-    view = (s.request_view(parse_request(root)) if is_request
-            else s.response_view(parse_response(root)))
+    view = (
+        s.request_view(parse_request(root)) if is_request else s.response_view(parse_response(root))
+    )
     if as_json:
         s.print_json(view)
     else:

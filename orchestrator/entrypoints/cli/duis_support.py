@@ -2,6 +2,7 @@
 
 Kept free of orchestrator wiring (no bootstrap, no database) so these commands work anywhere.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -94,20 +95,28 @@ def image_summary(image: UpgradeImage) -> dict[str, Any]:
     """The `fwo image inspect --json` view of an image."""
     h = image.header
     return {
-        "manufacturer_code": f"{h.manufacturer_code:04X}", "image_type": f"{h.image_type:04X}",
-        "file_version": f"{h.file_version:08X}", "stack_version": f"{h.stack_version:04X}",
-        "header_string": h.header_text, "total_size": h.total_size,
+        "manufacturer_code": f"{h.manufacturer_code:04X}",
+        "image_type": f"{h.image_type:04X}",
+        "file_version": f"{h.file_version:08X}",
+        "stack_version": f"{h.stack_version:04X}",
+        "header_string": h.header_text,
+        "total_size": h.total_size,
         "min_hw": None if h.min_hw is None else f"{h.min_hw:04X}",
         "max_hw": None if h.max_hw is None else f"{h.max_hw:04X}",
-        "manufacturer_image_hash": image.manufacturer_image_hash.hex(), "signed": image.signed,
+        "manufacturer_image_hash": image.manufacturer_image_hash.hex(),
+        "signed": image.signed,
     }
 
 
 def _rid(rid: RequestId | None) -> dict[str, Any] | None:
     if rid is None:
         return None
-    return {"text": str(rid), "originator": rid.originator, "target": rid.target,
-            "counter": rid.counter}
+    return {
+        "text": str(rid),
+        "originator": rid.originator,
+        "target": rid.target,
+        "counter": rid.counter,
+    }
 
 
 def jsonable(value: Any) -> Any:
@@ -136,14 +145,21 @@ def request_view(parsed: ParsedRequest) -> dict[str, Any]:
     body.pop("request_id")
     if isinstance(request, UpdateFirmware):
         try:
-            body["image"] = image_summary(parse_image(request.image, False if request.ppmid else None))
+            body["image"] = image_summary(
+                parse_image(request.image, False if request.ppmid else None)
+            )
         except ImageError as err:
             body["image"] = {"length": len(request.image), "error": str(err)}
     return {
-        "message": "request", "schema_version": parsed.schema_version, "signed": parsed.signed,
-        "service_reference": request.sr.service_reference, "variant": request.sr.variant,
-        "command_variant": parsed.command_variant, "body_element": request.sr.body_element,
-        "request_id": _rid(request.request_id), "body": body,
+        "message": "request",
+        "schema_version": parsed.schema_version,
+        "signed": parsed.signed,
+        "service_reference": request.sr.service_reference,
+        "variant": request.sr.variant,
+        "command_variant": parsed.command_variant,
+        "body_element": request.sr.body_element,
+        "request_id": _rid(request.request_id),
+        "body": body,
     }
 
 
@@ -157,5 +173,11 @@ def response_view(response: Response) -> dict[str, Any]:
     kind = {DeviceAlert: "DeviceAlertMessage", DccAlert: "DCCAlertMessage"}.get(
         type(response.body), "ResponseMessage"
     )
-    return {"message": "response", "schema_version": response.schema_version,
-            "signed": response.signed, "body_kind": kind, "header": header, "body": body}
+    return {
+        "message": "response",
+        "schema_version": response.schema_version,
+        "signed": response.signed,
+        "body_kind": kind,
+        "header": header,
+        "body": body,
+    }

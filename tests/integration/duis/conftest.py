@@ -1,4 +1,5 @@
 """Fixtures for duis integration tests: the shared DCC reference material and xmlsec1."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`fwo image` and `fwo duis` through Typer's CliRunner."""
+
 from __future__ import annotations
 
 import json
@@ -46,10 +47,26 @@ def _run(*args: str) -> tuple[int, str]:
 
 def _image(files: dict[str, Path], tmp_path: Path) -> Path:
     out = tmp_path / "img.bin"
-    code, output = _run("image", "build", "--manufacturer-image", files["mi"],
-                        "--manufacturer-code", "121D", "--image-type", "0000",
-                        "--file-version", "ACDCACDC", "--min-hw", "1111", "--max-hw", "1211",
-                        "--sign-key", files["supplier_ds_key"], "--out", out)
+    code, output = _run(
+        "image",
+        "build",
+        "--manufacturer-image",
+        files["mi"],
+        "--manufacturer-code",
+        "121D",
+        "--image-type",
+        "0000",
+        "--file-version",
+        "ACDCACDC",
+        "--min-hw",
+        "1111",
+        "--max-hw",
+        "1211",
+        "--sign-key",
+        files["supplier_ds_key"],
+        "--out",
+        out,
+    )
     assert code == 0, output
     return out
 
@@ -61,30 +78,59 @@ def test_image_build_inspect_and_verify(files: dict[str, Path], tmp_path: Path) 
     info = json.loads(output)
     assert code == 0 and info["manufacturer_code"] == "121D" and info["file_version"] == "ACDCACDC"
     assert info["signed"] is True and len(info["manufacturer_image_hash"]) == 64
-    assert set(info) == {"manufacturer_code", "image_type", "file_version", "stack_version",
-                         "header_string", "total_size", "min_hw", "max_hw",
-                         "manufacturer_image_hash", "signed"}
+    assert set(info) == {
+        "manufacturer_code",
+        "image_type",
+        "file_version",
+        "stack_version",
+        "header_string",
+        "total_size",
+        "min_hw",
+        "max_hw",
+        "manufacturer_image_hash",
+        "signed",
+    }
     assert _run("image", "verify", img, "--cert", files["supplier_ds_cert"])[0] == 0
 
 
-def test_image_verify_with_wrong_certificate_fails_in_one_line(files: dict[str, Path],
-                                                               tmp_path: Path) -> None:
+def test_image_verify_with_wrong_certificate_fails_in_one_line(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
     """The wrong certificate exits non-zero with one line of reason."""
     code, output = _run("image", "verify", _image(files, tmp_path), "--cert", files["dcc_xml_cert"])
     assert code != 0 and output.strip().count("\n") == 0 and "does not verify" in output
 
 
 def _sign_args(files: dict[str, Path]) -> list[str]:
-    return ["--originator", SUPPLIER, "--counter", "1700000000000",
-            "--sign-key", str(files["supplier_xml_key"]), "--sign-cert", str(files["supplier_xml_cert"])]
+    return [
+        "--originator",
+        SUPPLIER,
+        "--counter",
+        "1700000000000",
+        "--sign-key",
+        str(files["supplier_xml_key"]),
+        "--sign-cert",
+        str(files["supplier_xml_cert"]),
+    ]
 
 
 def test_update_firmware_build_verify_and_inspect(files: dict[str, Path], tmp_path: Path) -> None:
     """An 11.1 built by the CLI verifies and inspects with its devices and image hash."""
     out = tmp_path / "r.xml"
-    code, output = _run("duis", "build", "update-firmware", "--image", _image(files, tmp_path),
-                        "--firmware-version", "ACDCACDC", "--devices",
-                        f"{DEVICE},00-db-12-34-56-78-90-a1", *_sign_args(files), "--out", out)
+    code, output = _run(
+        "duis",
+        "build",
+        "update-firmware",
+        "--image",
+        _image(files, tmp_path),
+        "--firmware-version",
+        "ACDCACDC",
+        "--devices",
+        f"{DEVICE},00-db-12-34-56-78-90-a1",
+        *_sign_args(files),
+        "--out",
+        out,
+    )
     assert code == 0, output
     assert _run("duis", "verify", out, "--trust", files["supplier_xml_cert"])[0] == 0
     view = json.loads(_run("duis", "inspect", out, "--json")[1])
@@ -94,16 +140,32 @@ def test_update_firmware_build_verify_and_inspect(files: dict[str, Path], tmp_pa
     assert view["body"]["image"]["signed"] is True
 
 
-@pytest.mark.parametrize(("extra", "expected"), [
-    ([], None), (["--at", "2030-01-15T09:00:00Z"], "2030-01-15T09:00:00Z"),
-    (["--cancel"], "3000-12-31T00:00:00Z"),
-])
-def test_activate_firmware_variants(files: dict[str, Path], tmp_path: Path, extra: list[str],
-                                    expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ([], None),
+        (["--at", "2030-01-15T09:00:00Z"], "2030-01-15T09:00:00Z"),
+        (["--cancel"], "3000-12-31T00:00:00Z"),
+    ],
+)
+def test_activate_firmware_variants(
+    files: dict[str, Path], tmp_path: Path, extra: list[str], expected: str | None
+) -> None:
     """11.3 immediate, future-dated and cancellation come out as CommandVariant 4."""
     out = tmp_path / "a.xml"
-    code, output = _run("duis", "build", "activate-firmware", "--target", DEVICE, "--hash", "ab" * 32,
-                        *extra, *_sign_args(files), "--out", out)
+    code, output = _run(
+        "duis",
+        "build",
+        "activate-firmware",
+        "--target",
+        DEVICE,
+        "--hash",
+        "ab" * 32,
+        *extra,
+        *_sign_args(files),
+        "--out",
+        out,
+    )
     assert code == 0, output
     view = json.loads(_run("duis", "inspect", out, "--json")[1])
     assert view["command_variant"] == 4 and view["body"]["firmware_hash"] == "AB" * 32
@@ -112,7 +174,9 @@ def test_activate_firmware_variants(files: dict[str, Path], tmp_path: Path, extr
 
 def test_read_requests_go_to_stdout(files: dict[str, Path]) -> None:
     """11.2 and 8.2 print signed XML on stdout; 8.2 targets the DCC."""
-    code, output = _run("duis", "build", "read-firmware-version", "--target", DEVICE, *_sign_args(files))
+    code, output = _run(
+        "duis", "build", "read-firmware-version", "--target", DEVICE, *_sign_args(files)
+    )
     assert code == 0 and parse_request(output.encode()).request.sr.service_reference == "11.2"
     code, output = _run("duis", "build", "read-inventory", "--device", DEVICE, *_sign_args(files))
     parsed = parse_request(output.encode())
@@ -125,22 +189,39 @@ def test_dcc_response_verify_needs_the_fixed_time(dcc_dir: Path) -> None:
     trust = dcc_dir / "certs_Z1-accessControlBroker-ds.pem"
     code, output = _run("duis", "verify", response, "--trust", trust)
     assert code != 0 and "not valid" in output
-    assert _run("duis", "verify", response, "--trust", trust, "--at", "2024-01-01T00:00:00Z")[0] == 0
+    assert (
+        _run("duis", "verify", response, "--trust", trust, "--at", "2024-01-01T00:00:00Z")[0] == 0
+    )
 
 
 def test_inspect_response_shows_code_and_firmware_version(dcc_dir: Path) -> None:
     """Inspecting the DCC response shows I0 and the decoded 11.2 version."""
-    code, output = _run("duis", "inspect", dcc_dir / "ECS52_11.2_SUCCESS_RESPONSE_DUIS.XML", "--json")
+    code, output = _run(
+        "duis", "inspect", dcc_dir / "ECS52_11.2_SUCCESS_RESPONSE_DUIS.XML", "--json"
+    )
     view = json.loads(output)
     assert code == 0 and view["header"]["response_code"] == "I0"
     assert view["body"]["firmware_version"] == "00020000"
 
 
-@pytest.mark.parametrize("args", [
-    ["duis", "build", "read-inventory", "--device", "not-an-eui"],
-    ["duis", "build", "activate-firmware", "--target", DEVICE, "--hash", "abc"],
-    ["duis", "build", "activate-firmware", "--target", DEVICE, "--hash", "ab" * 32, "--at", "2030-01-01"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["duis", "build", "read-inventory", "--device", "not-an-eui"],
+        ["duis", "build", "activate-firmware", "--target", DEVICE, "--hash", "abc"],
+        [
+            "duis",
+            "build",
+            "activate-firmware",
+            "--target",
+            DEVICE,
+            "--hash",
+            "ab" * 32,
+            "--at",
+            "2030-01-01",
+        ],
+    ],
+)
 def test_user_errors_are_one_line(files: dict[str, Path], args: list[str]) -> None:
     """Bad input exits non-zero with a single line and no traceback."""
     code, output = _run(*args, *_sign_args(files))

@@ -1,4 +1,5 @@
 """Golden tests against the public DCC material: templates, the signed response, the sample image."""
+
 from __future__ import annotations
 
 import base64
@@ -68,7 +69,9 @@ def test_builders_reproduce_each_template(dcc_dir: Path, name: str) -> None:
 
 def test_cancellation_template_matches_the_cancel_builder(dcc_dir: Path) -> None:
     """build.activate_firmware(cancel=True) gives the template's far-future date."""
-    template = parse_request((dcc_dir / "CS06_11.3_CANCELLATION_SUCCESS_REQUEST_DUIS.XML").read_bytes())
+    template = parse_request(
+        (dcc_dir / "CS06_11.3_CANCELLATION_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+    )
     request = template.request
     assert isinstance(request, ActivateFirmware)
     built = build.activate_firmware(request.request_id, request.firmware_hash, cancel=True)
@@ -89,7 +92,9 @@ def test_signxml_agrees_on_the_dcc_response(dcc_dir: Path) -> None:
     cert = (dcc_dir / "certs_Z1-accessControlBroker-ds.pem").read_text()
     config = SignatureConfiguration(
         signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
-        digest_algorithms=frozenset({DigestAlgorithm.SHA256}), verification_time=FIXED)
+        digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        verification_time=FIXED,
+    )
     XMLVerifier().verify((dcc_dir / RESPONSE).read_bytes(), x509_cert=cert, expect_config=config)
 
 
@@ -100,7 +105,9 @@ def test_dcc_response_fails_when_expired_untrusted_or_changed(dcc_dir: Path) -> 
     with pytest.raises(UntrustedCertificateError):
         verify_response(data, trust, at=datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(UntrustedCertificateError):
-        verify_response(data, TrustStore.from_files([dcc_dir / "certs_Z1-supplier-ds.pem"]), at=FIXED)
+        verify_response(
+            data, TrustStore.from_files([dcc_dir / "certs_Z1-supplier-ds.pem"]), at=FIXED
+        )
     with pytest.raises(SignatureMismatchError):
         verify_response(data.replace(b">I0<", b">I99<"), trust, at=FIXED)
 
@@ -116,19 +123,25 @@ def test_sample_image_fields_hash_and_supplier_signature(dcc_dir: Path) -> None:
     image = parse_image(data)
     h = image.header
     assert (h.manufacturer_code, h.image_type, h.file_version, h.header_length) == (
-        0x121D, 0, 0xACDCACDC, 60)
+        0x121D,
+        0,
+        0xACDCACDC,
+        60,
+    )
     assert image.signed and h.total_size == len(data) == 361
     assert image.manufacturer_image_hash == hashlib.sha256(data[60:-66]).digest()
     assert image.manufacturer_image_hash.hex() == (
-        "7542f475e3f12eae887d81e32c46d313741d67076b13caec2f82e00ba5e1bb36")
+        "7542f475e3f12eae887d81e32c46d313741d67076b13caec2f82e00ba5e1bb36"
+    )
     cert = load_certificate((dcc_dir / "certs_Z1-supplier-ds.pem").read_bytes())
     verify_image(image, public_p256(cert))
 
 
 def test_ppmid_sample_image_is_unsigned_with_the_same_manufacturer_image(dcc_dir: Path) -> None:
     """The 11.4 sample has no trailer and carries the same Manufacturer Image."""
-    ppmid = parse_image(_template_image(dcc_dir, "11.4_UPDATE_PPMID_FIRMWARE_REQUEST_DUIS.XML"),
-                        signed=False)
+    ppmid = parse_image(
+        _template_image(dcc_dir, "11.4_UPDATE_PPMID_FIRMWARE_REQUEST_DUIS.XML"), signed=False
+    )
     esme = parse_image(_template_image(dcc_dir, "11.1_UPDATE_FIRMWARE_REQUEST_DUIS.XML"))
     assert ppmid.header.image_type == 0x0084 and not ppmid.signed
     assert ppmid.manufacturer_image_hash == esme.manufacturer_image_hash
@@ -136,8 +149,10 @@ def test_ppmid_sample_image_is_unsigned_with_the_same_manufacturer_image(dcc_dir
 
 def test_dcc_test_supplier_key_signs_requests_that_verify(dcc_dir: Path) -> None:
     """The DER test key with its certificate signs an 11.2 that verifies against that certificate."""
-    identity = SigningIdentity.load((dcc_dir / "xml-sign-90B3D51F30010000-ds.key").read_bytes(),
-                                    (dcc_dir / "certs_xml-sign-90B3D51F30010000-ds.pem").read_bytes())
+    identity = SigningIdentity.load(
+        (dcc_dir / "xml-sign-90B3D51F30010000-ds.key").read_bytes(),
+        (dcc_dir / "certs_xml-sign-90B3D51F30010000-ds.pem").read_bytes(),
+    )
     template = parse_request((dcc_dir / "ECS52_11.2_SUCCESS_REQUEST_DUIS.XML").read_bytes())
     signed = build.sign_request(template.request, identity)
     trust = TrustStore.from_files([dcc_dir / "certs_xml-sign-90B3D51F30010000-ds.pem"])

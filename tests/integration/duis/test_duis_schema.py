@@ -1,4 +1,5 @@
 """Every request and response we build validates against the official DUIS 5.4 XSD."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,9 @@ from duis.testing.pki import Pki
 from duis.testing.samples import DEVICE, SUPPLIER, sample_requests, sample_responses
 
 
-@pytest.mark.parametrize("kind", ["11.1", "11.4", "11.3_now", "11.3_future", "11.3_cancel",
-                                  "11.3_signed", "11.2", "8.2"])
+@pytest.mark.parametrize(
+    "kind", ["11.1", "11.4", "11.3_now", "11.3_future", "11.3_cancel", "11.3_signed", "11.2", "8.2"]
+)
 def test_signed_requests_validate(xsd: Path, pki: Pki, kind: str) -> None:
     """Each builder's signed output is valid DUIS 5.4."""
     schema.validate(build.sign_request(sample_requests(pki)[kind], pki.supplier_xml.identity), xsd)
@@ -29,7 +31,8 @@ def test_signed_responses_validate(xsd: Path, pki: Pki, kind: str) -> None:
 def test_invalid_document_is_reported_with_the_reason(xsd: Path, pki: Pki) -> None:
     """A CommandVariant outside the enumeration fails validation with a message."""
     xml = build.to_xml(ReadFirmwareVersion(RequestId(SUPPLIER, DEVICE, 2))).replace(
-        b"<sr:CommandVariant>1<", b"<sr:CommandVariant>12<")
+        b"<sr:CommandVariant>1<", b"<sr:CommandVariant>12<"
+    )
     with pytest.raises(SchemaValidationError, match="CommandVariant"):
         schema.validate(xml, xsd)
 

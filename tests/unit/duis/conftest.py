@@ -1,4 +1,5 @@
 """Fixtures for duis unit tests: a throw-away PKI and common identifiers."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Request builders: models, DeviceIDList batching, XML structure."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -39,8 +40,10 @@ def test_batches_respect_the_schema_character_limit() -> None:
 
 def test_default_character_limit_allows_fifty_thousand_devices() -> None:
     """The schema's 1,199,999 characters hold exactly 50,000 EUIs."""
-    many = [f"00-DB-12-34-{i >> 16 & 255:02X}-{i >> 8 & 255:02X}-{i & 255:02X}-00"
-            for i in range(50_001)]
+    many = [
+        f"00-DB-12-34-{i >> 16 & 255:02X}-{i >> 8 & 255:02X}-{i & 255:02X}-00"
+        for i in range(50_001)
+    ]
     assert [len(b) for b in build.batch_device_ids(many, max_count=10**6)] == [50_000, 1]
 
 
@@ -55,8 +58,9 @@ def test_duplicates_are_dropped_and_bad_ids_rejected() -> None:
 
 def test_update_firmware_batches_target_the_dcc_with_fresh_counters() -> None:
     """Each batch is its own 11.1 to the DCC EUI with a new counter."""
-    requests = build.update_firmware_batches(SUPPLIER, InMemoryCounterSource(99), b"img", "01",
-                                             DEVICES, max_count=50)
+    requests = build.update_firmware_batches(
+        SUPPLIER, InMemoryCounterSource(99), b"img", "01", DEVICES, max_count=50
+    )
     assert [r.request_id.counter for r in requests] == [100, 101, 102]
     assert {r.request_id.target for r in requests} == {DCC}
 
@@ -65,8 +69,12 @@ def test_header_order_and_values_follow_the_sr_table() -> None:
     """Header children come in schema order with the table's values."""
     root = build.to_element(ReadFirmwareVersion(RequestId(SUPPLIER, DEVICE, 5)))
     header = root.find(f"{{{SR_NS}}}Header")
-    assert _names(header) == ["RequestID", "CommandVariant", "ServiceReference",
-                              "ServiceReferenceVariant"]
+    assert _names(header) == [
+        "RequestID",
+        "CommandVariant",
+        "ServiceReference",
+        "ServiceReferenceVariant",
+    ]
     assert [c.text for c in header] == [f"{SUPPLIER}:{DEVICE}:5", "1", "11.2", "11.2"]
     assert root.get("schemaVersion") == "5.4"
 
@@ -80,24 +88,34 @@ def test_cancellation_uses_the_far_future_date() -> None:
     assert root.findtext(f".//{{{SR_NS}}}FirmwareHash") == "AB" * 32
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"firmware_hash": "ab" * 31},
-    {"firmware_hash": "zz" * 32},
-    {"firmware_hash": "ab" * 32, "at": datetime(2030, 1, 1)},
-    {"firmware_hash": "ab" * 32, "at": datetime(2030, 1, 1, tzinfo=UTC), "cancel": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"firmware_hash": "ab" * 31},
+        {"firmware_hash": "zz" * 32},
+        {"firmware_hash": "ab" * 32, "at": datetime(2030, 1, 1)},
+        {"firmware_hash": "ab" * 32, "at": datetime(2030, 1, 1, tzinfo=UTC), "cancel": True},
+    ],
+)
 def test_bad_activation_requests_are_refused(kwargs: dict[str, object]) -> None:
     """Short or non-hex hashes, naive times and time-plus-cancel are refused."""
     with pytest.raises(RequestBuildError):
         build.activate_firmware(RequestId(SUPPLIER, DEVICE, 1), **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("version", "devices", "image"), [
-    ("123456789", [DEVICE], b"x"), ("", [DEVICE], b"x"), ("1", [], b"x"), ("1", [DEVICE], b""),
-    ("1", ["00-DB"], b"x"),
-])
-def test_bad_update_firmware_requests_are_refused(version: str, devices: list[str],
-                                                  image: bytes) -> None:
+@pytest.mark.parametrize(
+    ("version", "devices", "image"),
+    [
+        ("123456789", [DEVICE], b"x"),
+        ("", [DEVICE], b"x"),
+        ("1", [], b"x"),
+        ("1", [DEVICE], b""),
+        ("1", ["00-DB"], b"x"),
+    ],
+)
+def test_bad_update_firmware_requests_are_refused(
+    version: str, devices: list[str], image: bytes
+) -> None:
     """Version length, empty lists, empty images and bad EUIs are refused."""
     with pytest.raises(DuisError):
         build.update_firmware(RequestId(SUPPLIER, DCC, 1), image, version, devices)
@@ -125,12 +143,20 @@ def test_direct_canonical_form_equals_lxml_c14n_for_every_request(pki: Pki) -> N
         assert build.canonical_request(request) == expected
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>\r\n\t\"'"),
-               min_size=1, max_size=8))
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+        | st.sampled_from("&<>\r\n\t\"'"),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_canonical_form_escapes_any_firmware_version(version: str) -> None:
     """Special characters in FirmwareVersion are escaped exactly as C14N does."""
     request = build.update_firmware(RequestId(SUPPLIER, DCC, 1), b"img", version, [DEVICE])
-    assert build.canonical_request(request) == etree.tostring(build.to_element(request), method="c14n")
+    assert build.canonical_request(request) == etree.tostring(
+        build.to_element(request), method="c14n"
+    )
 
 
 def test_bad_schema_version_is_refused() -> None:

@@ -1,4 +1,5 @@
 """The GBCS payload codec: responses, alerts and signed pre-commands."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -23,7 +24,11 @@ def test_firmware_version_response_round_trips() -> None:
     """An encoded 11.2 answer decodes to the same version and parties."""
     message = gbcs.decode_message(_response())
     assert gbcs.firmware_version_of(message) == "0002012F"
-    assert (message.originator, message.recipient, message.originator_counter) == (DEVICE, SUPPLIER, 7)
+    assert (message.originator, message.recipient, message.originator_counter) == (
+        DEVICE,
+        SUPPLIER,
+        7,
+    )
 
 
 def test_alert_carries_time_and_hash() -> None:

@@ -1,4 +1,5 @@
 """GBCS Upgrade Images: build, parse, hash, sign and verify, and reject inconsistent bytes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,16 @@ MANUFACTURER_IMAGE = b"manufacturer firmware payload " * 20
 
 
 def _signed(pki: Pki) -> bytes:
-    return build_image(MANUFACTURER_IMAGE, 0x121D, 0x0000, 0xACDCACDC, header_string=b"ESME fw",
-                       min_hw=0x1111, max_hw=0x1211, signing_key=pki.supplier_ds.key)
+    return build_image(
+        MANUFACTURER_IMAGE,
+        0x121D,
+        0x0000,
+        0xACDCACDC,
+        header_string=b"ESME fw",
+        min_hw=0x1111,
+        max_hw=0x1211,
+        signing_key=pki.supplier_ds.key,
+    )
 
 
 def test_signed_image_round_trips_every_header_field(pki: Pki) -> None:
@@ -25,7 +34,11 @@ def test_signed_image_round_trips_every_header_field(pki: Pki) -> None:
     image = parse_image(_signed(pki))
     h = image.header
     assert (h.manufacturer_code, h.image_type, h.file_version, h.stack_version) == (
-        0x121D, 0, 0xACDCACDC, 2)
+        0x121D,
+        0,
+        0xACDCACDC,
+        2,
+    )
     assert (h.header_text, h.min_hw, h.max_hw, h.header_length) == ("ESME fw", 0x1111, 0x1211, 60)
     assert h.total_size == len(_signed(pki)) and image.force_replace == 0 and image.signed
     assert image.manufacturer_image == MANUFACTURER_IMAGE
@@ -57,7 +70,9 @@ def test_ppmid_form_has_no_trailer(pki: Pki) -> None:
     """Without a signing key the PPMID form ends with the Manufacturer Image."""
     data = build_image(MANUFACTURER_IMAGE, 0x121D, 0x0084, 1)
     image = parse_image(data, signed=False)
-    assert not image.signed and data.endswith(MANUFACTURER_IMAGE) and image.header.header_length == 56
+    assert (
+        not image.signed and data.endswith(MANUFACTURER_IMAGE) and image.header.header_length == 56
+    )
     with pytest.raises(ImageSignatureError):
         verify_image(image, pki.supplier_ds.key.public_key())
 

@@ -1,4 +1,5 @@
 """RequestID parsing/formatting and the counter source."""
+
 from __future__ import annotations
 
 import threading
@@ -25,25 +26,33 @@ def test_parses_a_dcc_template_request_id() -> None:
     """The three parts of a template RequestID come back typed."""
     rid = parse_request_id("90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:1000")
     assert (rid.originator, rid.target, rid.counter) == (
-        "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-00-00-02", 1000)
+        "90-B3-D5-1F-30-01-00-00",
+        "90-B3-D5-1F-30-00-00-02",
+        1000,
+    )
 
 
 def test_lower_case_euis_are_normalised() -> None:
     """EUIs are upper-cased so equal IDs compare equal."""
     assert str(parse_request_id("00-db-12-34-56-78-90-a0:90-b3-d5-1f-30-00-00-02:7")) == (
-        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:7")
+        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:7"
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "", "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02",
-    "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:1:2",
-    "00-DB-12-34-56-78-90:90-B3-D5-1F-30-00-00-02:1",
-    "00DB12345678 90A0:90-B3-D5-1F-30-00-00-02:1",
-    "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:01",
-    "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:-1",
-    "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:18446744073709551616",
-    "00-DB-12-34-56-78-90-ZZ:90-B3-D5-1F-30-00-00-02:1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02",
+        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:1:2",
+        "00-DB-12-34-56-78-90:90-B3-D5-1F-30-00-00-02:1",
+        "00DB12345678 90A0:90-B3-D5-1F-30-00-00-02:1",
+        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:01",
+        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:-1",
+        "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-00-00-02:18446744073709551616",
+        "00-DB-12-34-56-78-90-ZZ:90-B3-D5-1F-30-00-00-02:1",
+    ],
+)
 def test_malformed_request_ids_raise_identifier_error(text: str) -> None:
     """Each kind of malformed RequestID is refused with a typed error."""
     with pytest.raises(IdentifierError):

@@ -1,4 +1,5 @@
 """XML signatures: round trips and every tampering that must fail."""
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,9 @@ D = f"{{{DS_NS}}}"
 
 
 def _signed(pki: Pki) -> bytes:
-    request = build.update_firmware(RequestId(SUPPLIER, DCC, 9), b"image-bytes" * 30, "0102",
-                                    [DEVICE])
+    request = build.update_firmware(
+        RequestId(SUPPLIER, DCC, 9), b"image-bytes" * 30, "0102", [DEVICE]
+    )
     return build.sign_request(request, pki.supplier_xml.identity)
 
 
@@ -65,7 +67,8 @@ def test_whitespace_is_signed_and_added_whitespace_is_detected(pki: Pki) -> None
     root.text, root[-1].tail = "\n  ", "\n"
     signed = sign_document(root, pki.supplier_xml.identity)
     pretty = signed.replace(b"<ds:Signature ", b"\n <ds:Signature ").replace(
-        b"</ds:Signature>", b"</ds:Signature>\n")
+        b"</ds:Signature>", b"</ds:Signature>\n"
+    )
     with pytest.raises(SignatureMismatchError):
         verify_document(pretty, _trust(pki))
     verify_document(signed, _trust(pki))
@@ -122,12 +125,18 @@ def test_extra_reference_is_refused(pki: Pki) -> None:
         verify_document(etree.tostring(root), _trust(pki))
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("SignedInfo/{d}SignatureMethod", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"),
-    ("SignedInfo/{d}CanonicalizationMethod", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"),
-    ("SignedInfo/{d}Reference/{d}DigestMethod", "http://www.w3.org/2000/09/xmldsig#sha1"),
-    ("SignedInfo/{d}Reference/{d}Transforms/{d}Transform", "http://www.w3.org/TR/1999/REC-xslt-19991116"),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("SignedInfo/{d}SignatureMethod", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"),
+        ("SignedInfo/{d}CanonicalizationMethod", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"),
+        ("SignedInfo/{d}Reference/{d}DigestMethod", "http://www.w3.org/2000/09/xmldsig#sha1"),
+        (
+            "SignedInfo/{d}Reference/{d}Transforms/{d}Transform",
+            "http://www.w3.org/TR/1999/REC-xslt-19991116",
+        ),
+    ],
+)
 def test_other_algorithms_are_refused(pki: Pki, path: str, value: str) -> None:
     """Any algorithm but the DUIS set is refused before any crypto."""
     tampered = _edit(_signed(pki), f"{D}Signature/{D}" + path.format(d=D), Algorithm=value)
