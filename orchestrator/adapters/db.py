@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from orchestrator.errors import ConfigurationError, DatabaseError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x46574F  # pg advisory lock key: workers starting together migrate once
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -64,6 +65,8 @@ def migrate(engine: Engine) -> str:
     """Apply every pending migration (idempotent); return the head revision."""
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             command.upgrade(_alembic_config(connection), "head")
             return current_revision(connection) or ""
     except SQLAlchemyError as err:

@@ -1,0 +1,177 @@
+"""`fwo catalogue ...`: sync the CPL and FIR, and query the catalogue."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
+from orchestrator.entrypoints.cli.common import app_from_env, console, fail, print_json, user_errors
+from orchestrator.errors import EntryNotFoundError
+from orchestrator.service import catalogue as service
+
+app = typer.Typer(help="Sync the CPL and FIR and query the catalogue.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+@app.command()
+@user_errors
+def sync(
+    cpl: Annotated[str, typer.Option(help="CPL source: file, directory or HTTPS URL.")],
+    fir: Annotated[str, typer.Option(help="FIR source: file, directory or HTTPS URL.")],
+    expect_sha256: Annotated[Optional[list[str]], typer.Option(
+        help="Pin a file's SHA-256: [cpl=|fir=]HEX (bare: must match one of the two).")] = None,
+    signature: Annotated[Optional[list[str]], typer.Option(
+        help="Detached signature: [cpl=|fir=]FILE (bare: must verify one of the two).")] = None,
+    public_key: Annotated[Optional[str], typer.Option(help="PEM public key or certificate.")] = None,
+    strict: Annotated[bool, typer.Option(help="Refuse the sync on any problem.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Replace the catalogue with the given CPL and FIR, or leave it untouched on refusal."""
+    application = app_from_env()
+    command = service.SyncCatalogue(cpl, fir, strict, tuple(expect_sha256 or ()),
+                                    tuple(signature or ()), public_key)
+    result = service.sync_catalogue(command, application.uow(), application.fetch_options())
+    if json_out:
+        print_json(result.to_dict())
+        return
+    data = result.to_dict()
+    state = "unchanged" if result.unchanged else "new snapshot"
+    console.print(f"[bold]Snapshot {result.snapshot_id}[/] ({state}): "
+                  f"{result.cpl_entries} CPL entries, {result.fir_entries} FIR rows; "
+                  f"+{data['added']} -{data['removed']} ~{data['changed']}")
+    _print_problems(result.problems)
+
+
+def _print_problems(problems: list[dict[str, Any]], limit: int = 20) -> None:
+    if not problems:
+        return
+    table = Table(title=f"{len(problems)} problem(s): rows rejected")
+    for name in ("file", "sheet", "row", "column", "value", "reason"):
+        table.add_column(name, overflow="fold")
+    for p in problems[:limit]:
+        table.add_row(*(str(p.get(k) if p.get(k) is not None else "") for k in
+                        ("file", "sheet", "row", "column", "value", "reason")))
+    console.print(table)
+    if len(problems) > limit:
+        console.print(f"... and {len(problems) - limit} more (use --json for all)")
+
+
+@app.command()
+@user_errors
+def show(
+    entry: Annotated[Optional[str], typer.Option(help="Only this CPL Entry ID.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the current catalogue's entries (or one entry)."""
+    catalogue = service.current_catalogue(app_from_env().uow())
+    entries = list(catalogue)
+    if entry is not None:
+        found = catalogue.get(entry)
+        if found is None:
+            raise EntryNotFoundError(f"no CPL entry {entry!r} in snapshot {catalogue.snapshot_id}")
+        entries = [found]
+    if json_out:
+        print_json([_with_graph(catalogue, e) for e in entries])
+        return
+    _entry_table(entries, f"Catalogue snapshot {catalogue.snapshot_id}: {len(entries)} entries")
+
+
+def _with_graph(catalogue: Catalogue, entry: CatalogueEntry) -> dict[str, Any]:
+    data = entry.to_dict()
+    data["successors"] = list(catalogue.successors(entry.cpl_entry_id))
+    return data
+
+
+def _entry_table(entries: list[CatalogueEntry], title: str) -> None:
+    table = Table(title=title)
+    for name in ("entry", "type", "manufacturer", "model", "hw", "firmware", "status",
+                 "previous", "contact"):
+        table.add_column(name)
+    for e in entries:
+        previous = "unknown" if e.predecessors is None else (", ".join(e.predecessors) or "N/A")
+        table.add_row(e.cpl_entry_id, e.device_type, e.manufacturer, e.model,
+                      e.hardware_version, e.firmware_version, e.status, previous,
+                      e.contact_email)
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def diff(
+    snapshot: Annotated[Optional[int], typer.Option(help="Snapshot id (default current).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """What the last sync (or a given snapshot) changed against the one before."""
+    record = service.snapshot(app_from_env().uow(), snapshot)
+    data = {"snapshot_id": record.id, "previous_snapshot_id": record.previous_snapshot_id,
+            **record.diff}
+    if json_out:
+        print_json(data)
+        return
+    console.print(f"[bold]Snapshot {record.id}[/] against {record.previous_snapshot_id}: "
+                  f"{len(record.diff['added'])} added, {len(record.diff['removed'])} removed, "
+                  f"{len(record.diff['changed'])} changed {record.diff.get('changed_by_kind', {})}")
+    for change in record.diff["changed"][:50]:
+        fields = ", ".join(f"{k}: {v['old']!r} -> {v['new']!r}"
+                           for k, v in change["fields"].items())
+        console.print(f"  {change['cpl_entry_id']}: {fields}", highlight=False)
+
+
+@app.command()
+@user_errors
+def exposure(
+    chipset: Annotated[str, typer.Option(help="ZigBee chipset vendor.")],
+    stack: Annotated[Optional[str], typer.Option(help="ZigBee stack version.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Entries running a ZigBee chipset vendor (and stack version)."""
+    catalogue = service.current_catalogue(app_from_env().uow())
+    entries = catalogue.exposure(chipset, stack)
+    if json_out:
+        print_json({"chipset_vendor": chipset, "stack_version": stack,
+                    "entries": [e.to_dict() for e in entries]})
+        return
+    _entry_table(entries, f"{len(entries)} entries on {chipset} {stack or '(any stack)'}")
+
+
+@app.command()
+@user_errors
+def lineage(
+    manufacturer: Annotated[str, typer.Option(help="Manufacturer code.")],
+    model: Annotated[str, typer.Option(help="Model code.")],
+    hardware_version: Annotated[Optional[str], typer.Option(help="Hardware version.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A model's firmware entries, oldest first, with their upgrade edges."""
+    catalogue = service.current_catalogue(app_from_env().uow())
+    entries = catalogue.lineage(manufacturer.upper(), model.upper(),
+                                hardware_version.upper() if hardware_version else None)
+    if not entries:
+        fail(f"no entries for manufacturer {manufacturer} model {model}")
+    if json_out:
+        print_json([_with_graph(catalogue, e) for e in entries])
+        return
+    _entry_table(entries, f"Lineage of {manufacturer}/{model}")
+
+
+@app.command()
+@user_errors
+def history(limit: Annotated[int, typer.Option(help="How many.")] = 20,
+            json_out: JsonOpt = False) -> None:
+    """Recent catalogue snapshots: when, from what, with which hashes."""
+    application = app_from_env()
+    with application.uow() as uow:
+        records = uow.catalogue.snapshots(limit)
+    if json_out:
+        print_json([{k: v for k, v in r.to_dict().items() if k not in ("problems", "diff")}
+                    | {"problem_count": len(r.problems)} for r in records])
+        return
+    table = Table(title="Catalogue snapshots")
+    for name in ("id", "created", "entries", "fir", "problems", "cpl sha256", "fir sha256"):
+        table.add_column(name)
+    for r in records:
+        table.add_row(str(r.id), str(r.created_at)[:19], str(r.cpl_entries), str(r.fir_entries),
+                      str(len(r.problems)), r.cpl_file_sha256[:16], r.fir_file_sha256[:16])
+    console.print(table)

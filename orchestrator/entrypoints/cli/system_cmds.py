@@ -1,0 +1,73 @@
+"""Top-level commands: `fwo init` and `fwo demo`."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from orchestrator.adapters.db import create_db_engine, migrate
+from orchestrator.config import Settings
+from orchestrator.entrypoints.cli.common import console, print_json, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the top-level commands to the root app."""
+    app.command("init")(init)
+    app.command("demo")(demo)
+    app.command("worker")(worker)
+    app.command("beat")(beat)
+
+
+@user_errors
+def init(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    settings = Settings.from_env()
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        revision = migrate(engine)
+    finally:
+        engine.dispose()
+    url = engine.url.render_as_string(hide_password=True)
+    if json_out:
+        print_json({"database": url, "revision": revision})
+    else:
+        console.print(f"Database ready at {url} (schema revision {revision})")
+
+
+@user_errors
+def demo(
+    out: Annotated[Optional[Path], typer.Option(help="Where to write the demo data.")] = None,
+    entries: Annotated[int, typer.Option(help="CPL entries to generate.")] = 200,
+    devices: Annotated[int, typer.Option(help="Devices to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Generate a realistic catalogue and fleet, sync them, and print a summary."""
+    from orchestrator.entrypoints.cli import demo_run  # the demo wires the simulators
+
+    target = out or Path(tempfile.mkdtemp(prefix="fwo-demo-"))
+    demo_run.run_demo(target, entries=entries, devices=devices, seed=seed)
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = "celery",
+) -> None:
+    """Run a Celery worker for the configured broker."""
+    from orchestrator.entrypoints.celery_app import create_celery
+
+    celery = create_celery(Settings.from_env())
+    celery.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}",
+                        "--loglevel=INFO"])
+
+
+def beat() -> None:
+    """Run Celery beat (exactly one per deployment) with the periodic catalogue sync."""
+    from orchestrator.entrypoints.celery_app import create_celery
+
+    settings = Settings.from_env()
+    celery = create_celery(settings)
+    schedule_file = settings.data_dir / "celerybeat-schedule"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery.Beat(schedule=str(schedule_file), loglevel="INFO").run()
