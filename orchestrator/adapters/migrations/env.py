@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from orchestrator.adapters.tables import metadata
+from orchestrator.adapters.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata,

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 from fir_sync.testing import cpl_row, fir_row, write_pair
 from orchestrator.adapters.db import create_db_engine, migrate
-from orchestrator.adapters.tables import metadata
+from orchestrator.adapters.schema import metadata
 from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings

@@ -1,0 +1,21 @@
+"""Ports: the outside world as the domain and service layer see it (Protocols only)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Where time comes from: the wall clock in production, simulated time in dry runs."""
+
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> dt.datetime:
+        """The current UTC time."""
+        return dt.datetime.now(dt.UTC)
