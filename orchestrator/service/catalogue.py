@@ -68,7 +68,14 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
                    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
                    ) -> SyncResult:
     """Fetch, check integrity, read, validate and store as one transaction."""
-    parsed = _read_checked(cmd, options)
+    files = _fetch_checked(cmd, options)
+    same_files = _unchanged_files(uow, files)
+    if same_files is not None:
+        if cmd.strict and same_files.problems:
+            raise SyncRefusedError(f"--strict: the current snapshot from these files has "
+                                   f"{len(same_files.problems)} problem(s)")
+        return same_files
+    parsed = _read(files)
     problems = [p.to_dict() for p in parsed.problems]
     if cmd.strict and parsed.problems:
         raise SyncRefusedError(_refusal(parsed.problems))
@@ -77,9 +84,7 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
         current_id = uow.catalogue.current_id()
         current = uow.catalogue.snapshot(current_id) if current_id is not None else None
         if current is not None and current.content_hash == content_hash:
-            return SyncResult(current.id, True, current.cpl_entries, current.fir_entries,
-                              {"added": [], "removed": [], "changed": []}, problems,
-                              content_hash)
+            return _unchanged(current)
         new_entries = {e: r.flat() for e, r in parsed.records.items()}
         old_entries = uow.catalogue.entry_fields(current_id) if current_id is not None else {}
         diff = diff_entries(old_entries, new_entries).to_dict()
@@ -91,16 +96,39 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
                       problems, content_hash)
 
 
-def _read_checked(cmd: SyncCatalogue, options: FetchOptions) -> ParsedCatalogue:
+def _unchanged(current: Snapshot) -> SyncResult:
+    return SyncResult(current.id, True, current.cpl_entries, current.fir_entries,
+                      {"added": [], "removed": [], "changed": []}, current.problems,
+                      current.content_hash)
+
+
+def _unchanged_files(uow: UnitOfWork, files: dict[str, Path]) -> SyncResult | None:
+    """The current snapshot when both files are byte-identical to its sources (no re-read)."""
+    with uow:
+        current_id = uow.catalogue.current_id()
+        current = uow.catalogue.snapshot(current_id) if current_id is not None else None
+    if current is None:
+        return None
+    same = (integrity.file_sha256(files["cpl"]) == current.cpl_file_sha256
+            and integrity.file_sha256(files["fir"]) == current.fir_file_sha256)
+    return _unchanged(current) if same else None
+
+
+def _fetch_checked(cmd: SyncCatalogue, options: FetchOptions) -> dict[str, Path]:
     try:
-        cpl = fetch(cmd.cpl_source, "cpl", work_dir=options.work_dir,
-                    credentials=options.credentials, timeout_s=options.timeout_s,
-                    retries=options.retries).path
-        fir = fetch(cmd.fir_source, "fir", work_dir=options.work_dir,
-                    credentials=options.credentials, timeout_s=options.timeout_s,
-                    retries=options.retries).path
-        check_integrity(cmd, {"cpl": cpl, "fir": fir})
-        return read_catalogue(cpl, fir)
+        files = {kind: fetch(source, kind, work_dir=options.work_dir,
+                             credentials=options.credentials, timeout_s=options.timeout_s,
+                             retries=options.retries).path
+                 for kind, source in (("cpl", cmd.cpl_source), ("fir", cmd.fir_source))}
+        check_integrity(cmd, files)
+        return files
+    except FirSyncError as err:
+        raise SyncRefusedError(str(err)) from err
+
+
+def _read(files: dict[str, Path]) -> ParsedCatalogue:
+    try:
+        return read_catalogue(files["cpl"], files["fir"])
     except FirSyncError as err:
         raise SyncRefusedError(str(err)) from err
 
