@@ -1,0 +1,237 @@
+"""Device jobs: one device's walk along its planned path, one confirmed step at a time.
+
+Per step: planned → distributing (11.1/11.4 accepted) → delivered (N60 / 0x8F72) →
+activating (11.3) → activated (code 0 / 0x8F66) → verifying (11.2 sent) → next step | done.
+A step is confirmed only by an 11.2 read-back showing the step's firmware version, so step
+k+1 is never sent before step k is confirmed (invariant 1). `advance` is a pure function
+from (job, outcome) to the job's next value and the event that records why.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from collections.abc import Callable
+from typing import Any
+
+from orchestrator.domain.errors import InvalidTransitionError
+from orchestrator.domain.policy import Policy
+
+
+class JobState(StrEnum):
+    """Where a device is within its current step (or how it ended)."""
+
+    PLANNED = "planned"
+    DISTRIBUTING = "distributing"
+    DELIVERED = "delivered"
+    ACTIVATING = "activating"
+    ACTIVATED = "activated"
+    VERIFYING = "verifying"
+    DONE = "done"
+    REJECTED = "rejected"
+    DELIVERY_FAILED = "delivery_failed"
+    VERIFICATION_FAILED = "verification_failed"
+    ACTIVATION_FAILED = "activation_failed"
+    QUARANTINED = "quarantined"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    BLOCKED = "blocked"
+
+
+J = JobState
+TERMINAL = frozenset({J.DONE, J.REJECTED, J.DELIVERY_FAILED, J.VERIFICATION_FAILED,
+                      J.ACTIVATION_FAILED, J.QUARANTINED, J.TIMED_OUT, J.CANCELLED, J.BLOCKED})
+FAILED = TERMINAL - {J.DONE}
+# states in which the orchestrator owes the next request, and which SR it sends
+SEND: dict[JobState, str] = {J.PLANNED: "11.1", J.DELIVERED: "11.3", J.ACTIVATED: "11.2"}
+# states waiting for an answer, and the state a retry of that stage returns to
+WAIT: dict[JobState, JobState] = {J.DISTRIBUTING: J.PLANNED, J.ACTIVATING: J.DELIVERED,
+                                  J.VERIFYING: J.ACTIVATED}
+SENT: dict[JobState, JobState] = {J.PLANNED: J.DISTRIBUTING, J.DELIVERED: J.ACTIVATING,
+                                  J.ACTIVATED: J.VERIFYING}
+
+
+@dataclass(frozen=True)
+class DeviceJob:
+    """A device in a campaign: its path, where it is, and when it is next due."""
+
+    campaign_id: int
+    device_id: str
+    path: tuple[str, ...]
+    wave: int = 1
+    step: int = 0
+    state: JobState = J.PLANNED
+    attempt: int = 1
+    due_at: dt.datetime | None = None
+    deadline_at: dt.datetime | None = None
+    request_id: str | None = None
+    failure: str | None = None
+    ppmid: bool = False
+
+    @property
+    def entry(self) -> str:
+        """The CPL entry the current step applies."""
+        return self.path[self.step]
+
+    @property
+    def terminal(self) -> bool:
+        """True once the job will never send again."""
+        return self.state in TERMINAL
+
+    @property
+    def sr_type(self) -> str | None:
+        """The SR this job needs sent next, or None while waiting or finished."""
+        sr = SEND.get(self.state)
+        return "11.4" if sr == "11.1" and self.ppmid else sr
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Something that happened to a job's current request."""
+
+    kind: str
+    request_id: str | None = None
+    detail: str = ""
+    firmware_version: str | None = None
+    at_deadline: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """A recorded transition: time, cause, and the request or message behind it."""
+
+    device_id: str
+    campaign_id: int
+    name: str
+    at: dt.datetime
+    from_state: str
+    to_state: str
+    step: int
+    cause: str = ""
+    request_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What `advance` needs besides the job: time, policy, the expected versions, randomness."""
+
+    now: dt.datetime
+    policy: Policy
+    expected_version: str
+    rng: random.Random
+
+
+def sent(job: DeviceJob, request_id: str, ctx: Context) -> tuple[DeviceJob, JobEvent]:
+    """The job's due request went out: wait for its answer until the stage deadline."""
+    if job.state not in SENT:
+        raise InvalidTransitionError(f"{job.device_id}: nothing to send in {job.state.value}")
+    to = SENT[job.state]
+    deadline = ctx.now + dt.timedelta(seconds=_timeout(to, ctx.policy))
+    new = replace(job, state=to, request_id=request_id, deadline_at=deadline, due_at=None)
+    return new, _event(job, new, ctx, f"sent_{job.sr_type}", request_id)
+
+
+def _timeout(state: JobState, policy: Policy) -> float:
+    t = policy.timeouts
+    return {J.DISTRIBUTING: t.distributing_s, J.ACTIVATING: t.activating_s,
+            J.VERIFYING: t.verifying_s}[state]
+
+
+def advance(job: DeviceJob, outcome: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """Apply an outcome; None when it does not concern the job's current request (stale)."""
+    if job.terminal:
+        return None
+    handler = _HANDLERS.get(outcome.kind)
+    if handler is None:
+        raise InvalidTransitionError(f"unknown outcome {outcome.kind!r}")
+    return handler(job, outcome, ctx)
+
+
+def _expects(job: DeviceJob, outcome: Outcome, *states: JobState) -> bool:
+    if job.state not in states:
+        return False
+    return outcome.request_id is None or outcome.request_id == job.request_id
+
+
+def _move(job: DeviceJob, outcome: Outcome, ctx: Context, **changes: Any
+          ) -> tuple[DeviceJob, JobEvent]:
+    new = replace(job, **changes)
+    return new, _event(job, new, ctx, outcome.kind, outcome.request_id, outcome.detail)
+
+
+def _event(old: DeviceJob, new: DeviceJob, ctx: Context, cause: str, request_id: str | None,
+           detail: str = "") -> JobEvent:
+    data = {"detail": detail} if detail else {}
+    if new.failure and (new.failure != old.failure or new.state in FAILED
+                        or new.attempt > old.attempt):
+        data["failure"] = new.failure
+    return JobEvent(old.device_id, old.campaign_id, f"job_{new.state.value}", ctx.now,
+                    old.state.value, new.state.value, old.step, cause, request_id, data)
+
+
+def _delivered(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    if not _expects(job, o, J.DISTRIBUTING):
+        return None
+    return _move(job, o, ctx, state=J.DELIVERED, attempt=1, due_at=ctx.now, deadline_at=None)
+
+
+def _activated(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    if not _expects(job, o, J.ACTIVATING):
+        return None
+    return _move(job, o, ctx, state=J.ACTIVATED, attempt=1, due_at=ctx.now, deadline_at=None)
+
+
+def _version_read(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    if not _expects(job, o, J.VERIFYING):
+        return None
+    if (o.firmware_version or "").upper() != ctx.expected_version.upper():
+        return _fail(job, o, ctx, "version_mismatch", J.ACTIVATION_FAILED)
+    if job.step + 1 >= len(job.path):
+        return _move(job, o, ctx, state=J.DONE, deadline_at=None, request_id=None)
+    return _move(job, o, ctx, state=J.PLANNED, step=job.step + 1, attempt=1, due_at=ctx.now,
+                 deadline_at=None, request_id=None)
+
+
+def _fail(job: DeviceJob, o: Outcome, ctx: Context, failure: str,
+          terminal: JobState) -> tuple[DeviceJob, JobEvent]:
+    """Retry the stage with backoff when the policy allows, else end in `terminal`."""
+    if ctx.policy.retry.should_retry(failure, job.attempt):
+        back = WAIT.get(job.state, job.state)
+        delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
+        return _move(job, o, ctx, state=back, attempt=job.attempt + 1, failure=failure,
+                     due_at=ctx.now + dt.timedelta(seconds=delay), deadline_at=None)
+    return _move(job, o, ctx, state=terminal, failure=failure, due_at=None, deadline_at=None)
+
+
+Handler = Callable[[DeviceJob, "Outcome", "Context"], "tuple[DeviceJob, JobEvent] | None"]
+
+
+def _failure(kind: str, terminal: JobState, *states: JobState) -> Handler:
+    def handle(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+        if not _expects(job, o, *(states or tuple(WAIT))):
+            return None
+        return _fail(job, o, ctx, kind, terminal)
+    return handle
+
+
+def _cancel(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    return _move(job, o, ctx, state=J.CANCELLED, failure="cancelled", due_at=None,
+                 deadline_at=None)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "delivered": _delivered,
+    "activated": _activated,
+    "version_read": _version_read,
+    "rejected": _failure("rejected", J.REJECTED, J.DISTRIBUTING),
+    "delivery_failed": _failure("delivery_failed", J.DELIVERY_FAILED, J.DISTRIBUTING),
+    "image_verification_failed": _failure("verification_failed", J.VERIFICATION_FAILED,
+                                          J.DISTRIBUTING, J.ACTIVATING),
+    "activation_failed": _failure("activation_failed", J.ACTIVATION_FAILED, J.ACTIVATING),
+    "comms_failure": _failure("comms_failure", J.TIMED_OUT),
+    "quarantined": _failure("quarantined", J.QUARANTINED),
+    "timed_out": _failure("timed_out", J.TIMED_OUT),
+    "cancel": _cancel,
+}

@@ -1,0 +1,163 @@
+"""Campaign policy: waves, thresholds, budgets, activation window, timeouts, retries.
+
+Frozen values with parsers for the forms ops type (`1%,10%,50%,100%`, `01:00-05:00`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from orchestrator.domain.errors import PolicyError
+
+SR_TYPES = ("11.1", "11.4", "11.3", "11.2")
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A wave's cumulative size: a percentage of the campaign or an absolute device count."""
+
+    percent: float | None = None
+    count: int | None = None
+
+    def cumulative_size(self, total: int) -> int:
+        """How many devices this wave and all before it cover."""
+        if self.count is not None:
+            return min(self.count, total)
+        return min(total, max(1, round(total * (self.percent or 0) / 100)) if total else 0)
+
+
+def parse_waves(text: str) -> tuple[Wave, ...]:
+    """`1%,10%,50%,100%` (cumulative) or counts `100,1000,all`; ends by covering everyone."""
+    waves: list[Wave] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        try:
+            if part.lower() == "all":
+                waves.append(Wave(percent=100.0))
+            elif part.endswith("%"):
+                waves.append(Wave(percent=float(part[:-1])))
+            else:
+                waves.append(Wave(count=int(part)))
+        except ValueError as err:
+            raise PolicyError(f"wave {part!r} is not a percentage, a count or 'all'") from err
+    if not waves:
+        raise PolicyError("at least one wave is needed")
+    if waves[-1].percent != 100.0:
+        waves.append(Wave(percent=100.0))
+    return tuple(waves)
+
+
+@dataclass(frozen=True)
+class FailureThreshold:
+    """Pause when failures of a kind (or any, `*`) in a wave reach a count or a percentage."""
+
+    failure: str = "*"
+    count: int | None = None
+    percent: float | None = None
+
+    def breached(self, failures: int, wave_size: int) -> bool:
+        """True when `failures` reaches this threshold for a wave of `wave_size`."""
+        if self.count is not None and failures >= self.count:
+            return True
+        return (self.percent is not None and wave_size > 0
+                and 100.0 * failures / wave_size >= self.percent)
+
+
+@dataclass(frozen=True)
+class ActivationWindow:
+    """Local time window in which activations take effect (11.3 future-dated into it)."""
+
+    start: dt.time
+    end: dt.time
+    timezone: str = "Europe/London"
+
+    @classmethod
+    def parse(cls, text: str, timezone: str = "Europe/London") -> ActivationWindow:
+        """`01:00-05:00` in a time zone."""
+        try:
+            start, end = (dt.time.fromisoformat(p.strip()) for p in text.split("-"))
+            ZoneInfo(timezone)
+        except (ValueError, KeyError) as err:
+            raise PolicyError(f"activation window {text!r} ({timezone}) is not HH:MM-HH:MM "
+                              "in a known time zone") from err
+        return cls(start, end, timezone)
+
+    def contains(self, at: dt.datetime) -> bool:
+        """True when `at` falls inside the window (which may wrap past midnight)."""
+        local = at.astimezone(ZoneInfo(self.timezone)).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_opening(self, at: dt.datetime) -> dt.datetime:
+        """`at` itself when inside the window, else the next start of the window (UTC)."""
+        if self.contains(at):
+            return at
+        zone = ZoneInfo(self.timezone)
+        local = at.astimezone(zone)
+        candidate = dt.datetime.combine(local.date(), self.start, tzinfo=zone)
+        if candidate <= local:
+            candidate = dt.datetime.combine(local.date() + dt.timedelta(days=1), self.start,
+                                            tzinfo=zone)
+        return candidate.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many attempts a step gets, with capped exponential backoff and jitter."""
+
+    attempts: int = 3
+    base_s: float = 60.0
+    cap_s: float = 6 * 3600.0
+    jitter: float = 0.2
+    retry_on: frozenset[str] = frozenset({"comms_failure", "delivery_failed", "timed_out",
+                                          "quarantined", "dsp_unavailable"})
+
+    def should_retry(self, failure: str, attempt: int) -> bool:
+        """True when `failure` is retryable and attempts remain after `attempt` (1-based)."""
+        return failure in self.retry_on and attempt < self.attempts
+
+    def delay_s(self, attempt: int, rng: random.Random) -> float:
+        """Backoff before attempt `attempt + 1`: base·2^(attempt-1), capped, ± jitter."""
+        delay = min(self.cap_s, self.base_s * 2.0 ** max(0, attempt - 1))
+        return max(0.0, delay * (1 + rng.uniform(-self.jitter, self.jitter)))
+
+
+@dataclass(frozen=True)
+class StageTimeouts:
+    """How long each stage may wait for its answer before it times out (seconds)."""
+
+    distributing_s: float = 7 * 86400.0
+    activating_s: float = 2 * 86400.0
+    verifying_s: float = 86400.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most `limit` requests of an SR type per `period_s` seconds (anomaly thresholds)."""
+
+    sr_type: str
+    limit: int
+    period_s: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything that governs how a campaign runs."""
+
+    waves: tuple[Wave, ...] = (Wave(percent=100.0),)
+    success_threshold: float = 0.95
+    failure_thresholds: tuple[FailureThreshold, ...] = (FailureThreshold(percent=10.0),)
+    budgets: tuple[Budget, ...] = (Budget("11.1", 100, 3600.0), Budget("11.4", 100, 3600.0),
+                                   Budget("11.3", 20_000, 3600.0),
+                                   Budget("11.2", 20_000, 3600.0))
+    activation_window: ActivationWindow | None = None
+    timeouts: StageTimeouts = field(default_factory=StageTimeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    device_id_list_max: int = 500
+    approval_required_above: int = 1000
+
+    def budget(self, sr_type: str) -> Budget | None:
+        """The budget configured for an SR type, if any."""
+        return next((b for b in self.budgets if b.sr_type == sr_type), None)
