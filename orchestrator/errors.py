@@ -33,3 +33,11 @@ class EntryNotFoundError(CatalogueError):
 
 class SyncRefusedError(CatalogueError):
     """A sync was refused (integrity mismatch or problems under --strict); nothing changed."""
+
+
+class CampaignError(OrchestratorError):
+    """A campaign operation is not possible (unknown campaign, wrong state, bad policy)."""
+
+
+class DspUnavailableError(OrchestratorError):
+    """The DSP could not be reached or answered with something unusable; retry later."""

@@ -216,6 +216,32 @@ def _failure(kind: str, terminal: JobState, *states: JobState) -> Handler:
     return handle
 
 
+def _refused(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """The DSP refused the request with an error code: the stage ends the device's job."""
+    if not _expects(job, o, *WAIT):
+        return None
+    terminal = {J.DISTRIBUTING: J.REJECTED}.get(job.state, J.ACTIVATION_FAILED)
+    return _fail(job, o, ctx, "refused", terminal)
+
+
+def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """No answer by the deadline; a lost activation answer is recovered by a read-back."""
+    if not _expects(job, o, *WAIT):
+        return None
+    if job.state is J.ACTIVATING:
+        return _move(job, o, ctx, state=J.ACTIVATED, due_at=ctx.now, deadline_at=None,
+                     failure="timed_out")
+    return _fail(job, o, ctx, "timed_out", J.TIMED_OUT)
+
+
+def _pre_command_signed(job: DeviceJob, o: Outcome,
+                        ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """The 11.3 pre-command went back signed (CV5): its answers now carry the new RequestID."""
+    if not _expects(job, o, J.ACTIVATING):
+        return None
+    return _move(job, o, ctx, request_id=o.detail)
+
+
 def _cancel(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     return _move(job, o, ctx, state=J.CANCELLED, failure="cancelled", due_at=None,
                  deadline_at=None)
@@ -228,10 +254,13 @@ _HANDLERS: dict[str, Handler] = {
     "rejected": _failure("rejected", J.REJECTED, J.DISTRIBUTING),
     "delivery_failed": _failure("delivery_failed", J.DELIVERY_FAILED, J.DISTRIBUTING),
     "image_verification_failed": _failure("verification_failed", J.VERIFICATION_FAILED,
-                                          J.DISTRIBUTING, J.ACTIVATING),
+                                          J.DISTRIBUTING, J.DELIVERED, J.ACTIVATING),
     "activation_failed": _failure("activation_failed", J.ACTIVATION_FAILED, J.ACTIVATING),
     "comms_failure": _failure("comms_failure", J.TIMED_OUT),
     "quarantined": _failure("quarantined", J.QUARANTINED),
-    "timed_out": _failure("timed_out", J.TIMED_OUT),
+    "timed_out": _timed_out,
+    "refused": _refused,
+    "pre_command_signed": _pre_command_signed,
+    "dsp_unavailable": _failure("dsp_unavailable", J.TIMED_OUT),
     "cancel": _cancel,
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestrator.domain.errors import PolicyError
@@ -161,3 +162,46 @@ class Policy:
     def budget(self, sr_type: str) -> Budget | None:
         """The budget configured for an SR type, if any."""
         return next((b for b in self.budgets if b.sr_type == sr_type), None)
+
+
+def policy_to_dict(policy: Policy) -> dict[str, object]:
+    """A JSON-ready form of a policy (stored with the campaign)."""
+    window = policy.activation_window
+    retry = policy.retry
+    return {
+        "waves": [{"percent": w.percent, "count": w.count} for w in policy.waves],
+        "success_threshold": policy.success_threshold,
+        "failure_thresholds": [{"failure": f.failure, "count": f.count, "percent": f.percent}
+                               for f in policy.failure_thresholds],
+        "budgets": [{"sr_type": b.sr_type, "limit": b.limit, "period_s": b.period_s}
+                    for b in policy.budgets],
+        "activation_window": None if window is None else {
+            "start": window.start.isoformat("minutes"), "end": window.end.isoformat("minutes"),
+            "timezone": window.timezone},
+        "timeouts": {"distributing_s": policy.timeouts.distributing_s,
+                     "activating_s": policy.timeouts.activating_s,
+                     "verifying_s": policy.timeouts.verifying_s},
+        "retry": {"attempts": retry.attempts, "base_s": retry.base_s, "cap_s": retry.cap_s,
+                  "jitter": retry.jitter, "retry_on": sorted(retry.retry_on)},
+        "device_id_list_max": policy.device_id_list_max,
+        "approval_required_above": policy.approval_required_above,
+    }
+
+
+def policy_from_dict(data: dict[str, Any]) -> Policy:
+    """The policy stored by `policy_to_dict`."""
+    window = data.get("activation_window")
+    retry = dict(data["retry"])
+    retry["retry_on"] = frozenset(retry["retry_on"])
+    return Policy(
+        waves=tuple(Wave(**w) for w in data["waves"]),
+        success_threshold=float(data["success_threshold"]),
+        failure_thresholds=tuple(FailureThreshold(**f) for f in data["failure_thresholds"]),
+        budgets=tuple(Budget(**b) for b in data["budgets"]),
+        activation_window=None if window is None else ActivationWindow.parse(
+            f"{window['start']}-{window['end']}", window["timezone"]),
+        timeouts=StageTimeouts(**data["timeouts"]),
+        retry=RetryPolicy(**retry),
+        device_id_list_max=int(data["device_id_list_max"]),
+        approval_required_above=int(data["approval_required_above"]),
+    )

@@ -19,3 +19,14 @@ class SystemClock:
     def now(self) -> dt.datetime:
         """The current UTC time."""
         return dt.datetime.now(dt.UTC)
+
+
+class DspGateway(Protocol):
+    """The DCC's DSP as the orchestrator sees it: signed request in, signed answer out.
+
+    Asynchronous responses and alerts arrive separately, through the DUIS receiver.
+    """
+
+    def send(self, xml: bytes) -> bytes:
+        """Submit one signed DUIS request; return the DSP's synchronous signed response."""
+        ...
