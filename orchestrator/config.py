@@ -28,6 +28,14 @@ class Settings:
     fetch_timeout_s: float = 30.0
     fetch_retries: int = 3
     log_level: str = "INFO"
+    dsp_url: str = ""
+    keys_dir: Path = Path("keys")
+    image_dir: Path = Path("images")
+    import_supplier_eui: str = "90-B3-D5-1F-30-01-00-00"
+    gas_supplier_eui: str = "90-B3-D5-1F-30-01-00-01"
+    dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
+    reconcile_interval_s: int = 60
+    dispatch_batch: int = 2000
 
     @property
     def resolved_database_url(self) -> str:

@@ -74,7 +74,7 @@ class Campaign:
     scheduled_for: dt.datetime | None = None
     current_wave: int = 0
     pause_reason: str = ""
-    plan_id: int | None = None
+    acknowledged: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @property
     def needs_second_approver(self) -> bool:

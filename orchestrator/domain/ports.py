@@ -30,3 +30,15 @@ class DspGateway(Protocol):
     def send(self, xml: bytes) -> bytes:
         """Submit one signed DUIS request; return the DSP's synchronous signed response."""
         ...
+
+
+class SimulatedWorld(Protocol):
+    """A discrete-event stand-in for the DCC and its devices (dry runs only)."""
+
+    def next_event_time(self) -> dt.datetime | None:
+        """When the next response or alert is due, if any is pending."""
+        ...
+
+    def advance_to(self, moment: dt.datetime) -> int:
+        """Deliver every response and alert due by `moment`; return how many."""
+        ...

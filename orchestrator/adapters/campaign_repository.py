@@ -1,0 +1,273 @@
+"""SQLAlchemy repository for campaigns, device jobs, their events and maintained counters."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+
+from orchestrator.adapters.campaign_tables import (campaign_counters, campaign_events,
+                                                   campaigns, device_jobs, job_events)
+from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
+from orchestrator.domain.jobs import SEND, TERMINAL, WAIT, DeviceJob, JobEvent, JobState
+from orchestrator.domain.policy import policy_from_dict, policy_to_dict
+
+CHUNK = 5000
+_ACTIVE = [s.value for s in JobState if s not in TERMINAL]
+
+
+class SqlAlchemyCampaignRepository:
+    """Campaign rows, job rows, event rows and per-(wave, state) counters, in one transaction."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    # campaigns ---------------------------------------------------------------------------
+    def add(self, campaign: Campaign, snapshot_id: int | None, wave_count: int) -> int:
+        """Store a new campaign; return its id."""
+        values = _campaign_values(campaign)
+        values.pop("id")
+        values.update(snapshot_id=snapshot_id, wave_count=wave_count)
+        return int(self.connection.execute(
+            insert(campaigns).values(**values).returning(campaigns.c.id)).scalar_one())
+
+    def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
+        """A campaign (row-locked on PostgreSQL when `lock`)."""
+        query = select(campaigns).where(campaigns.c.id == campaign_id)
+        if lock and self.postgres:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return None if row is None else _campaign(row._mapping)
+
+    def row(self, campaign_id: int) -> dict[str, Any] | None:
+        """The raw stored fields of a campaign (wave count, times, snapshot)."""
+        row = self.connection.execute(select(campaigns).where(campaigns.c.id == campaign_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def save(self, campaign: Campaign, **extra: Any) -> None:
+        """Write back a campaign's changed fields."""
+        values = _campaign_values(campaign)
+        values.pop("id")
+        self.connection.execute(update(campaigns).where(campaigns.c.id == campaign.id)
+                                .values(**values, **extra))
+
+    def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Campaign rows, newest first."""
+        rows = self.connection.execute(select(campaigns).order_by(campaigns.c.id.desc())
+                                       .limit(limit).offset(offset))
+        return [dict(r._mapping) for r in rows]
+
+    def running_ids(self) -> list[int]:
+        """Campaigns that are running or paused (the reconciler's scope)."""
+        return list(self.connection.scalars(select(campaigns.c.id).where(
+            campaigns.c.state.in_([CampaignState.RUNNING.value, CampaignState.PAUSED.value]))))
+
+    def add_events(self, events: Iterable[CampaignEvent]) -> None:
+        """Record campaign events (who, when, why)."""
+        rows = [{"campaign_id": e.campaign_id, "at": e.at, "name": e.name, "actor": e.actor,
+                 "reason": e.reason, "data": e.data} for e in events]
+        if rows:
+            self.connection.execute(insert(campaign_events), rows)
+
+    def events(self, campaign_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        """A campaign's events, oldest first."""
+        rows = self.connection.execute(select(campaign_events).where(
+            campaign_events.c.campaign_id == campaign_id).order_by(campaign_events.c.id)
+            .limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    # jobs --------------------------------------------------------------------------------
+    def add_jobs(self, jobs: Sequence[DeviceJob], now: dt.datetime) -> None:
+        """Store the campaign's device jobs and initialise the counters."""
+        rows = [_job_values(j, now) for j in jobs]
+        for start in range(0, len(rows), CHUNK):
+            self.connection.execute(insert(device_jobs), rows[start:start + CHUNK])
+        counts = Counter((j.campaign_id, j.wave, j.state.value) for j in jobs)
+        if counts:
+            self.connection.execute(insert(campaign_counters), [
+                {"campaign_id": c, "wave": w, "state": s, "count": n}
+                for (c, w, s), n in counts.items()])
+
+    def due(self, campaign_id: int, max_wave: int, now: dt.datetime,
+            limit: int) -> list[DeviceJob]:
+        """Jobs owing a request now, locked for this transaction (SKIP LOCKED on PostgreSQL).
+
+        Each sending state gets its own share of `limit`, so a backlog of one SR type held
+        back by its budget never starves the others.
+        """
+        found: list[DeviceJob] = []
+        for state in SEND:
+            query = (select(device_jobs).where(
+                device_jobs.c.campaign_id == campaign_id, device_jobs.c.state == state.value,
+                device_jobs.c.wave <= max_wave,
+                or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= now))
+                .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(limit))
+            if self.postgres:
+                query = query.with_for_update(skip_locked=True)
+            found += [_job(r._mapping) for r in self.connection.execute(query)]
+        return found
+
+    def next_due_at(self, campaign_id: int, max_wave: int) -> dt.datetime | None:
+        """When the earliest not-yet-due job of the campaign becomes due."""
+        return _aware(self.connection.scalar(select(func.min(device_jobs.c.due_at)).where(
+            device_jobs.c.campaign_id == campaign_id, device_jobs.c.wave <= max_wave,
+            device_jobs.c.state.in_([s.value for s in SEND]))))
+
+    def overdue(self, now: dt.datetime, limit: int) -> list[DeviceJob]:
+        """Jobs waiting for an answer past their stage deadline (for the reconciler)."""
+        query = (select(device_jobs).where(device_jobs.c.state.in_([s.value for s in WAIT]),
+                                           device_jobs.c.deadline_at <= now)
+                 .order_by(device_jobs.c.deadline_at).limit(limit))
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [_job(r._mapping) for r in self.connection.execute(query)]
+
+    def next_deadline(self) -> dt.datetime | None:
+        """The earliest stage deadline of any waiting job."""
+        return _aware(self.connection.scalar(select(func.min(device_jobs.c.deadline_at)).where(
+            device_jobs.c.state.in_([s.value for s in WAIT]))))
+
+    def active_for_devices(self, device_ids: Sequence[str]) -> list[DeviceJob]:
+        """Non-terminal jobs of these devices (a device has at most one), locked."""
+        found: list[DeviceJob] = []
+        for start in range(0, len(device_ids), 900):
+            query = select(device_jobs).where(
+                device_jobs.c.device_id.in_(device_ids[start:start + 900]),
+                device_jobs.c.state.in_(_ACTIVE))
+            if self.postgres:
+                query = query.with_for_update()
+            found += [_job(r._mapping) for r in self.connection.execute(query)]
+        return found
+
+    def by_request(self, request_id: str) -> list[DeviceJob]:
+        """Non-terminal jobs waiting on a request."""
+        query = select(device_jobs).where(device_jobs.c.request_id == request_id,
+                                          device_jobs.c.state.in_(_ACTIVE))
+        if self.postgres:
+            query = query.with_for_update()
+        return [_job(r._mapping) for r in self.connection.execute(query)]
+
+    def jobs(self, campaign_id: int, *, states: Sequence[str] | None = None,
+             limit: int = 100, offset: int = 0) -> list[DeviceJob]:
+        """A page of a campaign's jobs."""
+        query = select(device_jobs).where(device_jobs.c.campaign_id == campaign_id)
+        if states:
+            query = query.where(device_jobs.c.state.in_(states))
+        rows = self.connection.execute(query.order_by(device_jobs.c.id).limit(limit)
+                                       .offset(offset))
+        return [_job(r._mapping) for r in rows]
+
+    def update_jobs(self, changes: Sequence[tuple[DeviceJob, DeviceJob]],
+                    events: Sequence[JobEvent], now: dt.datetime,
+                    message_id: int | None = None) -> None:
+        """Write changed jobs, their events and the counter deltas."""
+        if changes:
+            rows = [{f"v_{k}": v for k, v in _job_values(new, now).items()}
+                    for _, new in changes]
+            self.connection.execute(_UPDATE_JOB, rows)
+        if events:
+            self.connection.execute(insert(job_events), [_event_values(e, message_id)
+                                                         for e in events])
+        self._count(changes)
+
+    def _count(self, changes: Sequence[tuple[DeviceJob, DeviceJob]]) -> None:
+        deltas: Counter[tuple[int, int, str]] = Counter()
+        for old, new in changes:
+            if old.state != new.state:
+                deltas[(old.campaign_id, old.wave, old.state.value)] -= 1
+                deltas[(new.campaign_id, new.wave, new.state.value)] += 1
+        for (campaign_id, wave, state), delta in deltas.items():
+            if delta:
+                self._add_count(campaign_id, wave, state, delta)
+
+    def _add_count(self, campaign_id: int, wave: int, state: str, delta: int) -> None:
+        key = and_(campaign_counters.c.campaign_id == campaign_id,
+                   campaign_counters.c.wave == wave, campaign_counters.c.state == state)
+        done = self.connection.execute(update(campaign_counters).where(key).values(
+            count=campaign_counters.c.count + delta)).rowcount
+        if not done:
+            self.connection.execute(insert(campaign_counters).values(
+                campaign_id=campaign_id, wave=wave, state=state, count=delta))
+
+    def counters(self, campaign_id: int) -> dict[tuple[int, str], int]:
+        """Maintained device counts per (wave, state): the status without a scan."""
+        rows = self.connection.execute(select(campaign_counters).where(
+            campaign_counters.c.campaign_id == campaign_id))
+        return {(r.wave, r.state): r.count for r in rows if r.count}
+
+    def device_history(self, device_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Every recorded transition of a device, oldest first."""
+        rows = self.connection.execute(select(job_events).where(
+            job_events.c.device_id == device_id).order_by(job_events.c.id).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def failures(self, campaign_id: int) -> dict[str, int]:
+        """Terminal failures of a campaign by reason."""
+        rows = self.connection.execute(
+            select(device_jobs.c.failure, func.count()).where(
+                device_jobs.c.campaign_id == campaign_id,
+                device_jobs.c.state.in_([s.value for s in TERMINAL if s is not JobState.DONE]))
+            .group_by(device_jobs.c.failure))
+        return {str(reason): int(n) for reason, n in rows}
+
+
+_UPDATE_JOB = update(device_jobs).where(
+    device_jobs.c.campaign_id == bindparam("v_campaign_id"),
+    device_jobs.c.device_id == bindparam("v_device_id")).values(
+    {name: bindparam(f"v_{name}") for name in (
+        "wave", "path", "step", "entry", "state", "attempt", "due_at", "deadline_at",
+        "request_id", "failure", "ppmid", "updated_at")})
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _campaign_values(c: Campaign) -> dict[str, Any]:
+    return {"id": c.id, "name": c.name, "target": c.target, "selection": c.selection,
+            "policy": policy_to_dict(c.policy), "state": c.state.value,
+            "created_by": c.created_by, "created_at": c.created_at,
+            "approved_by": c.approved_by, "scheduled_for": c.scheduled_for,
+            "current_wave": c.current_wave, "pause_reason": c.pause_reason,
+            "device_count": c.device_count,
+            "acknowledged": {str(w): f for w, f in c.acknowledged.items()}}
+
+
+def _campaign(row: Any) -> Campaign:
+    return Campaign(
+        id=row["id"], name=row["name"], target=row["target"], selection=row["selection"],
+        policy=policy_from_dict(row["policy"]), created_by=row["created_by"],
+        created_at=_aware(row["created_at"]), state=CampaignState(row["state"]),  # type: ignore[arg-type]
+        device_count=row["device_count"], approved_by=row["approved_by"],
+        scheduled_for=_aware(row["scheduled_for"]), current_wave=row["current_wave"],
+        pause_reason=row["pause_reason"] or "",
+        acknowledged={int(w): f for w, f in (row["acknowledged"] or {}).items()})
+
+
+def _job_values(j: DeviceJob, now: dt.datetime) -> dict[str, Any]:
+    return {"campaign_id": j.campaign_id, "device_id": j.device_id, "wave": j.wave,
+            "path": list(j.path), "step": j.step, "entry": j.entry, "state": j.state.value,
+            "attempt": j.attempt, "due_at": j.due_at, "deadline_at": j.deadline_at,
+            "request_id": j.request_id, "failure": j.failure, "ppmid": j.ppmid,
+            "updated_at": now}
+
+
+def _job(row: Any) -> DeviceJob:
+    return DeviceJob(
+        campaign_id=row["campaign_id"], device_id=row["device_id"], path=tuple(row["path"]),
+        wave=row["wave"], step=row["step"], state=JobState(row["state"]),
+        attempt=row["attempt"], due_at=_aware(row["due_at"]),
+        deadline_at=_aware(row["deadline_at"]), request_id=row["request_id"],
+        failure=row["failure"], ppmid=bool(row["ppmid"]))
+
+
+def _event_values(e: JobEvent, message_id: int | None) -> dict[str, Any]:
+    return {"campaign_id": e.campaign_id, "device_id": e.device_id, "at": e.at,
+            "name": e.name, "from_state": e.from_state, "to_state": e.to_state, "step": e.step,
+            "cause": e.cause, "request_id": e.request_id, "message_id": message_id,
+            "data": e.data}

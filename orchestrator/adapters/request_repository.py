@@ -1,0 +1,109 @@
+"""Durable RequestID counters, the sent-request log, database pacing and raw inbound storage."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from orchestrator.adapters.campaign_tables import (inbound_messages, pacing_windows,
+                                                   request_counters, sent_requests)
+from orchestrator.domain.pacing import Grant, window_end, window_of
+from orchestrator.domain.policy import Budget
+
+
+class SqlAlchemyRequestRepository:
+    """Everything about requests that must survive restarts and be shared by workers."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def reserve_counters(self, originator: str, count: int, floor: int) -> list[int]:
+        """`count` fresh originator counters, strictly above every one handed out before.
+
+        The row is updated in the caller's transaction (row lock on PostgreSQL, the writer
+        lock on SQLite), so two workers never receive the same value; `floor` (epoch
+        milliseconds) keeps counters increasing even if the table is ever lost.
+        """
+        table = request_counters
+        current = self.connection.execute(select(table.c.value).where(
+            table.c.originator == originator).with_for_update()).scalar()
+        start = max(int(current or 0), floor) + 1
+        if current is None:
+            self.connection.execute(insert(table).values(originator=originator,
+                                                         value=start + count - 1))
+        else:
+            self.connection.execute(update(table).where(table.c.originator == originator)
+                                    .values(value=start + count - 1))
+        return list(range(start, start + count))
+
+    def record_sent(self, rows: list[dict[str, Any]]) -> None:
+        """Log sent requests (id, campaign, SR type, variant, entry, devices, time)."""
+        if rows:
+            self.connection.execute(insert(sent_requests), rows)
+
+    def record_response_codes(self, codes: dict[str, str]) -> None:
+        """Attach the synchronous response code to each sent request."""
+        for request_id, code in codes.items():
+            self.connection.execute(update(sent_requests).where(
+                sent_requests.c.request_id == request_id).values(response_code=code))
+
+    def sent_counts(self, campaign_id: int | None = None) -> dict[str, int]:
+        """Requests sent per SR type (all campaigns, or one)."""
+        query = select(sent_requests.c.sr_type, func.count()).group_by(sent_requests.c.sr_type)
+        if campaign_id is not None:
+            query = query.where(sent_requests.c.campaign_id == campaign_id)
+        return {sr: int(n) for sr, n in self.connection.execute(query)}
+
+    def acquire(self, budget: Budget, wanted: int, at: dt.datetime) -> Grant:
+        """Database pacing: take up to `wanted` from the aligned window's budget."""
+        window = window_of(budget, at)
+        key = (pacing_windows.c.sr_type == budget.sr_type) & (pacing_windows.c.window == window)
+        used = self.connection.execute(select(pacing_windows.c.used).where(key)
+                                       .with_for_update()).scalar()
+        granted = max(0, min(wanted, budget.limit - int(used or 0)))
+        if used is None:
+            self.connection.execute(insert(pacing_windows).values(
+                sr_type=budget.sr_type, window=window, used=granted))
+        elif granted:
+            self.connection.execute(update(pacing_windows).where(key).values(
+                used=pacing_windows.c.used + granted))
+        return Grant(granted, None if granted == wanted else window_end(budget, at))
+
+    # inbound -----------------------------------------------------------------------------
+    def store_raw(self, sha256: str, raw: bytes, at: dt.datetime) -> tuple[int, bool]:
+        """Store a message before anything else; (id, False) when it was seen before."""
+        existing = self.connection.scalar(select(inbound_messages.c.id).where(
+            inbound_messages.c.sha256 == sha256))
+        if existing is not None:
+            return int(existing), False
+        try:
+            with self.connection.begin_nested():
+                new_id = self.connection.execute(insert(inbound_messages).values(
+                    sha256=sha256, received_at=at, raw=raw, status="received", reason="")
+                    .returning(inbound_messages.c.id)).scalar_one()
+        except IntegrityError:  # stored by a concurrent receiver a moment ago
+            return int(self.connection.scalar(select(inbound_messages.c.id).where(
+                inbound_messages.c.sha256 == sha256))), False
+        return int(new_id), True
+
+    def mark(self, message_id: int, status: str, at: dt.datetime, reason: str = "",
+             **fields: Any) -> None:
+        """Record what became of a stored message."""
+        self.connection.execute(update(inbound_messages).where(
+            inbound_messages.c.id == message_id).values(status=status, reason=reason,
+                                                        processed_at=at, **fields))
+
+    def pending_messages(self, limit: int) -> list[tuple[int, bytes]]:
+        """Stored messages not yet processed (crash between store and apply)."""
+        rows = self.connection.execute(select(inbound_messages.c.id, inbound_messages.c.raw)
+                                       .where(inbound_messages.c.status == "received")
+                                       .order_by(inbound_messages.c.id).limit(limit))
+        return [(int(i), bytes(r)) for i, r in rows]
+
+    def inbound_counts(self) -> dict[str, int]:
+        """Stored messages by status."""
+        rows = self.connection.execute(select(inbound_messages.c.status, func.count())
+                                       .group_by(inbound_messages.c.status))
+        return {s: int(n) for s, n in rows}

@@ -1,0 +1,100 @@
+"""Applying outcomes to device jobs, and the wave gates that follow from the counters."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from orchestrator.domain.campaign import Campaign, CampaignEvent
+from orchestrator.domain.jobs import FAILED, Context, DeviceJob, JobEvent, JobState, Outcome, advance
+from orchestrator.domain.waves import WaveCounts, evaluate_gate
+from orchestrator.service.wiring import Execution
+
+REQUEST_SCOPE = "*"  # an outcome for every device waiting on the outcome's request
+
+
+def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
+                 message_id: int | None) -> int:
+    """Advance each device's current job by its outcomes, in order; stale ones are no-ops."""
+    now = ex.clock.now()
+    results = _expand(uow, results)
+    jobs = {j.device_id: j for j in uow.campaigns.active_for_devices(
+        sorted({device for device, _ in results}))}
+    originals = dict(jobs)
+    campaigns: dict[int, tuple[Campaign, Any]] = {}
+    events: list[JobEvent] = []
+    for device, outcome in results:
+        job = jobs.get(device)
+        if job is None:
+            continue
+        campaign, catalogue = _campaign(ex, uow, campaigns, job.campaign_id)
+        entry = catalogue.get(job.entry)
+        ctx = Context(now, campaign.policy, entry.firmware_version if entry else "", ex.rng)
+        moved = advance(job, outcome, ctx)
+        if moved is not None:
+            jobs[device], event = moved
+            events.append(event)
+    changes = [(originals[d], j) for d, j in jobs.items() if j != originals[d]]
+    uow.campaigns.update_jobs(changes, events, now, message_id)
+    return len(changes)
+
+
+def _expand(uow: Any, results: list[tuple[str, Outcome]]) -> list[tuple[str, Outcome]]:
+    expanded: list[tuple[str, Outcome]] = []
+    for device, outcome in results:
+        if device == REQUEST_SCOPE and outcome.request_id:
+            expanded += [(j.device_id, outcome) for j in uow.campaigns.by_request(
+                outcome.request_id)]
+        elif device != REQUEST_SCOPE:
+            expanded.append((device, outcome))
+    return expanded
+
+
+def _campaign(ex: Execution, uow: Any, cache: dict[int, tuple[Campaign, Any]],
+              campaign_id: int) -> tuple[Campaign, Any]:
+    if campaign_id not in cache:
+        campaign = uow.campaigns.get(campaign_id)
+        snapshot = uow.campaigns.row(campaign_id)["snapshot_id"]
+        cache[campaign_id] = (campaign, ex.catalogue(snapshot))
+    return cache[campaign_id]
+
+
+def wave_counts(counters: dict[tuple[int, str], int]) -> dict[int, WaveCounts]:
+    """Per-wave totals, done and failures by reason from the maintained counters."""
+    waves: dict[int, WaveCounts] = defaultdict(WaveCounts)
+    for (wave, state), count in counters.items():
+        counts = waves[wave]
+        counts.total += count
+        if state == JobState.DONE.value:
+            counts.done += count
+        elif JobState(state) in FAILED:
+            counts.failed[state] = counts.failed.get(state, 0) + count
+    return dict(waves)
+
+
+def _unacknowledged(counts: dict[int, WaveCounts], campaign: Campaign) -> dict[int, WaveCounts]:
+    """Failures ops accepted by resuming do not count against the thresholds again."""
+    for wave, accepted in campaign.acknowledged.items():
+        if wave in counts:
+            failed = counts[wave].failed
+            counts[wave].failed = {k: v - accepted.get(k, 0) for k, v in failed.items()}
+            counts[wave].done += sum(min(v, accepted.get(k, 0)) for k, v in failed.items())
+    return counts
+
+
+def run_gate(ex: Execution, uow: Any, campaign: Campaign) -> list[CampaignEvent]:
+    """Pause, open the next wave or complete a running campaign, as its counters say."""
+    now = ex.clock.now()
+    events: list[CampaignEvent] = []
+    last_wave = uow.campaigns.row(campaign.id)["wave_count"]
+    while campaign.sending:
+        counts = _unacknowledged(wave_counts(uow.campaigns.counters(campaign.id)), campaign)
+        decision = evaluate_gate(campaign.policy, campaign.current_wave, last_wave, counts)
+        if decision.action == "pause":
+            events.append(campaign.pause(now, "system", decision.reason))
+        elif decision.action == "open_next":
+            events.append(campaign.open_next_wave(now))
+            continue
+        elif decision.action == "complete":
+            events.append(campaign.complete(now))
+        break
+    return events

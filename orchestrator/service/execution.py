@@ -1,0 +1,186 @@
+"""Dispatch: claim due device jobs, send their requests in order, apply the answers.
+
+Three short steps so no transaction is held across the network:
+1. claim (one transaction): lock due jobs, take pacing budget and RequestID counters, move
+   the jobs to their waiting state (the request is on record before it is sent);
+2. send (no transaction): build, sign and send each request; 11.3 signs the pre-command;
+3. apply (one transaction): turn the synchronous answers into job outcomes.
+A crash between 1 and 3 loses nothing: the stage deadline times the job out into a retry.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from duis.requestid import RequestId
+from orchestrator.domain.campaign import Campaign
+from orchestrator.domain.catalogue import Catalogue
+from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, sent
+from duis.errors import DuisError
+from orchestrator.errors import DspUnavailableError, OrchestratorError
+from orchestrator.service import outbound
+from orchestrator.service.outbound import Send
+from orchestrator.service.wiring import Execution
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch round did."""
+
+    requests: dict[str, int] = field(default_factory=dict)
+    devices: int = 0
+    paced_until: dt.datetime | None = None
+
+
+def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
+    """Claim, send and apply one batch of a running campaign's due work."""
+    claimed = _claim(ex, campaign_id)
+    if claimed is None:
+        return DispatchReport()
+    campaign, catalogue, sends, report = claimed
+    results: list[tuple[str, Outcome]] = []
+    for send in sends:
+        results += _send(ex, send, catalogue)
+    apply_outcomes(ex, results)
+    return report
+
+
+def _claim(ex: Execution, campaign_id: int
+           ) -> tuple[Campaign, Catalogue, list[Send], DispatchReport] | None:
+    now = ex.clock.now()
+    with ex.uow() as uow:
+        campaign = uow.campaigns.get(campaign_id, lock=True)
+        if campaign is None or not campaign.sending:
+            return None
+        jobs = uow.campaigns.due(campaign_id, campaign.current_wave, now, ex.batch_limit)
+        if not jobs:
+            return None
+        catalogue = ex.catalogue(uow.campaigns.row(campaign_id)["snapshot_id"])
+        sends = _group(jobs, campaign)
+        sends, paced_until = _pace(ex, uow, campaign, sends, now)
+        changes, events, rows = _mark_sent(ex, uow, campaign, catalogue, sends, now)
+        uow.campaigns.update_jobs(changes, events, now)
+        uow.requests.record_sent(rows)
+        uow.commit()
+    report = DispatchReport(devices=len(changes), paced_until=paced_until)
+    for row in rows:
+        report.requests[row["sr_type"]] = report.requests.get(row["sr_type"], 0) + 1
+    return campaign, catalogue, sends, report
+
+
+def _group(jobs: list[DeviceJob], campaign: Campaign) -> list[Send]:
+    """11.1/11.4: one request per image and batch of devices; 11.3/11.2: one per device."""
+    by_image: dict[tuple[str, str], list[DeviceJob]] = defaultdict(list)
+    sends: list[Send] = []
+    for job in jobs:
+        sr = job.sr_type
+        if sr in ("11.1", "11.4"):
+            by_image[(sr, job.entry)].append(job)
+        elif sr is not None:
+            sends.append(Send(sr, job.entry, [job]))
+    size = campaign.policy.device_id_list_max
+    for (sr, entry), group in sorted(by_image.items()):
+        sends += [Send(sr, entry, group[i:i + size]) for i in range(0, len(group), size)]
+    return sends
+
+
+def _pace(ex: Execution, uow: object, campaign: Campaign, sends: list[Send],
+          now: dt.datetime) -> tuple[list[Send], dt.datetime | None]:
+    """Keep only the sends each SR type's budget allows now."""
+    pacer = ex.pacer or uow.requests  # type: ignore[attr-defined]
+    kept: list[Send] = []
+    retry_at: dt.datetime | None = None
+    for sr_type in sorted({s.sr_type for s in sends}):
+        wanted = [s for s in sends if s.sr_type == sr_type]
+        budget = campaign.policy.budget(sr_type)
+        if budget is None:
+            kept += wanted
+            continue
+        grant = pacer.acquire(budget, sum(s.counters_needed for s in wanted), now)
+        allowed = grant.granted
+        for send in wanted:
+            if send.counters_needed <= allowed:
+                kept.append(send)
+                allowed -= send.counters_needed
+        if grant.retry_at is not None:
+            retry_at = min(retry_at or grant.retry_at, grant.retry_at)
+    return kept, retry_at
+
+
+def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalogue,
+               sends: list[Send], now: dt.datetime
+               ) -> tuple[list[tuple[DeviceJob, DeviceJob]], list[JobEvent], list[dict]]:  # type: ignore[type-arg]
+    changes: list[tuple[DeviceJob, DeviceJob]] = []
+    events: list[JobEvent] = []
+    rows: list[dict] = []  # type: ignore[type-arg]
+    for send in sends:
+        device_type = catalogue.get(send.entry).device_type  # type: ignore[union-attr]
+        identity = ex.identity_for(device_type)
+        counters = uow.requests.reserve_counters(  # type: ignore[attr-defined]
+            identity.originator, send.counters_needed, int(now.timestamp() * 1000))
+        target = ex.dcc_eui if send.sr_type in ("11.1", "11.4") else send.jobs[0].device_id
+        send.request_ids = [RequestId(identity.originator, target, c) for c in counters]
+        send.execute_at = _activation_time(campaign, send, now)
+        ctx = Context(now, campaign.policy, "", ex.rng)
+        for job in send.jobs:
+            new, event = sent(job, str(send.request_ids[0]), ctx)
+            if send.execute_at is not None:
+                new = replace(new, deadline_at=send.execute_at + (new.deadline_at - now))  # type: ignore[operator]
+            changes.append((job, new))
+            events.append(event)
+        rows += [{"request_id": str(rid), "campaign_id": campaign.id, "sr_type": send.sr_type,
+                  "command_variant": cv, "entry": send.entry, "device_count": len(send.jobs),
+                  "sent_at": now} for rid, cv in zip(send.request_ids, _variants(send))]
+    send_jobs = {j.device_id: n for s in sends for j, n in zip(s.jobs, [c[1] for c in changes])}
+    for send in sends:
+        send.jobs = [send_jobs[j.device_id] for j in send.jobs]
+    return changes, events, rows
+
+
+def _variants(send: Send) -> list[int]:
+    return {"11.1": [8], "11.4": [8], "11.3": [4, 5], "11.2": [1]}[send.sr_type]
+
+
+def _activation_time(campaign: Campaign, send: Send, now: dt.datetime) -> dt.datetime | None:
+    window = campaign.policy.activation_window
+    if send.sr_type != "11.3" or window is None or window.contains(now):
+        return None
+    return window.next_opening(now)
+
+
+def _send(ex: Execution, send: Send, catalogue: Catalogue) -> list[tuple[str, Outcome]]:
+    entry = catalogue.get(send.entry)
+    assert entry is not None
+    identity = ex.identity_for(entry.device_type)
+    first = str(send.request_ids[0])
+    try:
+        image = ex.upgrade_image(entry) if send.sr_type in ("11.1", "11.4") else None
+        xml = outbound.request_xml(ex, send, image, entry.firmware_version, entry.image_hash,
+                                   identity)
+        response = outbound.transmit(ex, xml)
+        if send.sr_type == "11.3" and not response.header.response_code.startswith("E"):
+            signed = outbound.sign_pre_command(ex, send, response, identity)
+            response = outbound.transmit(ex, signed)
+            return [(j.device_id, Outcome("pre_command_signed", first, str(send.request_ids[1])))
+                    for j in send.jobs] + outbound.sync_outcomes(
+                        send, str(send.request_ids[1]), response)
+        return outbound.sync_outcomes(send, first, response)
+    except DspUnavailableError as err:
+        return outbound.failed_sends(send, first, err)
+    except (OrchestratorError, DuisError) as err:  # no image, or a request we cannot build
+        return [(j.device_id, Outcome("refused", first, f"{type(err).__name__}: {err}"[:300]))
+                for j in send.jobs]
+
+
+def apply_outcomes(ex: Execution, results: list[tuple[str, Outcome]],
+                   message_id: int | None = None) -> int:
+    """Apply outcomes to the devices' current jobs in one transaction; return how many moved."""
+    if not results:
+        return 0
+    from orchestrator.service.applying import apply_in_uow
+
+    with ex.uow() as uow:
+        moved = apply_in_uow(ex, uow, results, message_id)
+        uow.commit()
+    return moved

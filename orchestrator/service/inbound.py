@@ -1,0 +1,132 @@
+"""Inbound DUIS messages: stored raw first, deduplicated, verified, parsed, applied once.
+
+Whatever cannot be verified, parsed or matched is quarantined with a reason; nothing is
+dropped silently and nothing here raises on bad input.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from duis.errors import DuisError
+from duis.models import (DccAlert, DeviceAlert, FirmwareDeliveryStatus,
+                         FirmwareDistributionFailure, FirmwareVersionMismatch, QuarantinedRequest,
+                         Response, ResponseMessage)
+from duis.parse import verify_response
+from orchestrator.domain.jobs import Outcome
+from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
+from orchestrator.service.outbound import COMMS_CODES
+from orchestrator.service.wiring import Execution
+
+DEVICE_ALERTS = {0x8F72: "delivered", 0x8F8A: "delivered", 0x8F1C: "image_verification_failed",
+                 0x8F89: "delivery_failed", 0x8F66: "activated", 0x8F8B: "activated",
+                 0x8F67: "activation_failed"}
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What became of one received message."""
+
+    message_id: int
+    status: str
+    reason: str = ""
+    moved: int = 0
+
+
+def receive(ex: Execution, raw: bytes) -> InboundResult:
+    """Store, then process one message from the DSP (idempotent on identical bytes)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    with ex.uow() as uow:
+        message_id, new = uow.requests.store_raw(digest, raw, ex.clock.now())
+        uow.commit()
+    if not new:
+        return InboundResult(message_id, "duplicate")
+    return process(ex, message_id, raw)
+
+
+def process(ex: Execution, message_id: int, raw: bytes) -> InboundResult:
+    """Verify, parse and apply a stored message; quarantine it with a reason if it fails."""
+    try:
+        response = verify_response(raw, ex.trust)
+        outcomes = outcomes_of(response)
+    except (DuisError, UnknownMessageError) as err:
+        return _finish(ex, message_id, "quarantined", f"{type(err).__name__}: {err}")
+    with ex.uow() as uow:
+        moved = apply_in_uow(ex, uow, outcomes, message_id)
+        uow.requests.mark(message_id, "applied", ex.clock.now(), "",
+                          kind=_kind(response), request_id=_request_id(response))
+        uow.commit()
+    return InboundResult(message_id, "applied", "", moved)
+
+
+def _finish(ex: Execution, message_id: int, status: str, reason: str) -> InboundResult:
+    with ex.uow() as uow:
+        uow.requests.mark(message_id, status, ex.clock.now(), reason[:2000])
+        uow.commit()
+    return InboundResult(message_id, status, reason)
+
+
+class UnknownMessageError(Exception):
+    """A verified message the orchestrator does not know how to apply."""
+
+
+def outcomes_of(response: Response) -> list[tuple[str, Outcome]]:
+    """The per-device outcomes a verified response or alert stands for."""
+    body = response.body
+    rid = _request_id(response)
+    if isinstance(body, DeviceAlert):
+        kind = DEVICE_ALERTS.get(body.alert_code)
+        if kind is None or body.device_id is None:
+            raise UnknownMessageError(f"device alert 0x{body.alert_code:04X} is not handled")
+        return [(body.device_id, Outcome(kind, None, body.name))]
+    if isinstance(body, DccAlert):
+        return _dcc_alert(body)
+    return _response_message(response, body, rid)
+
+
+def _response_message(response: Response, body: ResponseMessage,
+                      rid: str | None) -> list[tuple[str, Outcome]]:
+    code = response.header.response_code
+    target = response.header.request_id.target if response.header.request_id else None
+    if target is None:
+        raise UnknownMessageError("response without a RequestID")
+    if code.startswith("E"):
+        kind = "comms_failure" if code in COMMS_CODES else "refused"
+        return [(target, Outcome(kind, rid, f"response code {code}"))]
+    if body.firmware_version is not None:
+        return [(target, Outcome("version_read", rid, firmware_version=body.firmware_version))]
+    if body.activation_result is not None:
+        code_value = int(body.activation_result)
+        kind = "activated" if code_value == 0 else "activation_failed"
+        return [(target, Outcome(kind, rid, f"activation response {code_value}"))]
+    return []
+
+
+def _dcc_alert(alert: DccAlert) -> list[tuple[str, Outcome]]:
+    detail = alert.detail
+    if isinstance(detail, FirmwareDeliveryStatus):
+        kind = "delivered" if detail.success else "delivery_failed"
+        return [(detail.target_device_id,
+                 Outcome(kind, str(detail.update_firmware_request_id), alert.code))]
+    if isinstance(detail, FirmwareDistributionFailure):
+        rid = str(detail.update_firmware_request_id)
+        return [(d, Outcome("delivery_failed", rid, alert.code)) for d in detail.device_ids]
+    if isinstance(detail, QuarantinedRequest):
+        return [(REQUEST_SCOPE, Outcome("quarantined", str(detail.request_id), detail.breach))]
+    if isinstance(detail, FirmwareVersionMismatch):
+        return []
+    raise UnknownMessageError(f"DCC alert {alert.code} ({alert.name}) is not handled")
+
+
+def _request_id(response: Response) -> str | None:
+    rid = response.header.request_id
+    return None if rid is None else str(rid)
+
+
+def _kind(response: Response) -> str:
+    body = response.body
+    if isinstance(body, DeviceAlert):
+        return f"device_alert:0x{body.alert_code:04X}"
+    if isinstance(body, DccAlert):
+        return f"dcc_alert:{body.code}"
+    return f"response:{body.service_reference}"

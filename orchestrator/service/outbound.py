@@ -1,0 +1,95 @@
+"""Building, signing and sending the firmware SRs, and reading their synchronous answers."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from duis import build, gbcs
+from duis.errors import DuisError
+from duis.models import ReadFirmwareVersion, Response, ResponseMessage, SignedPreCommand
+from duis.parse import verify_response
+from duis.requestid import RequestId
+from orchestrator.domain.jobs import DeviceJob, Outcome
+from orchestrator.errors import DspUnavailableError
+from orchestrator.service.wiring import Execution, SupplierIdentity
+
+WARNING_LISTS = ("invalid", "not_commissioned", "not_applicable_firmware",
+                 "other_request_in_progress", "invalid_gbcs_version")
+COMMS_CODES = frozenset({"E20", "E21"})
+
+
+@dataclass
+class Send:
+    """One request to send: its SR type, the entry it applies, and the jobs it carries."""
+
+    sr_type: str
+    entry: str
+    jobs: list[DeviceJob]
+    request_ids: list[RequestId] = field(default_factory=list)
+    execute_at: dt.datetime | None = None
+
+    @property
+    def counters_needed(self) -> int:
+        """11.3 needs two counters (CV4, then the signed pre-command as CV5)."""
+        return 2 if self.sr_type == "11.3" else 1
+
+
+def request_xml(ex: Execution, send: Send, image: bytes | None, version: str,
+                image_hash: str, identity: SupplierIdentity) -> bytes:
+    """The signed XML of a send's first request."""
+    rid = send.request_ids[0]
+    if send.sr_type in ("11.1", "11.4"):
+        assert image is not None
+        request = build.update_firmware(rid, image, version, [j.device_id for j in send.jobs],
+                                        ppmid=send.sr_type == "11.4")
+    elif send.sr_type == "11.3":
+        request = build.activate_firmware(rid, image_hash, at=send.execute_at)
+    else:
+        request = ReadFirmwareVersion(rid)
+    return build.sign_request(request, identity.xml)
+
+
+def transmit(ex: Execution, xml: bytes) -> Response:
+    """Send and verify the DSP's synchronous answer (converted errors at the boundary)."""
+    answer = ex.gateway.send(xml)
+    try:
+        return verify_response(answer, ex.trust)
+    except DuisError as err:
+        raise DspUnavailableError(f"DSP answer rejected: {err}") from err
+
+
+def sign_pre_command(ex: Execution, send: Send, response: Response,
+                     identity: SupplierIdentity) -> bytes:
+    """CommandVariant 5: the DCC's pre-command signed with the digital-signing key."""
+    message = response.body
+    if not isinstance(message, ResponseMessage) or message.pre_command is None:
+        raise DspUnavailableError("11.3 answer carries no pre-command to sign")
+    signed = gbcs.sign_pre_command(message.pre_command.gbcs_payload,
+                                   identity.digital_signing_key)
+    request = SignedPreCommand(send.request_ids[1], signed, send.execute_at)
+    return build.sign_request(request, identity.xml)
+
+
+def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple[str, Outcome]]:
+    """Per-device outcomes of a synchronous answer (empty when simply acknowledged)."""
+    code = response.header.response_code
+    body = response.body
+    has_warnings = isinstance(body, ResponseMessage) and body.warnings is not None
+    if code.startswith("E") and not has_warnings:
+        kind = "comms_failure" if code in COMMS_CODES else "refused"
+        return [(j.device_id, Outcome(kind, request_id, f"response code {code}"))
+                for j in send.jobs]
+    if not has_warnings:
+        return []
+    assert isinstance(body, ResponseMessage)
+    outcomes = []
+    for name in WARNING_LISTS:
+        for device in getattr(body.warnings, name):
+            outcomes.append((device, Outcome("rejected", request_id, name)))
+    return outcomes
+
+
+def failed_sends(send: Send, request_id: str, err: Exception) -> list[tuple[str, Outcome]]:
+    """The DSP could not be reached: every job of the send retries later."""
+    return [(j.device_id, Outcome("dsp_unavailable", request_id, str(err)[:200]))
+            for j in send.jobs]

@@ -1,0 +1,75 @@
+"""The reconciler: re-derives due work from the database (beat runs it periodically).
+
+Times out overdue stages, re-processes stored-but-unprocessed inbound messages, starts
+scheduled campaigns whose time has come, and runs every running campaign's wave gate.
+Celery messages are only nudges; this is what guarantees progress after a crash.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orchestrator.domain.campaign import CampaignState
+from orchestrator.domain.jobs import Outcome
+from orchestrator.service import campaigns, inbound
+from orchestrator.service.applying import apply_in_uow
+from orchestrator.service.wiring import Execution
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconciler pass did."""
+
+    timed_out: int = 0
+    reprocessed: int = 0
+    started: list[int] = field(default_factory=list)
+    running: list[int] = field(default_factory=list)
+
+
+def reconcile(ex: Execution, limit: int = 5000) -> ReconcileReport:
+    """One pass over everything that may be owed work."""
+    report = ReconcileReport()
+    report.timed_out = time_out_overdue(ex, limit)
+    report.reprocessed = reprocess_pending(ex, limit)
+    report.started = start_scheduled(ex)
+    with ex.uow() as uow:
+        ids = uow.campaigns.running_ids()
+    report.running = [c for c in ids if campaigns.gate(ex, c) == CampaignState.RUNNING.value]
+    return report
+
+
+def time_out_overdue(ex: Execution, limit: int) -> int:
+    """Stages past their deadline time out (retry, read-back recovery, or failure)."""
+    with ex.uow() as uow:
+        overdue = uow.campaigns.overdue(ex.clock.now(), limit)
+        moved = apply_in_uow(ex, uow, [(j.device_id, Outcome("timed_out", j.request_id,
+                                                              "stage deadline passed"))
+                                       for j in overdue], None)
+        uow.commit()
+    return moved
+
+
+def reprocess_pending(ex: Execution, limit: int) -> int:
+    """Messages stored before a crash but never processed are processed now."""
+    with ex.uow() as uow:
+        pending = uow.requests.pending_messages(limit)
+    for message_id, raw in pending:
+        inbound.process(ex, message_id, raw)
+    return len(pending)
+
+
+def start_scheduled(ex: Execution) -> list[int]:
+    """Scheduled campaigns whose start time has passed begin running."""
+    now = ex.clock.now()
+    with ex.uow() as uow:
+        due = [r["id"] for r in uow.campaigns.list(limit=1000)
+               if r["state"] == CampaignState.SCHEDULED.value and r["scheduled_for"]
+               and _aware(r["scheduled_for"]) <= now]
+    for campaign_id in due:
+        campaigns.act(ex, campaign_id, "start", "scheduler")
+    return due
+
+
+def _aware(value):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,43 @@
+"""What the execution handlers need, bundled once by bootstrap (or by a dry run)."""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from duis.keys import TrustStore
+from duis.sign import SigningIdentity
+from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
+from orchestrator.domain.pacing import Pacer
+from orchestrator.domain.ports import Clock, DspGateway
+from orchestrator.service.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SupplierIdentity:
+    """One DCC User identity: its EUI, XML-signing identity and digital-signing key."""
+
+    originator: str
+    xml: SigningIdentity
+    digital_signing_key: ec.EllipticCurvePrivateKey
+
+
+@dataclass
+class Execution:
+    """The wiring of campaign execution: storage, the DSP, keys, images, pacing, time."""
+
+    uow: Callable[[], UnitOfWork]
+    gateway: DspGateway
+    identity_for: Callable[[str], SupplierIdentity]
+    upgrade_image: Callable[[CatalogueEntry], bytes]
+    catalogue: Callable[[int | None], Catalogue]
+    trust: TrustStore
+    clock: Clock
+    pacer: Pacer | None = None
+    dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
+    batch_limit: int = 2000
+    rng: random.Random = field(default_factory=random.Random)
+    on_sent: Callable[[str, int], Any] | None = None
