@@ -6,6 +6,8 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from orchestrator.adapters.catalogue_repository import SqlAlchemyCatalogueRepository
+from orchestrator.adapters.fleet_repository import SqlAlchemyFleetRepository
+from orchestrator.adapters.plan_repository import SqlAlchemyPlanRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -19,6 +21,8 @@ class SqlAlchemyUnitOfWork:
         self._connection = self.engine.connect()
         self._connection.begin()
         self.catalogue = SqlAlchemyCatalogueRepository(self._connection)
+        self.fleet = SqlAlchemyFleetRepository(self._connection)
+        self.plans = SqlAlchemyPlanRepository(self._connection)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

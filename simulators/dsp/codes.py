@@ -1,0 +1,96 @@
+"""Declarative tables of the simulated DSP: response codes, roles, device-type rules.
+
+Codes E1-E21 follow the public DCC response code list; codes marked "(simulator)" are this
+simulator's convention where the public material does not say which code the DCC uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IMPORT_SUPPLIER, GAS_SUPPLIER = "IS", "GS"
+ROLE_NAMES = {IMPORT_SUPPLIER: "Import Supplier", GAS_SUPPLIER: "Gas Supplier",
+              "ES": "Export Supplier", "ED": "Electricity Distributor", "GT": "Gas Transporter",
+              "OU": "Other User"}
+
+RESPONSE_CODES: dict[str, str] = {
+    "I0": "success",
+    "I99": "acknowledged: accepted for sending to the device(s)",
+    "W110101": "11.1 accepted for some devices; the others are in the warning lists",
+    "W110401": "11.4 accepted for some devices; the others are in the warning lists",
+    "E1": "the originator is not a registered User",
+    "E2": "the User's role may not send this service request",
+    "E4": "the device is not the User's (another supplier, or a type the role does not serve)",
+    "E5": "the device's SMI status does not allow this service request",
+    "E11": "the service request does not apply to this device type",
+    "E13": "wrong target: a DCC-only request not sent to the DCC, or the reverse",
+    "E19": "no such device",
+    "E20": "cannot communicate with the device",
+    "E21": "no response from the device",
+    "E41": "(simulator) XML signature missing, invalid or not the originator's certificate",
+    "E42": "(simulator) RequestID counter not above the originator's last one (replay)",
+    "E43": "(simulator) not a well-formed, schema-valid firmware service request",
+    "E44": "(simulator) signed pre-command does not verify or was not issued by the DCC",
+    "E110101": "no device of the DeviceIDList passed validation (see the warning lists)",
+    "E110102": "FirmwareImage is not a readable GBCS Upgrade Image",
+    "E110103": "FirmwareVersion differs from the OTA header file version",
+    "E110401": "no device of the DeviceIDList passed validation (see the warning lists)",
+    "E110402": "FirmwareImage is not a readable GBCS Upgrade Image",
+    "E110403": "FirmwareVersion differs from the OTA header file version",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SrRule:
+    """Who may send a service request and how anomaly detection counts it."""
+
+    roles: frozenset[str]
+    counted_as: str | None
+    prefix: str
+
+
+_SUPPLIERS = frozenset({IMPORT_SUPPLIER, GAS_SUPPLIER})
+SR_RULES: dict[str, SrRule] = {
+    "update_firmware": SrRule(_SUPPLIERS, "11.1", "E1101"),
+    "update_ppmid_firmware": SrRule(_SUPPLIERS, "11.4", "E1104"),
+    "activate_firmware": SrRule(_SUPPLIERS, None, ""),
+    "activate_firmware_signed": SrRule(_SUPPLIERS, "11.3", ""),
+    "read_firmware_version": SrRule(_SUPPLIERS, "11.2", ""),
+    "read_inventory": SrRule(frozenset(ROLE_NAMES), "8.2", ""),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTypeRule:
+    """Which roles are responsible for a device type and which firmware SRs reach it."""
+
+    roles: frozenset[str]
+    firmware_sr: str | None
+    device_srs: frozenset[str]
+
+
+_READ_ACTIVATE = frozenset({"11.2", "11.3"})
+DEVICE_RULES: dict[str, DeviceTypeRule] = {
+    "ESME": DeviceTypeRule(frozenset({IMPORT_SUPPLIER}), "11.1", _READ_ACTIVATE),
+    "GSME": DeviceTypeRule(frozenset({GAS_SUPPLIER}), "11.1", _READ_ACTIVATE),
+    "HCALCS": DeviceTypeRule(frozenset({IMPORT_SUPPLIER}), "11.1", _READ_ACTIVATE),
+    "SAPC": DeviceTypeRule(frozenset({IMPORT_SUPPLIER}), "11.1", _READ_ACTIVATE),
+    "PPMID": DeviceTypeRule(_SUPPLIERS, "11.4", _READ_ACTIVATE),
+    # SMETS2 comms hubs (CHF and the GPF on the hub) are upgraded by the DCC, not the User.
+    "CHF": DeviceTypeRule(frozenset(), None, frozenset()),
+    "GPF": DeviceTypeRule(frozenset({GAS_SUPPLIER}), None, frozenset({"11.2"})),
+    # Type 2 devices have no DCC firmware service.
+    "IHD": DeviceTypeRule(_SUPPLIERS, None, frozenset()),
+    "CAD": DeviceTypeRule(_SUPPLIERS, None, frozenset()),
+}
+NO_RULE = DeviceTypeRule(frozenset(), None, frozenset())
+
+# Minimum comms hub GBCS version for the hub to distribute firmware to these device types
+# (inference: PPMID/HCALCS updates need CH firmware that supports them).
+HUB_MIN_GBCS: dict[str, str] = {"PPMID": "3.2", "HCALCS": "3.2"}
+
+# Device statuses each device SR accepts (11.2 may read a Suspended device).
+DEVICE_SR_STATUSES: dict[str, frozenset[str]] = {
+    "11.2": frozenset({"Commissioned", "Suspended"}),
+    "11.3": frozenset({"Commissioned"}),
+}
+ACTIVATE_MESSAGE_CODE = 0x005A

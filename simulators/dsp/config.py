@@ -1,0 +1,51 @@
+"""Frozen configuration of the simulated DSP."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+from duis.codes import DCC_EUI
+from duis.xmlsafe import MAX_DOCUMENT_BYTES
+from simulators import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SCHEMA = PROJECT_ROOT.parent / "shared" / "reference" / "duis" / "DUIS_Schema_V5.4.xsd"
+PERIOD_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, so weekly periods start on Mondays
+
+
+@dataclass(frozen=True)
+class AnomalyThresholds:
+    """Per-User limits on SRs of each type per period (by service reference: "11.1", ...).
+
+    A type without a limit is counted but never quarantined. Periods are fixed windows of
+    `period` simulated time starting at PERIOD_EPOCH (midnight UTC for daily periods).
+    """
+
+    limits: Mapping[str, int] = field(default_factory=dict)
+    period: timedelta = timedelta(days=1)
+
+    def __post_init__(self) -> None:
+        if self.period <= timedelta(0):
+            raise ConfigurationError(f"anomaly detection period must be positive: {self.period}")
+        bad = {k: v for k, v in self.limits.items() if v < 0}
+        if bad:
+            raise ConfigurationError(f"anomaly detection limits must be >= 0: {bad}")
+        object.__setattr__(self, "limits", MappingProxyType(dict(self.limits)))
+
+
+@dataclass(frozen=True)
+class DspConfig:
+    """What the DSP checks and how: schema, DCC identity, thresholds, size limits."""
+
+    schema_path: Path | None = DEFAULT_SCHEMA
+    dcc_eui: str = DCC_EUI
+    thresholds: AnomalyThresholds = field(default_factory=AnomalyThresholds)
+    max_request_bytes: int = MAX_DOCUMENT_BYTES
+
+    def __post_init__(self) -> None:
+        if self.schema_path is not None and not Path(self.schema_path).is_file():
+            raise ConfigurationError(f"DUIS schema not found at {self.schema_path} "
+                                     "(pass schema_path=None to skip schema validation)")

@@ -1,0 +1,1 @@
+"""The simulated device fleet: CPL/FIR copy, device state, firmware behaviour, edits."""

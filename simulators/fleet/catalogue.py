@@ -1,0 +1,134 @@
+"""The simulator's own copy of the CPL and FIR: entries by hash and by ID, with predecessors.
+
+The DSP refuses images whose hash is not an Active entry of the device's model; the devices
+use the FIR predecessor lists to decide whether an activation is in order (or bricks them).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simulators import ConfigurationError
+
+if TYPE_CHECKING:
+    from fir_sync.records import CatalogueRecord
+    from simulators.generate import Catalogue
+
+ACTIVE = "Active"
+
+
+def gbcs_tuple(version: str) -> tuple[int, ...]:
+    """`"4.2"` -> (4, 2) for ordering GBCS versions; unknown text sorts lowest."""
+    try:
+        return tuple(int(part) for part in version.strip().split("."))
+    except ValueError:
+        return (0,)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareEntry:
+    """One CPL entry with its FIR predecessors (None when unknown: legacy or no FIR row)."""
+
+    entry_id: str
+    device_type: str
+    manufacturer: str
+    model: str
+    hardware_version: str
+    firmware_version: str
+    image_hash: str
+    gbcs_version: str
+    status: str
+    predecessors: tuple[str, ...] | None
+
+    @property
+    def active(self) -> bool:
+        """Whether the CPL status is Active."""
+        return self.status == ACTIVE
+
+    @property
+    def model_key(self) -> tuple[str, str]:
+        """(manufacturer, model)."""
+        return (self.manufacturer, self.model)
+
+
+def _entry(
+    entry_id: object, device_type: str, manufacturer: str, model: str, hardware: str,
+    version: str, image_hash: str, gbcs: str, status: str,
+    predecessors: Iterable[object] | None,
+) -> FirmwareEntry:
+    return FirmwareEntry(
+        str(entry_id), device_type.strip().upper(), manufacturer.strip().upper(),
+        model.strip().upper(), hardware.strip().upper(), version.strip().upper(),
+        image_hash.strip().lower(), gbcs.strip(), status.strip(),
+        None if predecessors is None else tuple(str(p) for p in predecessors),
+    )
+
+
+def _from_record(record: CatalogueRecord) -> FirmwareEntry:
+    cpl = record.cpl
+    predecessors = record.fir.predecessors if record.fir is not None else None
+    return _entry(cpl.cpl_entry_id, cpl.device_type, cpl.manufacturer, cpl.model,
+                  cpl.hardware_version, cpl.firmware_version, cpl.image_hash, cpl.gbcs_version,
+                  cpl.status.value, predecessors)
+
+
+class FirmwareCatalogue:
+    """CPL entries indexed by position, ID and Manufacturer Image hash."""
+
+    def __init__(self, entries: Iterable[FirmwareEntry]) -> None:
+        self.entries: list[FirmwareEntry] = sorted(entries, key=lambda e: (len(e.entry_id),
+                                                                            e.entry_id))
+        if not self.entries:
+            raise ConfigurationError("the catalogue holds no CPL entries")
+        self.by_id: dict[str, int] = {e.entry_id: i for i, e in enumerate(self.entries)}
+        self.by_hash: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            self.by_hash.setdefault(entry.image_hash, []).append(i)
+
+    @classmethod
+    def from_workbooks(cls, cpl_path: Path, fir_path: Path) -> FirmwareCatalogue:
+        """Read the CPL and FIR workbooks with fir_sync (rows with problems are left out)."""
+        from fir_sync.errors import FirSyncError
+        from fir_sync.reader import read_catalogue
+
+        try:
+            parsed = read_catalogue(Path(cpl_path), Path(fir_path))
+        except (FirSyncError, OSError) as err:
+            raise ConfigurationError(f"cannot read the CPL/FIR workbooks: {err}") from err
+        return cls(_from_record(r) for r in parsed.records.values())
+
+    @classmethod
+    def from_generated(cls, catalogue: Catalogue) -> FirmwareCatalogue:
+        """Build from an in-memory generated catalogue (the same data the workbooks hold)."""
+        fir = {row.cpl_entry_id: row.previous_entry_ids for row in catalogue.fir_rows}
+        return cls(
+            _entry(e.entry_id, e.device_type, e.manufacturer, e.model, e.hardware_version,
+                   e.firmware_version, e.image_hash, e.gbcs_version, e.status,
+                   fir.get(e.entry_id))
+            for e in catalogue.entries
+        )
+
+    def entry(self, index: int) -> FirmwareEntry:
+        """The entry at `index`."""
+        return self.entries[index]
+
+    def index_of(self, entry_id: str) -> int:
+        """The position of a CPL Entry ID, or ConfigurationError."""
+        try:
+            return self.by_id[str(entry_id)]
+        except KeyError:
+            raise ConfigurationError(f"CPL entry {entry_id} is not in the catalogue") from None
+
+    def find(self, image_hash: str, manufacturer: str, model: str) -> int | None:
+        """The entry of this model with this hash (any status), or None."""
+        for i in self.by_hash.get(image_hash.lower(), ()):
+            if self.entries[i].model_key == (manufacturer, model):
+                return i
+        return None
+
+    def active_for_model(self, image_hash: str, manufacturer: str, model: str) -> int | None:
+        """The Active entry of this model with this hash, or None (what the DSP checks)."""
+        i = self.find(image_hash, manufacturer, model)
+        return i if i is not None and self.entries[i].active else None
