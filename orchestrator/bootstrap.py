@@ -3,20 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from fir_sync.fetch import Credentials
 from orchestrator.adapters.db import create_db_engine, current_revision, head_revision, migrate
 from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
-from orchestrator.adapters.http_gateway import HttpDspGateway
+from orchestrator.adapters.http_gateway import HttpDspGateway, UnconfiguredGateway
 from orchestrator.adapters.images import UpgradeImageStore
-from orchestrator.adapters.keystore import KeyStore
+from orchestrator.adapters.keystore import KeyStore, LazyKeyStore
 from orchestrator.config import Settings
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway, SystemClock
-from orchestrator.errors import ConfigurationError, NoCatalogueError
+from orchestrator.errors import NoCatalogueError
 from orchestrator.service.catalogue import FetchOptions
 from orchestrator.service.wiring import Execution
 
@@ -42,33 +43,39 @@ class App:
             timeout_s=s.fetch_timeout_s, retries=s.fetch_retries)
 
     def execution(self, *, gateway: DspGateway | None = None, clock: Clock | None = None,
-                  keystore: KeyStore | None = None, image_dir: Path | None = None,
+                  keystore: KeyStore | LazyKeyStore | None = None, image_dir: Path | None = None,
                   pacer: Pacer | None = None) -> Execution:
         """Campaign execution wired from settings (or the given stand-ins, for dry runs)."""
         s = self.settings
-        keys = keystore or KeyStore(s.keys_dir, s.import_supplier_eui, s.gas_supplier_eui)
-        if gateway is None:
-            if not s.dsp_url:
-                raise ConfigurationError("FWO_DSP_URL is not set: no DSP to send requests to")
-            gateway = HttpDspGateway(s.dsp_url)
-        images = UpgradeImageStore(image_dir or s.image_dir, keys.digital_signing_key,
+        keys = keystore or LazyKeyStore(s.keys_dir, s.import_supplier_eui, s.gas_supplier_eui)
+        gateway = gateway or (HttpDspGateway(s.dsp_url) if s.dsp_url else UnconfiguredGateway())
+        images = UpgradeImageStore(image_dir or s.image_dir, lambda: keys.digital_signing_key,
                                    s.data_dir / "upgrade-images")
-        return Execution(uow=self.uow, gateway=gateway, identity_for=keys.identity_for,
-                         upgrade_image=images, catalogue=self.catalogue, trust=keys.trust,
-                         clock=clock or SystemClock(), pacer=pacer, dcc_eui=s.dcc_eui,
+        return Execution(uow=self.uow, gateway=gateway, keys=keys,
+                         upgrade_image=images, catalogue=self.catalogue,
+                         clock=clock or self.clock(), pacer=pacer, dcc_eui=s.dcc_eui,
                          batch_limit=s.dispatch_batch)
 
-    def catalogue(self, snapshot_id: int | None) -> Catalogue:
-        """A catalogue snapshot (the current one for None), cached: snapshots never change."""
-        if snapshot_id is None:
-            with self.uow() as uow:
-                snapshot_id = uow.catalogue.current_id()
-            if snapshot_id is None:
-                raise NoCatalogueError("no catalogue yet: run `fwo catalogue sync`")
-        if snapshot_id not in self._catalogues:
-            with self.uow() as uow:
-                self._catalogues[snapshot_id] = uow.catalogue.load(snapshot_id)
-        return self._catalogues[snapshot_id]
+    def clock(self) -> Clock:
+        """The wall clock."""
+        return SystemClock()
+
+    def catalogue(self, snapshot_id: int | None, uow: Any = None) -> Catalogue:
+        """A catalogue snapshot (the current one for None), cached: snapshots never change.
+
+        Inside an open unit of work pass it as `uow`, so no second transaction is opened.
+        """
+        if snapshot_id is not None and snapshot_id in self._catalogues:
+            return self._catalogues[snapshot_id]
+        if uow is None:
+            with self.uow() as own:
+                return self.catalogue(snapshot_id, own)
+        wanted = snapshot_id if snapshot_id is not None else uow.catalogue.current_id()
+        if wanted is None:
+            raise NoCatalogueError("no catalogue yet: run `fwo catalogue sync`")
+        if wanted not in self._catalogues:
+            self._catalogues[wanted] = uow.catalogue.load(wanted)
+        return self._catalogues[wanted]
 
     def close(self) -> None:
         """Release database connections."""

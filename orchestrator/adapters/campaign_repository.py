@@ -142,6 +142,12 @@ class SqlAlchemyCampaignRepository:
             found += [_job(r._mapping) for r in self.connection.execute(query)]
         return found
 
+    def jobs_of_device(self, device_id: str) -> list[DeviceJob]:
+        """Every job a device has had, oldest campaign first."""
+        rows = self.connection.execute(select(device_jobs).where(
+            device_jobs.c.device_id == device_id).order_by(device_jobs.c.id))
+        return [_job(r._mapping) for r in rows]
+
     def by_request(self, request_id: str) -> list[DeviceJob]:
         """Non-terminal jobs waiting on a request."""
         query = select(device_jobs).where(device_jobs.c.request_id == request_id,
@@ -203,6 +209,12 @@ class SqlAlchemyCampaignRepository:
         rows = self.connection.execute(select(job_events).where(
             job_events.c.device_id == device_id).order_by(job_events.c.id).limit(limit))
         return [dict(r._mapping) for r in rows]
+
+    def verified_steps(self, campaign_id: int) -> int:
+        """How many device-steps were confirmed by a read-back."""
+        return int(self.connection.scalar(select(func.count()).select_from(job_events).where(
+            job_events.c.campaign_id == campaign_id, job_events.c.cause == "version_read",
+            job_events.c.to_state.in_([JobState.PLANNED.value, JobState.DONE.value]))) or 0)
 
     def failures(self, campaign_id: int) -> dict[str, int]:
         """Terminal failures of a campaign by reason."""

@@ -24,6 +24,7 @@ campaigns = Table(
     Column("acknowledged", JSON, nullable=False, default=dict),
     Column("device_count", Integer, nullable=False, default=0),
     Column("snapshot_id", Integer),
+    Column("plan_id", Integer),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
 )

@@ -32,3 +32,11 @@ class HttpDspGateway:
     def close(self) -> None:
         """Release the connection pool."""
         self._client.close()
+
+
+class UnconfiguredGateway:
+    """Stands in when FWO_DSP_URL is not set: control commands work, sending says why not."""
+
+    def send(self, xml: bytes) -> bytes:
+        """Refuse to send, naming the missing setting."""
+        raise DspUnavailableError("FWO_DSP_URL is not set: no DSP to send requests to")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,7 +29,8 @@ class ImageNotFoundError(OrchestratorError):
 class UpgradeImageStore:
     """Builds each entry's GBCS Upgrade Image once (per process, and on disk)."""
 
-    def __init__(self, image_dir: Path, signing_key: ec.EllipticCurvePrivateKey,
+    def __init__(self, image_dir: Path,
+                 signing_key: Callable[[], ec.EllipticCurvePrivateKey],
                  cache_dir: Path | None = None):
         self.image_dir = image_dir
         self.signing_key = signing_key
@@ -65,7 +67,7 @@ class UpgradeImageStore:
             IMAGE_TYPES.get(entry.device_type, DEFAULT_IMAGE_TYPE),
             _hex(entry.firmware_version, "firmware version", entry),
             min_hw=hardware, max_hw=hardware,
-            signing_key=None if entry.device_type in UNSIGNED_TYPES else self.signing_key)
+            signing_key=None if entry.device_type in UNSIGNED_TYPES else self.signing_key())
 
     def manufacturer_image(self, entry: CatalogueEntry) -> bytes:
         """The Manufacturer Image whose SHA-256 is the entry's CPL hash."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from duis.errors import DuisError
 from duis.keys import TrustStore, load_certificate, load_private_key
 from duis.sign import SigningIdentity
@@ -46,3 +48,30 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as err:
         raise ConfigurationError(f"cannot read {path}: {err.strerror or err}") from err
+
+
+class LazyKeyStore:
+    """Loads the key store on first use, so commands that sign nothing need no keys."""
+
+    def __init__(self, keys_dir: Path, import_supplier_eui: str, gas_supplier_eui: str):
+        self._args = (keys_dir, import_supplier_eui, gas_supplier_eui)
+        self._store: KeyStore | None = None
+
+    def _get(self) -> KeyStore:
+        if self._store is None:
+            self._store = KeyStore(*self._args)
+        return self._store
+
+    def identity_for(self, device_type: str) -> SupplierIdentity:
+        """As `KeyStore.identity_for`, loading the keys first."""
+        return self._get().identity_for(device_type)
+
+    @property
+    def digital_signing_key(self) -> ec.EllipticCurvePrivateKey:
+        """As `KeyStore.digital_signing_key`, loading the keys first."""
+        return self._get().digital_signing_key
+
+    @property
+    def trust(self) -> TrustStore:
+        """As `KeyStore.trust`, loading the keys first."""
+        return self._get().trust

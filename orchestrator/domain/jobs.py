@@ -94,7 +94,7 @@ class Outcome:
     request_id: str | None = None
     detail: str = ""
     firmware_version: str | None = None
-    at_deadline: dt.datetime | None = None
+    firmware_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class Context:
     policy: Policy
     expected_version: str
     rng: random.Random
+    expected_hash: str = ""
 
 
 def sent(job: DeviceJob, request_id: str, ctx: Context) -> tuple[DeviceJob, JobEvent]:
@@ -141,7 +142,7 @@ def _timeout(state: JobState, policy: Policy) -> float:
 
 def advance(job: DeviceJob, outcome: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     """Apply an outcome; None when it does not concern the job's current request (stale)."""
-    if job.terminal:
+    if job.terminal and outcome.kind != "retry":
         return None
     handler = _HANDLERS.get(outcome.kind)
     if handler is None:
@@ -150,9 +151,18 @@ def advance(job: DeviceJob, outcome: Outcome, ctx: Context) -> tuple[DeviceJob, 
 
 
 def _expects(job: DeviceJob, outcome: Outcome, *states: JobState) -> bool:
+    """The outcome answers the job's current request (by RequestID, or by image hash)."""
     if job.state not in states:
         return False
-    return outcome.request_id is None or outcome.request_id == job.request_id
+    if outcome.request_id is not None:
+        return outcome.request_id == job.request_id
+    return True
+
+
+def _same_image(outcome: Outcome, ctx: Context) -> bool:
+    """A device alert naming an image hash concerns this step only if it is this image."""
+    return (outcome.firmware_hash is None or not ctx.expected_hash
+            or outcome.firmware_hash.lower() == ctx.expected_hash.lower())
 
 
 def _move(job: DeviceJob, outcome: Outcome, ctx: Context, **changes: Any
@@ -172,7 +182,7 @@ def _event(old: DeviceJob, new: DeviceJob, ctx: Context, cause: str, request_id:
 
 
 def _delivered(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
-    if not _expects(job, o, J.DISTRIBUTING):
+    if not _expects(job, o, J.DISTRIBUTING) or not _same_image(o, ctx):
         return None
     return _move(job, o, ctx, state=J.DELIVERED, attempt=1, due_at=ctx.now, deadline_at=None)
 
@@ -210,7 +220,7 @@ Handler = Callable[[DeviceJob, "Outcome", "Context"], "tuple[DeviceJob, JobEvent
 
 def _failure(kind: str, terminal: JobState, *states: JobState) -> Handler:
     def handle(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
-        if not _expects(job, o, *(states or tuple(WAIT))):
+        if not _expects(job, o, *(states or tuple(WAIT))) or not _same_image(o, ctx):
             return None
         return _fail(job, o, ctx, kind, terminal)
     return handle
@@ -242,6 +252,14 @@ def _pre_command_signed(job: DeviceJob, o: Outcome,
     return _move(job, o, ctx, request_id=o.detail)
 
 
+def _retry(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """Ops retry a failed device: its current step starts again from distribution."""
+    if job.state not in FAILED or job.state is J.BLOCKED:
+        return None
+    return _move(job, o, ctx, state=J.PLANNED, attempt=1, due_at=ctx.now, deadline_at=None,
+                 request_id=None)
+
+
 def _cancel(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     return _move(job, o, ctx, state=J.CANCELLED, failure="cancelled", due_at=None,
                  deadline_at=None)
@@ -263,4 +281,5 @@ _HANDLERS: dict[str, Handler] = {
     "pre_command_signed": _pre_command_signed,
     "dsp_unavailable": _failure("dsp_unavailable", J.TIMED_OUT),
     "cancel": _cancel,
+    "retry": _retry,
 }

@@ -13,12 +13,16 @@ REQUEST_SCOPE = "*"  # an outcome for every device waiting on the outcome's requ
 
 
 def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
-                 message_id: int | None) -> int:
+                 message_id: int | None, *, include_terminal: bool = False) -> int:
     """Advance each device's current job by its outcomes, in order; stale ones are no-ops."""
     now = ex.clock.now()
     results = _expand(uow, results)
-    jobs = {j.device_id: j for j in uow.campaigns.active_for_devices(
-        sorted({device for device, _ in results}))}
+    devices = sorted({device for device, _ in results})
+    if include_terminal:
+        found = [j for d in devices for j in uow.campaigns.jobs_of_device(d)[-1:]]
+    else:
+        found = uow.campaigns.active_for_devices(devices)
+    jobs = {j.device_id: j for j in found}
     originals = dict(jobs)
     campaigns: dict[int, tuple[Campaign, Any]] = {}
     events: list[JobEvent] = []
@@ -28,7 +32,8 @@ def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
             continue
         campaign, catalogue = _campaign(ex, uow, campaigns, job.campaign_id)
         entry = catalogue.get(job.entry)
-        ctx = Context(now, campaign.policy, entry.firmware_version if entry else "", ex.rng)
+        ctx = Context(now, campaign.policy, entry.firmware_version if entry else "", ex.rng,
+                      entry.image_hash if entry else "")
         moved = advance(job, outcome, ctx)
         if moved is not None:
             jobs[device], event = moved
@@ -54,7 +59,7 @@ def _campaign(ex: Execution, uow: Any, cache: dict[int, tuple[Campaign, Any]],
     if campaign_id not in cache:
         campaign = uow.campaigns.get(campaign_id)
         snapshot = uow.campaigns.row(campaign_id)["snapshot_id"]
-        cache[campaign_id] = (campaign, ex.catalogue(snapshot))
+        cache[campaign_id] = (campaign, ex.catalogue(snapshot, uow))
     return cache[campaign_id]
 
 

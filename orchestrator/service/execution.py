@@ -56,7 +56,7 @@ def _claim(ex: Execution, campaign_id: int
         jobs = uow.campaigns.due(campaign_id, campaign.current_wave, now, ex.batch_limit)
         if not jobs:
             return None
-        catalogue = ex.catalogue(uow.campaigns.row(campaign_id)["snapshot_id"])
+        catalogue = ex.catalogue(uow.campaigns.row(campaign_id)["snapshot_id"], uow)
         sends = _group(jobs, campaign)
         sends, paced_until = _pace(ex, uow, campaign, sends, now)
         changes, events, rows = _mark_sent(ex, uow, campaign, catalogue, sends, now)
@@ -132,9 +132,9 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
         rows += [{"request_id": str(rid), "campaign_id": campaign.id, "sr_type": send.sr_type,
                   "command_variant": cv, "entry": send.entry, "device_count": len(send.jobs),
                   "sent_at": now} for rid, cv in zip(send.request_ids, _variants(send))]
-    send_jobs = {j.device_id: n for s in sends for j, n in zip(s.jobs, [c[1] for c in changes])}
+    after = {old.device_id: new for old, new in changes}
     for send in sends:
-        send.jobs = [send_jobs[j.device_id] for j in send.jobs]
+        send.jobs = [after[j.device_id] for j in send.jobs]
     return changes, events, rows
 
 
@@ -184,3 +184,34 @@ def apply_outcomes(ex: Execution, results: list[tuple[str, Outcome]],
         moved = apply_in_uow(ex, uow, results, message_id)
         uow.commit()
     return moved
+
+
+def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -> int:
+    """Cancel pending future-dated activations (SR 11.3 dated 3000-12-31, CV4 then CV5)."""
+    now = ex.clock.now()
+    catalogue = ex.catalogue(_snapshot_of(ex, campaign_id))  # outside any unit of work
+    sends = [Send("11.3", j.entry, [j], execute_at=outbound.CANCEL_AT) for j in jobs]
+    rows: list[dict] = []  # type: ignore[type-arg]
+    with ex.uow() as uow:
+        for send in sends:
+            identity = ex.identity_for(catalogue.get(send.entry).device_type)  # type: ignore[union-attr]
+            counters = uow.requests.reserve_counters(identity.originator, 2,
+                                                     int(now.timestamp() * 1000))
+            send.request_ids = [RequestId(identity.originator, send.jobs[0].device_id, c)
+                                for c in counters]
+            rows += [{"request_id": str(rid), "campaign_id": campaign_id, "sr_type": "11.3",
+                      "command_variant": cv, "entry": send.entry, "device_count": 1,
+                      "sent_at": now} for rid, cv in zip(send.request_ids, (4, 5))]
+        uow.requests.record_sent(rows)
+        uow.commit()
+    done = 0
+    for send in sends:
+        outcomes = _send(ex, send, catalogue)
+        done += all(o.kind == "pre_command_signed" for _, o in outcomes)
+    return done
+
+
+def _snapshot_of(ex: Execution, campaign_id: int) -> int | None:
+    with ex.uow() as uow:
+        row = uow.campaigns.row(campaign_id)
+    return None if row is None else row["snapshot_id"]

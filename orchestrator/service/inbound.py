@@ -78,7 +78,8 @@ def outcomes_of(response: Response) -> list[tuple[str, Outcome]]:
         kind = DEVICE_ALERTS.get(body.alert_code)
         if kind is None or body.device_id is None:
             raise UnknownMessageError(f"device alert 0x{body.alert_code:04X} is not handled")
-        return [(body.device_id, Outcome(kind, None, body.name))]
+        computed = body.firmware_hash.hex() if body.firmware_hash else None
+        return [(body.device_id, Outcome(kind, None, body.name, firmware_hash=computed))]
     if isinstance(body, DccAlert):
         return _dcc_alert(body)
     return _response_message(response, body, rid)

@@ -13,6 +13,7 @@ from orchestrator.domain.jobs import DeviceJob, Outcome
 from orchestrator.errors import DspUnavailableError
 from orchestrator.service.wiring import Execution, SupplierIdentity
 
+CANCEL_AT = build.CANCEL_AT
 WARNING_LISTS = ("invalid", "not_commissioned", "not_applicable_firmware",
                  "other_request_in_progress", "invalid_gbcs_version")
 COMMS_CODES = frozenset({"E20", "E21"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -25,19 +25,35 @@ class SupplierIdentity:
     digital_signing_key: ec.EllipticCurvePrivateKey
 
 
+class KeyProvider(Protocol):
+    """Supplier identities and DCC trust (loaded lazily by the adapter)."""
+
+    @property
+    def trust(self) -> TrustStore: ...
+
+    def identity_for(self, device_type: str) -> SupplierIdentity: ...
+
+
 @dataclass
 class Execution:
     """The wiring of campaign execution: storage, the DSP, keys, images, pacing, time."""
 
     uow: Callable[[], UnitOfWork]
     gateway: DspGateway
-    identity_for: Callable[[str], SupplierIdentity]
+    keys: KeyProvider
     upgrade_image: Callable[[CatalogueEntry], bytes]
-    catalogue: Callable[[int | None], Catalogue]
-    trust: TrustStore
+    catalogue: Callable[..., Catalogue]
     clock: Clock
     pacer: Pacer | None = None
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     batch_limit: int = 2000
     rng: random.Random = field(default_factory=random.Random)
-    on_sent: Callable[[str, int], Any] | None = None
+
+    def identity_for(self, device_type: str) -> SupplierIdentity:
+        """The DCC User identity that sends requests for this device type."""
+        return self.keys.identity_for(device_type)
+
+    @property
+    def trust(self) -> TrustStore:
+        """The DCC certificates answers must be signed with."""
+        return self.keys.trust

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import typer
 
-from orchestrator.entrypoints.cli import (catalogue_cmds, duis_cmds, fleet_cmds, plan_cmds,
-                                         sim_cmds, system_cmds)
+from orchestrator.entrypoints.cli import (campaign_cmds, catalogue_cmds, dry_run_cmds, duis_cmds,
+                                         fleet_cmds, plan_cmds, sim_cmds, system_cmds)
 
 app = typer.Typer(
     name="fwo",
@@ -15,7 +15,9 @@ app = typer.Typer(
 system_cmds.register(app)
 app.add_typer(catalogue_cmds.app, name="catalogue")
 app.add_typer(fleet_cmds.app, name="fleet")
+app.add_typer(campaign_cmds.app, name="campaign")
 plan_cmds.register(app)
+dry_run_cmds.register(app)
 app.add_typer(duis_cmds.image_app, name="image")
 app.add_typer(duis_cmds.duis_app, name="duis")
 app.add_typer(sim_cmds.app, name="sim")

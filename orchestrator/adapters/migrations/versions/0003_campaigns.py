@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('acknowledged', sa.JSON(), nullable=False),
     sa.Column('device_count', sa.Integer(), nullable=False),
     sa.Column('snapshot_id', sa.Integer(), nullable=True),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')

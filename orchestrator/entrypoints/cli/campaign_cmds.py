@@ -1,0 +1,207 @@
+"""`fwo campaign ...`: create, approve, start, pause, resume, cancel, status, watch, report."""
+from __future__ import annotations
+
+import getpass
+import time
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from orchestrator.domain.policy import ActivationWindow, Budget, Policy, parse_waves
+from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
+from orchestrator.errors import ConfigurationError
+from orchestrator.service import campaigns as service
+from orchestrator.service import reports
+
+app = typer.Typer(help="Create, approve and run firmware campaigns.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the events).")]
+ReasonOpt = Annotated[str, typer.Option(help="Why (recorded in the events).")]
+
+
+def _me() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def parse_budgets(specs: list[str]) -> tuple[Budget, ...]:
+    """`11.1=100/3600` (requests per seconds) into budgets."""
+    budgets = []
+    for spec in specs:
+        try:
+            sr, _, rest = spec.partition("=")
+            limit, _, period = rest.partition("/")
+            budgets.append(Budget(sr.strip(), int(limit), float(period or 3600)))
+        except ValueError as err:
+            raise ConfigurationError(f"--budget {spec!r} is not SR=LIMIT/SECONDS") from err
+    return tuple(budgets)
+
+
+@app.command()
+@user_errors
+def create(
+    name: Annotated[str, typer.Option(help="Campaign name.")],
+    target: Annotated[str, typer.Option(help="latest or a CPL Entry ID.")] = "latest",
+    select: Annotated[Optional[list[str]], typer.Option(help="key=value filter.")] = None,
+    waves: Annotated[str, typer.Option(help="Cumulative waves, e.g. 1%,10%,50%,100%.")] = "100%",
+    window: Annotated[Optional[str], typer.Option(help="Activation window HH:MM-HH:MM.")] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of the window.")] = "Europe/London",
+    budget: Annotated[Optional[list[str]], typer.Option(help="SR=LIMIT/SECONDS.")] = None,
+    list_max: Annotated[int, typer.Option(help="DeviceIDList maximum per 11.1.")] = 500,
+    approval_above: Annotated[int, typer.Option(help="Four-eyes above this size.")] = 1000,
+    by: ByOpt = "",
+    json_out: JsonOpt = False,
+) -> None:
+    """Plan the selected devices and store a draft campaign."""
+    defaults = Policy()
+    policy = Policy(waves=parse_waves(waves),
+                    budgets=parse_budgets(budget) if budget else defaults.budgets,
+                    activation_window=ActivationWindow.parse(window, timezone) if window else None,
+                    device_id_list_max=list_max, approval_required_above=approval_above)
+    application = app_from_env()
+    command = service.CreateCampaign(name, target, tuple(select or ()), policy, by or _me())
+    result = service.create_campaign(command, application.uow(), application.clock().now())
+    if json_out:
+        print_json(result)
+        return
+    console.print(f"Campaign {result['campaign_id']} created: {result['devices']} devices to "
+                  f"upgrade, {result['blocked']} blocked, {result['up_to_date']} up to date")
+
+
+def _act(campaign_id: int, action: str, by: str, reason: str = "") -> None:
+    application = app_from_env()
+    result = service.act(application.execution(), campaign_id, action, by or _me(), reason)
+    console.print(f"Campaign {campaign_id}: {result['state']}")
+
+
+@app.command()
+@user_errors
+def submit(campaign_id: int, by: ByOpt = "") -> None:
+    """Ask for approval (small campaigns are approved at once)."""
+    _act(campaign_id, "submit", by)
+
+
+@app.command()
+@user_errors
+def approve(campaign_id: int, by: ByOpt = "") -> None:
+    """Approve a campaign (never by its creator)."""
+    _act(campaign_id, "approve", by)
+
+
+@app.command()
+@user_errors
+def start(campaign_id: int, by: ByOpt = "") -> None:
+    """Start an approved campaign."""
+    _act(campaign_id, "start", by)
+
+
+@app.command()
+@user_errors
+def pause(campaign_id: int, reason: ReasonOpt = "", by: ByOpt = "") -> None:
+    """Stop sending new requests (in-flight answers are still applied)."""
+    _act(campaign_id, "pause", by, reason)
+
+
+@app.command()
+@user_errors
+def resume(campaign_id: int, by: ByOpt = "") -> None:
+    """Resume a paused campaign (failures so far are accepted)."""
+    _act(campaign_id, "resume", by)
+
+
+@app.command()
+@user_errors
+def cancel(campaign_id: int, reason: ReasonOpt = "", by: ByOpt = "") -> None:
+    """Cancel for good, including pending future-dated activations."""
+    _act(campaign_id, "cancel", by, reason)
+
+
+@app.command()
+@user_errors
+def device(campaign_id: int, device_id: str,
+           action: Annotated[str, typer.Argument(help="cancel or retry")],
+           reason: ReasonOpt = "", by: ByOpt = "") -> None:
+    """Cancel or retry one device of a campaign."""
+    application = app_from_env()
+    service.device_action(application.execution(), campaign_id, device_id, action,
+                          by or _me(), reason)
+    console.print(f"Device {device_id}: {action} recorded")
+
+
+@app.command()
+@user_errors
+def status(campaign_id: int, json_out: JsonOpt = False) -> None:
+    """State and per-state counts (from maintained counters, no scan)."""
+    data = service.status(app_from_env().uow(), campaign_id)
+    if json_out:
+        print_json(data)
+        return
+    console.print(status_table(data))
+
+
+def status_table(data: dict[str, Any]) -> Table:
+    """A Rich table of a campaign's waves and states."""
+    states = sorted(data["states"])
+    table = Table(title=f"Campaign {data['campaign_id']} {data['name']!r}: {data['state']} "
+                        f"(wave {data['current_wave']}/{data['wave_count']})"
+                        + (f" paused: {data['pause_reason']}" if data["pause_reason"] else ""))
+    table.add_column("wave")
+    for state in states:
+        table.add_column(state, justify="right")
+    for wave, counts in data["waves"].items():
+        table.add_row(wave, *(str(counts.get(s, 0)) for s in states))
+    table.add_row("all", *(str(data["states"][s]) for s in states), style="bold")
+    return table
+
+
+@app.command()
+@user_errors
+def watch(campaign_id: int, interval: Annotated[float, typer.Option()] = 2.0,
+          once: Annotated[bool, typer.Option(help="Render once and exit.")] = False) -> None:
+    """Live per-wave, per-state progress until the campaign ends."""
+    application = app_from_env()
+    with Live(console=console, refresh_per_second=4) as live:
+        while True:
+            data = service.status(application.uow(), campaign_id)
+            live.update(status_table(data))
+            if once or data["state"] in ("completed", "cancelled", "aborted"):
+                break
+            time.sleep(interval)
+
+
+@app.command()
+@user_errors
+def report(campaign_id: int, json_out: JsonOpt = False) -> None:
+    """Outcome report: states, failures by reason, requests by type, blocked devices."""
+    data = reports.campaign_report(app_from_env().uow(), campaign_id)
+    if json_out:
+        print_json(data)
+        return
+    console.print(status_table(data["status"]))
+    console.print(f"Failures: {data['failures']}  Requests: {data['requests']}")
+    for blocked in data["blocked"][:20]:
+        console.print(f"  blocked {blocked['device_id']}: {blocked['reason']}")
+
+
+@app.command("list")
+@user_errors
+def list_(json_out: JsonOpt = False) -> None:
+    """Campaigns, newest first."""
+    with app_from_env().uow() as uow:
+        rows = uow.campaigns.list()
+    data = [{k: r[k] for k in ("id", "name", "state", "target", "device_count", "created_by",
+                               "created_at", "current_wave", "wave_count")} for r in rows]
+    if json_out:
+        print_json(data)
+        return
+    table = Table(title="Campaigns")
+    for column in ("id", "name", "state", "target", "devices", "wave", "created by"):
+        table.add_column(column)
+    for r in data:
+        table.add_row(str(r["id"]), r["name"], r["state"], r["target"], str(r["device_count"]),
+                      f"{r['current_wave']}/{r['wave_count']}", r["created_by"])
+    console.print(table)

@@ -1,0 +1,143 @@
+"""`fwo dry-run`: a whole campaign against the simulated DCC and fleet, in simulated time."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from orchestrator.bootstrap import bootstrap
+from orchestrator.config import Settings
+from orchestrator.domain.jobs import TERMINAL
+from orchestrator.domain.policy import Budget, Policy, parse_waves
+from orchestrator.entrypoints.cli.common import console, print_json, user_errors
+from orchestrator.service import campaigns, catalogue, fleet
+from orchestrator.service.driver import RunStats, run_campaign
+
+# The simulated DCC's anomaly thresholds per day, and the budgets kept safely under them.
+THRESHOLDS = {"11.1": 200, "11.4": 200, "11.3": 200_000, "11.2": 200_000}
+BUDGET_SHARE = 0.9
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `fwo dry-run` to the root app."""
+    app.command("dry-run")(dry_run)
+
+
+@user_errors
+def dry_run(
+    devices: Annotated[int, typer.Option(help="Devices to generate.")] = 2000,
+    entries: Annotated[int, typer.Option(help="CPL entries to generate.")] = 120,
+    seed: Annotated[int, typer.Option(help="Random seed (data and faults).")] = 7,
+    faults: Annotated[str, typer.Option(help="Fault profile: none, default, ...")] = "none",
+    catalogue_dir: Annotated[Optional[Path], typer.Option(
+        "--catalogue", help="A `fwo sim generate` directory to use instead.")] = None,
+    waves: Annotated[str, typer.Option(help="Cumulative waves.")] = "5%,25%,100%",
+    database: Annotated[Optional[str], typer.Option(help="Database URL (default: a new "
+                                                              "SQLite file).")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Generate or load data, plan, run a campaign against the simulators, report."""
+    work = Path(tempfile.mkdtemp(prefix="fwo-dry-run-"))
+    report = run_dry_run(work, devices=devices, entries=entries, seed=seed, faults=faults,
+                         catalogue_dir=catalogue_dir, waves=waves, database=database,
+                         progress=not json_out)
+    if json_out:
+        print_json(report)
+    else:
+        print_report(report)
+
+
+def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: str,
+                catalogue_dir: Path | None, waves: str, database: str | None,
+                progress: bool) -> dict[str, Any]:
+    """The dry run itself (also used by tests and the benchmark)."""
+    from simulators.generate import generate
+
+    from orchestrator.adapters.simulated_gateway import simulated_execution
+
+    data = catalogue_dir or work / "data"
+    if catalogue_dir is None:
+        generate(data, entries=entries, devices=devices, seed=seed)
+    base = Settings.from_env()
+    app = bootstrap(replace(base, data_dir=work, database_url=database or
+                            f"sqlite:///{work / 'dry-run.sqlite3'}"))
+    options = app.fetch_options()
+    catalogue.sync_catalogue(catalogue.SyncCatalogue(str(data / "cpl.xlsx"),
+                                                     str(data / "fir.xlsx")), app.uow(), options)
+    fleet.import_fleet(app.uow(), data / "fleet.csv")
+    ex, world = simulated_execution(app, data, faults=faults, seed=seed, thresholds=THRESHOLDS)
+    policy = Policy(waves=parse_waves(waves), budgets=tuple(
+        Budget(sr, int(limit * BUDGET_SHARE), 86400.0) for sr, limit in THRESHOLDS.items()),
+        approval_required_above=10**9)
+    created = campaigns.create_campaign(campaigns.CreateCampaign(
+        "dry-run", policy=policy, created_by="dry-run"), app.uow(), ex.clock.now())
+    campaign_id = created["campaign_id"]
+    for action in ("submit", "start"):
+        campaigns.act(ex, campaign_id, action, "dry-run")
+    stats = _run(ex, world, campaign_id, created["devices"], progress)
+    return build_report(app, ex, world, campaign_id, created, stats, faults)
+
+
+def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> RunStats:
+    if not progress:
+        return run_campaign(ex, world, campaign_id)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("devices finished", total=total, detail="")
+
+        def on_turn(stats: RunStats) -> None:
+            status = campaigns.status(ex.uow(), campaign_id)
+            finished = sum(n for s, n in status["states"].items()
+                           if s in {t.value for t in TERMINAL} and s != "blocked")
+            bar.update(task, completed=finished, detail=(
+                f"wave {status['current_wave']}/{status['wave_count']} "
+                f"sim {ex.clock.now():%Y-%m-%d %H:%M}"))
+
+        return run_campaign(ex, world, campaign_id, on_turn=on_turn)
+
+
+def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[str, Any],
+                 stats: RunStats, faults: str) -> dict[str, Any]:
+    """The dry-run report (JSON shape documented in the README)."""
+    status = campaigns.status(app.uow(), campaign_id)
+    with app.uow() as uow:
+        failures = uow.campaigns.failures(campaign_id)
+        requests = uow.requests.sent_counts(campaign_id)
+        inbound_counts = uow.requests.inbound_counts()
+        steps = uow.campaigns.verified_steps(campaign_id)
+    simulation = world.simulation
+    duration = (stats.ended_at - stats.started_at).total_seconds()  # type: ignore[operator]
+    return {
+        "campaign_id": campaign_id, "faults": faults, "final_state": status["state"],
+        "pause_reason": status["pause_reason"],
+        "devices": {"planned": created["devices"], "blocked": created["blocked"],
+                    "up_to_date": created["up_to_date"]},
+        "states": status["states"], "waves": status["waves"], "failures": failures,
+        "requests": requests, "dsp_sr_counts": _dsp_counts(simulation),
+        "inbound": inbound_counts, "bricked": len(simulation.fleet.bricked()),
+        "device_steps_verified": steps,
+        "simulated_seconds": duration, "simulated_days": round(duration / 86400, 2),
+        "wall_seconds": round(stats.wall_seconds, 3),
+        "device_steps_per_second": round(steps / stats.wall_seconds, 1)
+        if stats.wall_seconds else 0.0,
+        "turns": stats.turns,
+    }
+
+
+def _dsp_counts(simulation: Any) -> dict[str, int]:
+    return {sr: sum(periods.values()) for sr, periods in simulation.dsp.sr_counts().items()}
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The dry-run report for people."""
+    console.rule(f"Dry run: campaign {report['campaign_id']} {report['final_state']}")
+    for key in ("devices", "states", "failures", "requests", "dsp_sr_counts", "inbound"):
+        console.print(f"[bold]{key}[/]: {report[key]}")
+    console.print(f"[bold]bricked[/]: {report['bricked']}   simulated: "
+                  f"{report['simulated_days']} days   wall: {report['wall_seconds']} s   "
+                  f"device-steps/s: {report['device_steps_per_second']}")

@@ -1,0 +1,192 @@
+"""Campaign handlers: create from a plan, approve, start, pause, resume, cancel; status."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
+from orchestrator.domain.errors import DomainError
+from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome
+from orchestrator.domain.policy import Policy
+from orchestrator.domain.waves import assign_waves
+from orchestrator.errors import CampaignError
+from orchestrator.service import planning
+from orchestrator.service.applying import apply_in_uow, run_gate, wave_counts
+from orchestrator.service.execution import send_cancellations
+from orchestrator.service.unit_of_work import UnitOfWork
+from orchestrator.service.wiring import Execution
+
+
+@dataclass(frozen=True)
+class CreateCampaign:
+    """Command: plan the selected devices towards a target and store them as a campaign."""
+
+    name: str
+    target: str = "latest"
+    selection: tuple[str, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    created_by: str = "cli"
+    allow_unknown_predecessors: bool = False
+
+
+def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime) -> dict[str, Any]:
+    """Plan (stored), then store the campaign: one job per planned device, blocked recorded."""
+    plan = planning.plan_fleet(planning.PlanFleet(
+        cmd.target, cmd.selection, cmd.allow_unknown_predecessors), uow, lambda: now)
+    planned = [p for p in plan.devices if p.outcome.status == "planned"]
+    blocked = [p for p in plan.devices if p.outcome.status == "blocked"]
+    with uow:
+        campaign = Campaign(0, cmd.name, plan.target, plan.selection, cmd.policy,
+                            cmd.created_by, now, device_count=len(planned))
+        campaign.id = uow.campaigns.add(campaign, plan.snapshot_id, len(cmd.policy.waves))
+        busy = {j.device_id for j in uow.campaigns.active_for_devices(
+            [p.device_id for p in planned])}
+        planned = [p for p in planned if p.device_id not in busy]
+        waves = assign_waves([p.device_id for p in planned], cmd.policy.waves, cmd.name)
+        jobs = [DeviceJob(campaign.id, p.device_id, p.outcome.path, waves[p.device_id],
+                          ppmid=p.device.device_type == "PPMID", due_at=now) for p in planned]
+        uow.campaigns.add_jobs(jobs + _blocked_jobs(campaign.id, blocked), now)
+        campaign.device_count = len(jobs)
+        uow.campaigns.save(campaign, plan_id=plan.plan_id)
+        uow.campaigns.add_events([_created(campaign, now, len(blocked), len(busy))])
+        uow.commit()
+    return {"campaign_id": campaign.id, "plan_id": plan.plan_id, "devices": len(jobs),
+            "blocked": len(blocked), "busy_in_other_campaign": len(busy),
+            "up_to_date": sum(p.outcome.status == "up_to_date" for p in plan.devices),
+            "waves": len(cmd.policy.waves), "snapshot_id": plan.snapshot_id}
+
+
+def _blocked_jobs(campaign_id: int, blocked: list[Any]) -> list[DeviceJob]:
+    return [DeviceJob(campaign_id, p.device_id, (p.outcome.current_entry or "-",), 0,
+                      state=JobState.BLOCKED, failure=p.outcome.reason) for p in blocked]
+
+
+def _created(campaign: Campaign, now: dt.datetime, blocked: int, busy: int) -> CampaignEvent:
+    return CampaignEvent(campaign.id, "campaign_created", now, campaign.created_by, "",
+                         {"devices": campaign.device_count, "blocked": blocked, "busy": busy,
+                          "target": campaign.target})
+
+
+ACTIONS = {"submit", "approve", "start", "pause", "resume", "cancel", "abort"}
+
+
+def act(ex: Execution, campaign_id: int, action: str, actor: str, reason: str = "") -> dict[str, Any]:
+    """Apply a user action to a campaign; cancel also cancels its devices' pending work."""
+    if action not in ACTIONS:
+        raise CampaignError(f"unknown action {action!r}")
+    now = ex.clock.now()
+    with ex.uow() as uow:
+        campaign = _load(uow, campaign_id, lock=True)
+        try:
+            events = _dispatch_action(campaign, action, now, actor, reason)
+        except DomainError as err:
+            raise CampaignError(str(err)) from err
+        if action == "resume":
+            _acknowledge_failures(uow, campaign)
+        uow.campaigns.save(campaign, **_times(campaign, action, now))
+        uow.campaigns.add_events(events)
+        pending: list[DeviceJob] = []
+        if action in ("cancel", "abort"):
+            pending = _cancel_jobs(ex, uow, campaign, f"campaign {action}: {reason}".strip())
+        uow.commit()
+    cancelled = send_cancellations(ex, campaign_id, pending) if pending else 0
+    return {"campaign_id": campaign_id, "state": campaign.state.value,
+            "activations_cancelled": cancelled}
+
+
+def _dispatch_action(campaign: Campaign, action: str, now: dt.datetime, actor: str,
+                     reason: str) -> list[Any]:
+    if action == "submit":
+        return campaign.submit(now, actor)
+    if action in ("pause", "cancel", "abort"):
+        return [getattr(campaign, action)(now, actor, reason or f"{action} by {actor}")]
+    return [getattr(campaign, action)(now, actor)]
+
+
+def _times(campaign: Campaign, action: str, now: dt.datetime) -> dict[str, Any]:
+    if action == "start":
+        return {"started_at": now}
+    if campaign.state in (CampaignState.CANCELLED, CampaignState.ABORTED):
+        return {"finished_at": now}
+    return {}
+
+
+def _acknowledge_failures(uow: Any, campaign: Campaign) -> None:
+    """Resuming accepts the failures so far: the thresholds count new ones from here."""
+    counts = wave_counts(uow.campaigns.counters(campaign.id))
+    campaign.acknowledged = {w: dict(c.failed) for w, c in counts.items()}
+
+
+def _cancel_jobs(ex: Execution, uow: Any, campaign: Campaign, reason: str) -> list[DeviceJob]:
+    """Cancel every unfinished job; return those with a future-dated activation pending."""
+    active = [s.value for s in JobState if s not in TERMINAL]
+    jobs = uow.campaigns.jobs(campaign.id, states=active, limit=10_000_000)
+    apply_in_uow(ex, uow, [(j.device_id, Outcome("cancel", None, reason)) for j in jobs], None)
+    if campaign.policy.activation_window is None:
+        return []
+    now = ex.clock.now()
+    return [j for j in jobs if j.state is JobState.ACTIVATING
+            and j.deadline_at is not None and j.deadline_at > now]
+
+
+def device_action(ex: Execution, campaign_id: int, device_id: str, action: str,
+                  actor: str, reason: str = "") -> dict[str, Any]:
+    """Cancel one device's job, or retry a failed one from its current step."""
+    kinds = {"cancel": "cancel", "retry": "retry"}
+    if action not in kinds:
+        raise CampaignError(f"unknown device action {action!r}")
+    with ex.uow() as uow:
+        _load(uow, campaign_id)
+        job = next((j for j in uow.campaigns.jobs_of_device(device_id)
+                    if j.campaign_id == campaign_id), None)
+        if job is None:
+            raise CampaignError(f"device {device_id} is not in campaign {campaign_id}")
+        moved = apply_in_uow(ex, uow, [(device_id, Outcome(kinds[action], None,
+                                                           f"{action} by {actor}: {reason}"))],
+                             None, include_terminal=action == "retry")
+        uow.commit()
+    if not moved:
+        raise CampaignError(f"device {device_id} is {job.state.value}: cannot {action}")
+    return {"campaign_id": campaign_id, "device_id": device_id, "action": action}
+
+
+def _load(uow: Any, campaign_id: int, lock: bool = False) -> Campaign:
+    campaign = uow.campaigns.get(campaign_id, lock=lock)
+    if campaign is None:
+        raise CampaignError(f"no campaign {campaign_id}")
+    return campaign
+
+
+def gate(ex: Execution, campaign_id: int) -> str:
+    """Evaluate a running campaign's wave gate; return its state afterwards."""
+    with ex.uow() as uow:
+        campaign = _load(uow, campaign_id, lock=True)
+        events = run_gate(ex, uow, campaign)
+        if events:
+            finished = {"finished_at": ex.clock.now()} if campaign.state in (
+                CampaignState.COMPLETED,) else {}
+            uow.campaigns.save(campaign, **finished)
+            uow.campaigns.add_events(events)
+            uow.commit()
+        return campaign.state.value
+
+
+def status(uow: UnitOfWork, campaign_id: int) -> dict[str, Any]:
+    """Campaign state and per-wave, per-state counts from the maintained counters."""
+    with uow:
+        campaign = _load(uow, campaign_id)
+        row = uow.campaigns.row(campaign_id)
+        counters = uow.campaigns.counters(campaign_id)
+    states: dict[str, int] = {}
+    waves: dict[int, dict[str, int]] = {}
+    for (wave, state), count in sorted(counters.items()):
+        states[state] = states.get(state, 0) + count
+        waves.setdefault(wave, {})[state] = count
+    return {"campaign_id": campaign.id, "name": campaign.name, "state": campaign.state.value,
+            "target": campaign.target, "current_wave": campaign.current_wave,
+            "wave_count": row["wave_count"], "pause_reason": campaign.pause_reason,
+            "devices": campaign.device_count, "states": states,
+            "waves": {str(w): s for w, s in waves.items()},
+            "created_by": campaign.created_by, "approved_by": campaign.approved_by,
+            "started_at": row["started_at"], "finished_at": row["finished_at"]}

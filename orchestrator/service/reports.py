@@ -1,0 +1,24 @@
+"""Campaign reports: states, failures by reason, requests by type, blocked devices."""
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.domain.jobs import JobState
+from orchestrator.service.campaigns import status
+from orchestrator.service.unit_of_work import UnitOfWork
+
+
+def campaign_report(uow: UnitOfWork, campaign_id: int, blocked_limit: int = 1000
+                    ) -> dict[str, Any]:
+    """Everything ops ask after a campaign: what happened, what failed, what to do next."""
+    data = status(uow, campaign_id)
+    with uow:
+        failures = uow.campaigns.failures(campaign_id)
+        requests = uow.requests.sent_counts(campaign_id)
+        blocked = uow.campaigns.jobs(campaign_id, states=[JobState.BLOCKED.value],
+                                     limit=blocked_limit)
+        events = uow.campaigns.events(campaign_id)
+    return {"status": data, "failures": failures, "requests": requests,
+            "blocked": [{"device_id": j.device_id, "reason": j.failure} for j in blocked],
+            "events": [{"at": str(e["at"]), "name": e["name"], "actor": e["actor"],
+                        "reason": e["reason"]} for e in events]}
