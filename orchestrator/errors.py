@@ -41,3 +41,27 @@ class CampaignError(OrchestratorError):
 
 class DspUnavailableError(OrchestratorError):
     """The DSP could not be reached or answered with something unusable; retry later."""
+
+
+class FleetError(OrchestratorError):
+    """A fleet inventory operation failed."""
+
+
+class FleetImportError(FleetError):
+    """An inventory file cannot be imported at all (unreadable, missing columns)."""
+
+
+class DeviceNotFoundError(FleetError):
+    """A device asked for is not in the fleet inventory."""
+
+
+class SelectionError(FleetError):
+    """A `--select key=value` filter is malformed or has an invalid value."""
+
+
+class PlanningError(OrchestratorError):
+    """A plan cannot be made (unknown target entry, bad option)."""
+
+
+class PlanNotFoundError(PlanningError):
+    """A stored plan asked for does not exist."""

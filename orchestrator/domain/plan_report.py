@@ -6,6 +6,7 @@ and what ops should do next.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -130,6 +131,49 @@ class DevicePlan:
         return {"device_id": self.device.device_id, **self.outcome.to_dict()}
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedDevice:
+    """One device of a stored plan, as the campaign engine reads it back."""
+
+    device_id: str
+    status: str
+    reason: str | None
+    current_entry: str | None
+    target_entry: str | None
+    path: tuple[str, ...]
+    next_action: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{device_id, status, reason, current_entry, target_entry, path, next_action}`."""
+        return {"device_id": self.device_id, "status": self.status, "reason": self.reason,
+                "current_entry": self.current_entry, "target_entry": self.target_entry,
+                "path": list(self.path), "next_action": dict(self.next_action)}
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A stored plan's record: what was planned against which snapshot, and if still valid."""
+
+    id: int
+    created_at: dt.datetime
+    snapshot_id: int
+    target: str
+    selection: Mapping[str, Any]
+    policy: Mapping[str, Any]
+    summary: Mapping[str, Any]
+    device_count: int
+    stale: bool = False
+    stale_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record (the summary included)."""
+        return {"plan_id": self.id, "created_at": self.created_at.isoformat(),
+                "snapshot_id": self.snapshot_id, "target": self.target,
+                "selection": dict(self.selection), "policy": dict(self.policy),
+                "devices": self.device_count, "stale": self.stale,
+                "stale_reason": self.stale_reason, "summary": dict(self.summary)}
+
+
 def blocked(reason: str, current: str | None, target: str | None,
             contact: Contact | None = None, **details: Any) -> Outcome:
     """A blocked outcome with the next action of its reason."""
@@ -165,7 +209,9 @@ def path_outcome(current: CatalogueEntry, target: CatalogueEntry, path: list[str
 
 
 DISTRIBUTION_SR: dict[str, str] = {"PPMID": "11.4"}  # device type -> SR; others 11.1
-DEFAULT_BUDGETS: dict[str, int] = {"11.1": 500, "11.4": 500, "11.3": 50_000, "11.2": 50_000}
+# Per-period budgets: the campaign policy's defaults (per hour); set them to the User's
+# anomaly detection thresholds.
+DEFAULT_BUDGETS: dict[str, int] = {"11.1": 100, "11.4": 100, "11.3": 20_000, "11.2": 20_000}
 
 
 @dataclass(frozen=True)
@@ -174,7 +220,7 @@ class ReportOptions:
 
     batch_size: int = 500
     budgets: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
-    period_hours: float = 24.0
+    period_hours: float = 1.0
     blocked_sample: int = 10
 
 

@@ -16,6 +16,7 @@ from fir_sync.reader import read_catalogue
 from fir_sync.records import ParsedCatalogue, Problem
 from orchestrator.domain.catalogue import Catalogue, Snapshot
 from orchestrator.errors import CatalogueError, NoCatalogueError, SyncRefusedError
+from orchestrator.service import planning
 from orchestrator.service.unit_of_work import UnitOfWork
 
 
@@ -91,6 +92,7 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
         record = _snapshot_record(parsed, content_hash, problems, diff, current_id, now())
         snapshot_id = uow.catalogue.add(record, new_entries.values())
         uow.catalogue.make_current(snapshot_id)
+        planning.mark_stale_plans(uow, diff)
         uow.commit()
     return SyncResult(snapshot_id, False, len(parsed.records), parsed.fir_rows_accepted, diff,
                       problems, content_hash)

@@ -1,9 +1,13 @@
 """The unit-of-work port the service layer is written against."""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from orchestrator.domain.catalogue import Catalogue, Snapshot
+from orchestrator.domain.fleet import Device
+from orchestrator.domain.plan_report import DevicePlan, PlannedDevice, StoredPlan
 
 
 class CatalogueRepository(Protocol):
@@ -18,10 +22,35 @@ class CatalogueRepository(Protocol):
     def load(self, snapshot_id: int) -> Catalogue: ...
 
 
+class FleetRepository(Protocol):
+    """Storage of the fleet inventory (one row per device, the last observation)."""
+
+    def upsert(self, batch: Sequence[Device]) -> int: ...
+    def get(self, device_id: str) -> Device | None: ...
+    def get_many(self, device_ids: Iterable[str]) -> dict[str, Device]: ...
+    def iter_devices(self, filters: Mapping[str, frozenset[str]] | None = None,
+                     limit: int | None = None) -> Iterator[Device]: ...
+    def count(self) -> int: ...
+
+
+class PlanRepository(Protocol):
+    """Storage of plans and their per-device rows."""
+
+    def add(self, record: Mapping[str, Any], device_plans: Iterable[DevicePlan]) -> int: ...
+    def get(self, plan_id: int) -> StoredPlan | None: ...
+    def recent(self, limit: int = 20) -> list[StoredPlan]: ...
+    def devices(self, plan_id: int, status: str | None = None,
+                limit: int | None = None) -> Iterator[PlannedDevice]: ...
+    def open_plans(self) -> list[tuple[int, list[str]]]: ...
+    def mark_stale(self, plan_id: int, reason: str, at: dt.datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """A transaction and the repositories inside it."""
 
     catalogue: CatalogueRepository
+    fleet: FleetRepository
+    plans: PlanRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *args: object) -> None: ...

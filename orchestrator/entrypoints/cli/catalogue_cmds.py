@@ -10,6 +10,7 @@ from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.entrypoints.cli.common import app_from_env, console, fail, print_json, user_errors
 from orchestrator.errors import EntryNotFoundError
 from orchestrator.service import catalogue as service
+from orchestrator.service import fleet as fleet_service
 
 app = typer.Typer(help="Sync the CPL and FIR and query the catalogue.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
@@ -124,16 +125,22 @@ def diff(
 def exposure(
     chipset: Annotated[str, typer.Option(help="ZigBee chipset vendor.")],
     stack: Annotated[Optional[str], typer.Option(help="ZigBee stack version.")] = None,
+    devices: Annotated[bool, typer.Option(help="Also count the fleet's devices.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Entries running a ZigBee chipset vendor (and stack version)."""
-    catalogue = service.current_catalogue(app_from_env().uow())
-    entries = catalogue.exposure(chipset, stack)
+    application = app_from_env()
+    entries = service.current_catalogue(application.uow()).exposure(chipset, stack)
+    found = fleet_service.device_exposure(application.uow(), chipset, stack) if devices else None
     if json_out:
         print_json({"chipset_vendor": chipset, "stack_version": stack,
-                    "entries": [e.to_dict() for e in entries]})
+                    "entries": [e.to_dict() for e in entries]}
+                   | ({"devices": found.to_dict()} if found else {}))
         return
     _entry_table(entries, f"{len(entries)} entries on {chipset} {stack or '(any stack)'}")
+    if found:
+        console.print(f"{len(found.device_ids):,} devices exposed: " + ", ".join(
+            f"{e} {n:,}" for e, n in found.by_entry.items() if n), highlight=False)
 
 
 @app.command()

@@ -1,6 +1,94 @@
 """`fwo fleet ...`: import and show the fleet inventory."""
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from orchestrator.domain.fleet import Device
+from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
+from orchestrator.errors import DeviceNotFoundError, FleetError
+from orchestrator.service import fleet as service
+from orchestrator.service.fleet import ImportResult
 
 app = typer.Typer(help="Import and show the fleet inventory.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+SelectOpt = Annotated[list[str] | None, typer.Option(
+    "--select", help="Filter key=value (repeatable; comma-separated values mean OR).")]
+
+
+@app.command("import")
+@user_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="Inventory CSV (canonical columns; others tags).")],
+    observed_at: Annotated[str | None, typer.Option(
+        help="ISO 8601 time of the observation (default: the file's modification time).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Upsert every good row of an inventory CSV; report bad rows with line, column and why."""
+    when = _timestamp(observed_at) if observed_at else None
+    result = service.import_fleet(app_from_env().uow(), file, when)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    _print_import(result)
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        raise FleetError(f"--observed-at {text!r} is not an ISO 8601 time") from err
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _print_import(result: ImportResult, limit: int = 20) -> None:
+    console.print(f"[bold]{result.imported:,}[/] devices imported from {result.source}, "
+                  f"{result.rejected:,} rows rejected; the fleet holds "
+                  f"{result.devices_total:,} devices")
+    if not result.problems:
+        return
+    table = Table(title=f"{len(result.problems)} problem(s)")
+    for name in ("line", "column", "value", "why"):
+        table.add_column(name, overflow="fold")
+    for p in result.problems[:limit]:
+        table.add_row(str(p.line), p.column, p.value, p.reason)
+    console.print(table)
+    if len(result.problems) > limit:
+        console.print(f"... and {len(result.problems) - limit} more (use --json for all)")
+
+
+@app.command()
+@user_errors
+def show(
+    device: Annotated[str | None, typer.Option(help="Only this device ID.")] = None,
+    select: SelectOpt = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many devices.")] = 50,
+    json_out: JsonOpt = False,
+) -> None:
+    """List devices (with their identified CPL entry when a catalogue exists)."""
+    specs = [*(select or []), *([f"device_id={device}"] if device else [])]
+    found = service.show_devices(app_from_env().uow(), specs, limit)
+    if device and not found:
+        raise DeviceNotFoundError(f"device {device} is not in the fleet inventory")
+    if json_out:
+        print_json([d.to_dict() | {"current_entry": entry} for d, entry in found])
+        return
+    _device_table(found)
+
+
+def _device_table(found: list[tuple[Device, str | None]]) -> None:
+    table = Table(title=f"{len(found)} device(s)")
+    for name in ("device", "type", "manufacturer", "model", "hw", "firmware", "entry",
+                 "status", "hub gbcs", "han", "tags"):
+        table.add_column(name, overflow="fold")
+    for d, entry in found:
+        firmware = d.firmware_version or (d.firmware_hash[:12] + "…" if d.firmware_hash else "")
+        table.add_row(d.device_id, d.device_type, d.manufacturer, d.model, d.hardware_version,
+                      firmware, entry or "", d.status, d.comms_hub_gbcs_version, d.han_variant,
+                      ", ".join(f"{k}={v}" for k, v in d.tags))
+    console.print(table)

@@ -5,8 +5,13 @@ import datetime as dt
 
 import pytest
 
-from orchestrator.domain.fleet import (Device, InventoryObservation, RowParser, observe_firmware,
-                                       observe_inventory)
+from orchestrator.domain.fleet import (
+    Device,
+    InventoryObservation,
+    RowParser,
+    observe_firmware,
+    observe_inventory,
+)
 from orchestrator.domain.selection import Selection
 
 AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

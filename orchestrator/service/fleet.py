@@ -1,0 +1,288 @@
+"""Fleet handlers: import inventory CSVs, record 8.2 and 11.2 observations, query devices."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from duis.models import InventoryDevice
+from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
+from orchestrator.domain.fleet import (
+    Device,
+    FleetProblem,
+    InventoryObservation,
+    RowParser,
+    device_id,
+    newer,
+    observe_firmware,
+    observe_inventory,
+)
+from orchestrator.domain.planner import Planner
+from orchestrator.domain.selection import Selection
+from orchestrator.errors import (
+    DeviceNotFoundError,
+    FleetError,
+    FleetImportError,
+    NoCatalogueError,
+    SelectionError,
+)
+from orchestrator.service.unit_of_work import UnitOfWork
+
+CHUNK = 20_000
+MAX_PROBLEMS = 10_000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: rows read, devices upserted, rows rejected and why."""
+
+    source: str
+    observed_at: dt.datetime
+    rows: int
+    imported: int
+    rejected: int
+    devices_total: int
+    problems: list[FleetProblem] = field(default_factory=list)
+    problems_truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape `fwo fleet import --json` prints."""
+        return {"source": self.source, "observed_at": self.observed_at.isoformat(),
+                "rows": self.rows, "imported": self.imported, "rejected": self.rejected,
+                "devices_total": self.devices_total,
+                "problems": [p.to_dict() for p in self.problems],
+                "problems_truncated": self.problems_truncated}
+
+
+def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = None,
+                 source: str | None = None) -> ImportResult:
+    """Upsert every good row of an inventory CSV in one transaction; report the bad ones.
+
+    Observations are dated by `observed_at`, by default the file's modification time, so a
+    re-import of the same file changes nothing and an old file never overwrites newer reads.
+    """
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+        when = observed_at or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    except OSError as err:
+        raise FleetImportError(f"cannot read {path}: {err.strerror or err}") from err
+    label = source or f"csv:{path.name}"
+    tally = _Tally()
+    with handle, uow:
+        try:
+            for chunk in _good_rows(csv.reader(handle), label, when, tally):
+                uow.fleet.upsert(chunk)
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise FleetImportError(f"{path}: line {tally.rows + 1}: unreadable CSV: {err}"
+                                   ) from err
+        total = uow.fleet.count()
+        uow.commit()
+    return ImportResult(label, when, tally.rows, tally.imported, tally.rows - tally.imported,
+                        total, tally.problems, tally.truncated)
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    imported: int = 0
+    problems: list[FleetProblem] = field(default_factory=list)
+    truncated: bool = False
+
+    def reject(self, problems: list[FleetProblem]) -> None:
+        room = MAX_PROBLEMS - len(self.problems)
+        self.problems.extend(problems[:max(room, 0)])
+        self.truncated = self.truncated or len(problems) > room
+
+
+def _good_rows(reader: Any, label: str, when: dt.datetime, tally: _Tally
+               ) -> Iterator[list[Device]]:
+    header = next(reader, None)
+    if not header:
+        raise FleetImportError("the file is empty: expected a header row")
+    try:
+        parser = RowParser(header, label, when)
+    except ValueError as err:
+        raise FleetImportError(f"header: {err}") from err
+    first_line: dict[str, int] = {}
+    chunk: list[Device] = []
+    for row in reader:
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        tally.rows += 1
+        line = reader.line_num
+        parsed = parser.parse(line, row)
+        if isinstance(parsed, list):
+            tally.reject(parsed)
+            continue
+        earlier = first_line.setdefault(parsed.device_id, line)
+        if earlier != line:
+            tally.reject([FleetProblem(line, "device_id", parsed.device_id,
+                                       f"duplicate device_id: first on line {earlier}")])
+            continue
+        chunk.append(parsed)
+        if len(chunk) == CHUNK:
+            tally.imported += len(chunk)
+            yield chunk
+            chunk = []
+    tally.imported += len(chunk)
+    yield chunk
+
+
+@dataclass(frozen=True)
+class ObservationResult:
+    """What recording observations did."""
+
+    recorded: int
+    ignored_older: int
+    problems: list[str] = field(default_factory=list)
+
+
+def record_inventory(uow: UnitOfWork, devices: Iterable[InventoryDevice],
+                     observed_at: dt.datetime, source: str = "8.2") -> ObservationResult:
+    """Record the devices of one 8.2 Read Inventory response (one premises) and commit."""
+    with uow:
+        result = apply_inventory(uow, devices, observed_at, source)
+        uow.commit()
+    return result
+
+
+def apply_inventory(uow: UnitOfWork, devices: Iterable[InventoryDevice],
+                    observed_at: dt.datetime, source: str = "8.2") -> ObservationResult:
+    """As `record_inventory`, inside a unit of work the caller commits."""
+    seen = [InventoryObservation(d.device_id, d.device_type, d.manufacturer, d.model,
+                                 d.status or "", d.firmware_version or "", d.gbcs_version or "",
+                                 d.han_variant or "") for d in devices]
+    hub = next((s for s in seen if s.device_type.strip().upper() == "CHF"), None)
+    existing = uow.fleet.get_many(_eui_or_raw(s.device_id) for s in seen)
+    updated, problems, older = [], [], 0
+    for s in seen:
+        before = existing.get(_eui_or_raw(s.device_id))
+        if not newer(before, observed_at):
+            older += 1
+            continue
+        try:
+            updated.append(observe_inventory(before, s, hub, source, observed_at))
+        except ValueError as err:
+            problems.append(f"{s.device_id}: {err}")
+    uow.fleet.upsert(updated)
+    return ObservationResult(len(updated), older, problems)
+
+
+def record_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash: str,
+                         observed_at: dt.datetime, source: str = "11.2") -> bool:
+    """Record an 11.2 read (a version) or a verified hash and commit; False if older."""
+    with uow:
+        recorded = apply_firmware_read(uow, device, firmware_version_or_hash, observed_at,
+                                       source)
+        uow.commit()
+    return recorded
+
+
+def apply_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash: str,
+                        observed_at: dt.datetime, source: str = "11.2") -> bool:
+    """As `record_firmware_read`, inside a unit of work the caller commits."""
+    existing = uow.fleet.get(_eui_or_raw(device))
+    if existing is None:
+        raise DeviceNotFoundError(f"device {device} is not in the fleet inventory")
+    if not newer(existing, observed_at):
+        return False
+    try:
+        updated = observe_firmware(existing, firmware_version_or_hash, source, observed_at)
+    except ValueError as err:
+        raise FleetError(f"device {device}: {err}") from err
+    uow.fleet.upsert([updated])
+    return True
+
+
+def _eui_or_raw(text: str) -> str:
+    try:
+        return device_id(text)
+    except ValueError:
+        return text
+
+
+def parse_selection(specs: Iterable[str]) -> Selection:
+    """`--select` specs as a Selection; a bad one raises SelectionError."""
+    try:
+        return Selection.parse(specs)
+    except ValueError as err:
+        raise SelectionError(str(err)) from err
+
+
+def selected_devices(uow: UnitOfWork, selection: Selection, planner: Planner | None,
+                     limit: int | None = None) -> Iterator[Device]:
+    """Devices passing the selection: column filters in SQL, the rest here."""
+    pushed = selection.column_filters()
+    rest = len(pushed) < len(selection.filters)
+    found = 0
+    for device in uow.fleet.iter_devices(pushed, None if rest else limit):
+        if rest and not selection.matches(device, *_current(planner, device)):
+            continue
+        yield device
+        found += 1
+        if limit is not None and found >= limit:
+            return
+
+
+def _current(planner: Planner | None, device: Device) -> tuple[str | None, str | None]:
+    if planner is None:
+        return None, None
+    current = planner.current_entry(device)
+    if isinstance(current, CatalogueEntry):
+        return current.cpl_entry_id, current.firmware_version
+    return None, None
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Devices running entries on a ZigBee chipset vendor (and stack version)."""
+
+    chipset_vendor: str
+    stack_version: str | None
+    by_entry: dict[str, int]
+    device_ids: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"chipset_vendor": self.chipset_vendor, "stack_version": self.stack_version,
+                "devices": len(self.device_ids), "by_entry": self.by_entry,
+                "device_ids": self.device_ids}
+
+
+def device_exposure(uow: UnitOfWork, chipset: str, stack: str | None = None) -> Exposure:
+    """Devices whose identified current entry runs that ZigBee chipset vendor / stack."""
+    with uow:
+        catalogue = _current_catalogue(uow)
+        exposed = {e.cpl_entry_id: e for e in catalogue.exposure(chipset, stack)}
+        planner = Planner(catalogue)
+        filters = {"manufacturer": frozenset(e.manufacturer for e in exposed.values()),
+                   "model": frozenset(e.model for e in exposed.values())}
+        by_entry: dict[str, int] = dict.fromkeys(exposed, 0)
+        ids = []
+        for device in uow.fleet.iter_devices(filters) if exposed else ():
+            current, _ = _current(planner, device)
+            if current in exposed:
+                by_entry[current] += 1
+                ids.append(device.device_id)
+    return Exposure(chipset, stack, by_entry, ids)
+
+
+def _current_catalogue(uow: UnitOfWork) -> Catalogue:
+    snapshot_id = uow.catalogue.current_id()
+    if snapshot_id is None:
+        raise NoCatalogueError("no catalogue yet: run `fwo catalogue sync --cpl ... --fir ...`")
+    return uow.catalogue.load(snapshot_id)
+
+
+def show_devices(uow: UnitOfWork, specs: Iterable[str], limit: int | None = 50
+                 ) -> list[tuple[Device, str | None]]:
+    """Selected devices with their identified current entry (None when unknown)."""
+    selection = parse_selection(specs)
+    with uow:
+        planner = (Planner(_current_catalogue(uow)) if uow.catalogue.current_id() is not None
+                   or selection.needs_catalogue else None)
+        return [(d, _current(planner, d)[0])
+                for d in selected_devices(uow, selection, planner, limit)]

@@ -1,0 +1,105 @@
+"""The `fwo fleet`, `fwo plan` and `fwo catalogue exposure --devices` commands end to end."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from orchestrator.entrypoints.cli.main import app as cli
+
+from .conftest import catalogue_rows, device_row, write_fleet
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI pointed at a fresh database, with a catalogue synced."""
+    from fir_sync.testing import write_pair
+
+    monkeypatch.setenv("FWO_DATABASE_URL", database_url)
+    monkeypatch.setenv("FWO_DATA_DIR", str(tmp_path / "data"))
+    cpl, fir = write_pair(tmp_path, *catalogue_rows())
+    assert runner.invoke(cli, ["catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir)]
+                         ).exit_code == 0
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_fleet_import_and_show_print_json(env: Path) -> None:
+    """Import reports counts and problems; show lists devices with their current entry."""
+    rows = [device_row(1), device_row(2, status="Bogus"), device_row(3, entry=3)]
+    code, out = run("fleet", "import", str(write_fleet(env / "f.csv", rows)), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["imported"], report["rejected"]) == (2, 1)
+    assert report["problems"][0] | {"reason": ""} == {"line": 3, "column": "status",
+                                                     "value": "Bogus", "reason": ""}
+    code, out = run("fleet", "show", "--select", "region=north", "--json")
+    assert [(d["device_id"], d["current_entry"]) for d in json.loads(out)] == [
+        ("00-DB-12-00-00-00-00-01", "1"), ("00-DB-12-00-00-00-00-03", "3")]
+    code, out = run("fleet", "show", "--device", "00db120000000003", "--json")
+    assert json.loads(out)[0]["tags"] == {"region": "North", "tariff": "Prepayment"}
+    assert run("fleet", "show", "--limit", "1")[0] == 0
+
+
+def test_plan_json_has_the_summary_and_every_device(env: Path) -> None:
+    """`fwo plan --json` prints {summary, devices} with paths ending at the target."""
+    rows = [device_row(1), device_row(2, entry=4), device_row(3, status="Suspended")]
+    run("fleet", "import", str(write_fleet(env / "f.csv", rows)))
+    code, out = run("plan", "--select", "device_type=ESME", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["summary"]["plan_id"] >= 1
+    assert data["summary"]["by_status"] == {"planned": 1, "up_to_date": 1, "blocked": 1}
+    first, second, third = data["devices"]
+    assert first == {"device_id": "00-DB-12-00-00-00-00-01", "status": "planned",
+                     "reason": None, "current_entry": "1", "target_entry": "4",
+                     "path": ["2", "4"], "next_action": first["next_action"]}
+    assert (second["status"], second["path"], second["reason"]) == ("up_to_date", [], None)
+    assert third["reason"] == "not_commissioned"
+    assert third["next_action"]["action"] == "commission_or_reread_status"
+
+
+def test_plan_csv_and_the_human_report(env: Path) -> None:
+    """`--csv` writes one row per device and prints the report."""
+    run("fleet", "import", str(write_fleet(env / "f.csv", [device_row(1), device_row(2)])))
+    code, out = run("plan", "--target", "3", "--csv", str(env / "plan.csv"),
+                    "--budget", "11.1=1")
+    assert code == 0 and "plan 1" in out
+    with (env / "plan.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["device_id"][-2:], r["path"], r["status"]) for r in rows] == [
+        ("01", "2;3", "planned"), ("02", "2;3", "planned")]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("plan", "--target", "999"), "999"),
+    (("plan", "--select", "status=Nope"), "SMI status"),
+    (("plan", "--select", "nothing"), "key=value"),
+    (("plan", "--budget", "11.9=3"), "--budget"),
+    (("plan", "--json", "--csv", "x.csv"), "alternatives"),
+    (("fleet", "show", "--device", "00-00-00-00-00-00-00-99"), "not in the fleet"),
+    (("fleet", "import", "missing.csv"), "missing.csv"),
+])
+def test_bad_input_exits_non_zero_with_one_line(env: Path, args: tuple[str, ...],
+                                                needle: str) -> None:
+    """Bad input gives a one-line reason and a non-zero exit, never a traceback."""
+    code, out = run(*args)
+    assert code != 0
+    assert needle in out and "Traceback" not in out
+
+
+def test_exposure_counts_devices_when_asked(env: Path) -> None:
+    """`fwo catalogue exposure --devices` adds the fleet's exposed devices."""
+    run("fleet", "import", str(write_fleet(env / "f.csv", [device_row(1), device_row(2, entry=2)])))
+    code, out = run("catalogue", "exposure", "--chipset", "Silicon Labs", "--devices", "--json")
+    assert code == 0
+    assert json.loads(out)["devices"]["by_entry"] == {"1": 1, "2": 1, "3": 0, "4": 0}
