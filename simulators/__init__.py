@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from simulators.clock import SimulatedClock
+    from simulators.dsp.client import SimulatedSupplier
     from simulators.dsp.engine import Dsp
     from simulators.dsp.simulation import GeneratedData, Simulation, build_simulation
     from simulators.dsp.users import UserIdentity
@@ -76,6 +77,7 @@ _LAZY = {
     "GeneratedData": "simulators.dsp.simulation",
     "Simulation": "simulators.dsp.simulation",
     "Dsp": "simulators.dsp.engine",
+    "SimulatedSupplier": "simulators.dsp.client",
     "UserIdentity": "simulators.dsp.users",
     "SimulatedClock": "simulators.clock",
     "FaultProfile": "simulators.faults",
@@ -102,6 +104,7 @@ __all__ = [
     "ReceiverError",
     "RequestRejectedError",
     "SimulatedClock",
+    "SimulatedSupplier",
     "Simulation",
     "SimulatorError",
     "UnknownDeviceError",

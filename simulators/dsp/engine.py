@@ -85,6 +85,10 @@ class Dsp:
         with self._lock:
             return sign_response(self._answer(xml), self.dcc_identity)
 
+    def send(self, xml: bytes) -> bytes:
+        """`submit` under the name of the orchestrator's DspGateway port."""
+        return self.submit(xml)
+
     def _answer(self, xml: bytes) -> Response:
         ctx = self.ctx
         try:

@@ -108,6 +108,17 @@ class Simulation:
         """Verify the DCC signature (at simulated time) and parse a response or alert."""
         return verify_response(xml, self.trust, self.clock.now())
 
+    def deliver_all(self, limit: datetime | None = None) -> list[Response]:
+        """Run until idle (or `limit`); the collected messages, verified, then forgotten."""
+        self.dsp.run_until_idle(limit)
+        messages = [self.verify(m) for m in self.received]
+        self.received.clear()
+        return messages
+
+    def image_hash(self, entry_id: str) -> str:
+        """The CPL Manufacturer Image hash of an entry (the 11.3 FirmwareHash)."""
+        return self.catalogue.entries[self.catalogue.index_of(entry_id)].image_hash
+
     def upgrade_image(self, entry_id: str, user: UserIdentity | None = None) -> bytes:
         """The GBCS Upgrade Image of a CPL entry as its devices accept it (see docs)."""
         entry = self.catalogue.entries[self.catalogue.index_of(entry_id)]

@@ -5,7 +5,7 @@ use the FIR predecessor lists to decide whether an activation is in order (or br
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,3 +132,10 @@ class FirmwareCatalogue:
         """The Active entry of this model with this hash, or None (what the DSP checks)."""
         i = self.find(image_hash, manufacturer, model)
         return i if i is not None and self.entries[i].active else None
+
+    def permitted_upgrades(self) -> Iterator[tuple[FirmwareEntry, FirmwareEntry]]:
+        """Every (from, to) FIR edge whose target is Active, in CPL Entry ID order."""
+        for target in self.entries:
+            for previous in (target.predecessors or ()) if target.active else ():
+                if previous in self.by_id:
+                    yield self.entries[self.by_id[previous]], target

@@ -249,6 +249,10 @@ class Fleet:
         """Change the SMI status."""
         self._status[i] = self.statuses.code(status)
 
+    def set_hub(self, i: int, hub_id: str, gbcs_version: str) -> None:
+        """Attach the device to a comms hub with this GBCS version."""
+        self._hub[i] = self.hubs.code((normalize_eui(hub_id), gbcs_version))
+
     def set_party(self, i: int, party: str) -> None:
         """Make another supplier party responsible for the device."""
         self._party[i] = self.parties.code(party)

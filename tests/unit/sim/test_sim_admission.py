@@ -1,0 +1,125 @@
+"""Request-level checks of the simulated DSP and the device checks of 11.2 / 11.3."""
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from duis import build
+from duis.codes import DCC_EUI
+from duis.models import ReadFirmwareVersion
+from duis.requestid import RequestId
+from duis.testing.pki import Pki
+from simulators import SimulatedSupplier, build_simulation
+from simulators.dsp.users import UserIdentity
+
+
+def _code(world, xml: bytes) -> str:  # type: ignore[no-untyped-def]
+    return world.sim.verify(world.sim.dsp.submit(xml)).header.response_code
+
+
+def _read(supplier, device: str) -> str:  # type: ignore[no-untyped-def]
+    return supplier.send(ReadFirmwareVersion(supplier.request_id(device))).header.response_code
+
+
+def test_malformed_and_schema_invalid_requests_get_e43(world) -> None:
+    """Not XML, or XML that breaks the DUIS schema, is answered E43 before anything else."""
+    signed = world.gas.user.sign(ReadFirmwareVersion(world.gas.request_id("00-11-22-33-44-55-"
+                                                                         "66-77")))
+    root = etree.fromstring(signed)
+    etree.SubElement(root[0], "{http://www.dccinterface.co.uk/ServiceUserGateway}Extra")
+    assert _code(world, b"<not xml") == "E43"
+    assert _code(world, etree.tostring(root)) == "E43"
+    assert world.sim.dsp.journal[-1].code == "E43"
+
+
+def test_unsigned_tampered_or_foreign_signatures_get_e41(world) -> None:
+    """Missing signature, altered content, or a key the DCC does not know: E41."""
+    rid = world.gas.request_id("00-11-22-33-44-55-66-77")
+    request = ReadFirmwareVersion(rid)
+    tampered = world.gas.user.sign(request).replace(f":{rid.counter}<".encode(),
+                                                    f":{rid.counter + 1}<".encode())
+    stranger = Pki.generate().supplier_xml.identity
+    for xml in (build.to_xml(request), tampered, build.sign_request(request, stranger)):
+        assert _code(world, xml) == "E41"
+
+
+def test_signing_with_another_users_certificate_is_e41(data) -> None:
+    """A User must sign with its own registered XML-signing certificate."""
+    pki = Pki.generate()
+    other = UserIdentity("90-B3-D5-1F-30-01-00-09", "IS", pki.supplier_xml.identity,
+                         pki.supplier_ds.key, pki.supplier_ds.certificate)
+    sim = build_simulation(data, users=[other, *build_simulation(data).users.values()])
+    gas = sim.users["GS"]
+    rid = RequestId(other.eui, "00-11-22-33-44-55-66-77", 1)
+    xml = build.sign_request(ReadFirmwareVersion(rid), gas.xml)
+    assert sim.verify(sim.dsp.submit(xml)).header.response_code == "E41"
+
+
+def test_unknown_originator_is_e1_and_a_role_without_rights_is_e2(data) -> None:
+    """An EUI no User holds is E1; a role that may not send 11.1 (e.g. ED) is E2."""
+    sim = build_simulation(data)
+    gas = sim.users["GS"]
+    network = UserIdentity("90-B3-D5-1F-30-02-00-00", "ED", gas.xml, gas.ds_key, gas.ds_cert,
+                           party="network")
+    sim = build_simulation(data, users=[network])
+    sneaky = ReadFirmwareVersion(RequestId("90-B3-D5-1F-30-0F-00-00", DCC_EUI, 5))
+    assert sim.verify(sim.dsp.submit(network.sign(sneaky))).header.response_code == "E1"
+    answer = SimulatedSupplier(sim, network).update_firmware(
+        sim.catalogue.entries[0].entry_id, ["00-11-22-33-44-55-66-77"])
+    assert answer.header.response_code == "E2"
+
+
+def test_wrong_target_is_e13(world) -> None:
+    """11.1 must go to the DCC's EUI and 11.2 to a device."""
+    old, new = world.edge("GSME")
+    device = world.add_devices(old)[0]
+    image = world.sim.upgrade_image(new.entry_id)
+    to_device = build.update_firmware(world.gas.request_id(device), image,
+                                      new.firmware_version, [device])
+    assert world.gas.send(to_device).header.response_code == "E13"
+    assert _read(world.gas, DCC_EUI) == "E13"
+
+
+def test_replayed_or_lower_counters_are_e42(world) -> None:
+    """The originator counter must strictly increase: a replay or a lower one is E42."""
+    device = world.add_devices(world.edge("GSME")[0])[0]
+    request = ReadFirmwareVersion(world.gas.request_id(device))
+    xml = world.gas.user.sign(request)
+    assert _code(world, xml) == "I99"
+    assert _code(world, xml) == "E42"
+    lower = ReadFirmwareVersion(RequestId(world.gas.user.eui, device, 5))
+    assert world.gas.send(lower).header.response_code == "E42"
+
+
+@pytest.mark.parametrize("case,code", [("unknown", "E19"), ("foreign", "E4"),
+                                       ("wrong_role", "E4"), ("decommissioned", "E5")])
+def test_device_checks_of_a_read(world, case: str, code: str) -> None:
+    """11.2: no such device E19, not the User's E4, status not allowing it E5."""
+    old, _ = world.edge("GSME")
+    device = world.add_devices(old, status="Decommissioned" if case == "decommissioned"
+                               else "Commissioned")[0]
+    fleet = world.sim.fleet
+    if case == "foreign":
+        fleet.set_party(fleet.index(device), "rival")
+    supplier = world.electricity if case == "wrong_role" else world.gas
+    target = "00-11-22-33-44-55-66-77" if case == "unknown" else device
+    assert _read(supplier, target) == code
+
+
+def test_activation_of_a_type_without_it_is_e11_and_of_a_suspended_meter_e5(world) -> None:
+    """A gas proxy (GPF) takes no 11.3 (E11); a Suspended meter may be read but not activated."""
+    gpf_old, gpf_new = world.edge("GPF")
+    gpf = world.add_devices(gpf_old)[0]
+    assert world.gas.activate(gpf, gpf_new.image_hash).header.response_code == "E11"
+    old, new = world.edge("GSME")
+    suspended = world.add_devices(old, status="Suspended")[0]
+    assert world.gas.activate(suspended, new.image_hash).header.response_code == "E5"
+    assert _read(world.gas, suspended) == "I99"
+
+
+def test_dcc_managed_hubs_are_not_the_users(world) -> None:
+    """SMETS2 comms hubs are upgraded by the DCC: a User's 11.1 lists them as invalid."""
+    old, new = world.edge("CHF")
+    hub = world.add_devices(old)[0]
+    answer = world.electricity.update_firmware(new.entry_id, [hub])
+    assert answer.body.warnings.invalid == (hub,)
