@@ -14,8 +14,8 @@ delivers responses and alerts to the receiver as they fall due.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -35,10 +35,58 @@ def _counts(counts: dict[str, dict[Any, int]]) -> dict[str, dict[str, int]]:
     return {sr: {start.isoformat(): n for start, n in per.items()} for sr, per in counts.items()}
 
 
-def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05) -> FastAPI:
-    """A FastAPI app serving `sim`; real time runs while the app is up."""
-    runner = RealTimeRunner(sim.dsp, tick) if real_time else None
+class _Routes:
+    """The endpoints, bound to one simulation."""
 
+    def __init__(self, sim: Simulation, runner: RealTimeRunner | None) -> None:
+        self.sim, self.runner = sim, runner
+
+    async def submit(self, request: Request) -> Response:
+        """Answer a signed DUIS request with the DCC-signed synchronous response."""
+        answer = await run_in_threadpool(self.sim.dsp.submit, await request.body())
+        return Response(answer, media_type=XML)
+
+    def health(self) -> dict[str, Any]:
+        """Simulated time, pending events, fault profile."""
+        sim = self.sim
+        due = sim.dsp.next_event_time()
+        return {"status": "ok", "now": sim.clock.now().isoformat(),
+                "pending_events": sim.dsp.pending_events(),
+                "next_event": due.isoformat() if due else None,
+                "faults": sim.dsp.faults.name, "real_time": self.runner is not None,
+                "speed": sim.clock.speed, "devices": len(sim.fleet)}
+
+    def device(self, device_id: str) -> dict[str, Any]:
+        """One simulated device."""
+        try:
+            return self.sim.fleet.view(device_id, self.sim.clock.now()).to_dict()
+        except UnknownDeviceError as err:
+            raise HTTPException(404, str(err)) from err
+
+    def truth(self) -> dict[str, Any]:
+        """Bricked devices, SR counts per type per period, quarantines, stats."""
+        dsp = self.sim.dsp
+        return {"bricked": self.sim.fleet.bricked(), "sr_counts": _counts(dsp.sr_counts()),
+                "quarantined": _counts(dsp.quarantine_counts()), "stats": dsp.stats}
+
+    def messages(self, since: int = 0) -> dict[str, Any]:
+        """Messages kept when no receiver URL is configured."""
+        receiver = self.sim.dsp.receiver
+        if not isinstance(receiver, CollectingReceiver):
+            raise HTTPException(409, "messages go to the configured receiver URL")
+        kept = receiver.messages
+        return {"count": len(kept), "messages": [m.decode() for m in kept[since:]]}
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Step simulated time (stepped mode only)."""
+        if self.runner is not None:
+            raise HTTPException(409, "time runs on its own in real-time mode")
+        delivered = self.sim.dsp.advance_by(timedelta(seconds=seconds))
+        return {"delivered": delivered, "now": self.sim.clock.now().isoformat()}
+
+
+def _lifespan(runner: RealTimeRunner | None
+              ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if runner is not None:
@@ -49,49 +97,19 @@ def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05) -
             if runner is not None:
                 runner.stop()
 
-    app = FastAPI(title="Simulated DCC DSP", lifespan=lifespan)
+    return lifespan
 
-    async def submit(request: Request) -> Response:
-        answer = await run_in_threadpool(sim.dsp.submit, await request.body())
-        return Response(answer, media_type=XML)
 
-    app.add_api_route("/duis", submit, methods=["POST"], response_class=Response)
-    app.add_api_route("/", submit, methods=["POST"], response_class=Response)
-
-    @app.get("/health")
-    def health() -> dict[str, Any]:
-        due = sim.dsp.next_event_time()
-        return {"status": "ok", "now": sim.clock.now().isoformat(),
-                "pending_events": sim.dsp.pending_events(),
-                "next_event": due.isoformat() if due else None,
-                "faults": sim.dsp.faults.name, "real_time": runner is not None,
-                "speed": sim.clock.speed, "devices": len(sim.fleet)}
-
-    @app.get("/devices/{device_id}")
-    def device(device_id: str) -> dict[str, Any]:
-        try:
-            return sim.fleet.view(device_id, sim.clock.now()).to_dict()
-        except UnknownDeviceError as err:
-            raise HTTPException(404, str(err)) from err
-
-    @app.get("/truth")
-    def truth() -> dict[str, Any]:
-        return {"bricked": sim.fleet.bricked(), "sr_counts": _counts(sim.dsp.sr_counts()),
-                "quarantined": _counts(sim.dsp.quarantine_counts()), "stats": sim.dsp.stats}
-
-    @app.get("/messages")
-    def messages(since: int = 0) -> dict[str, Any]:
-        receiver = sim.dsp.receiver
-        if not isinstance(receiver, CollectingReceiver):
-            raise HTTPException(409, "messages go to the configured receiver URL")
-        kept = receiver.messages
-        return {"count": len(kept), "messages": [m.decode() for m in kept[since:]]}
-
-    @app.post("/advance")
-    def advance(seconds: float) -> dict[str, Any]:
-        if runner is not None:
-            raise HTTPException(409, "time runs on its own in real-time mode")
-        delivered = sim.dsp.advance_by(timedelta(seconds=seconds))
-        return {"delivered": delivered, "now": sim.clock.now().isoformat()}
-
+def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05) -> FastAPI:
+    """A FastAPI app serving `sim`; real time runs while the app is up."""
+    runner = RealTimeRunner(sim.dsp, tick) if real_time else None
+    routes = _Routes(sim, runner)
+    app = FastAPI(title="Simulated DCC DSP", lifespan=_lifespan(runner))
+    for path, method, endpoint in (
+        ("/duis", "POST", routes.submit), ("/", "POST", routes.submit),
+        ("/health", "GET", routes.health), ("/devices/{device_id}", "GET", routes.device),
+        ("/truth", "GET", routes.truth), ("/messages", "GET", routes.messages),
+        ("/advance", "POST", routes.advance),
+    ):
+        app.add_api_route(path, endpoint, methods=[method])
     return app

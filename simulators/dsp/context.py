@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +15,8 @@ from simulators.dsp.config import DspConfig
 from simulators.dsp.users import UserRegistry
 from simulators.faults import FaultDice
 from simulators.fleet.devices import Fleet
+
+JOURNAL_SIZE = 10_000  # recent decisions kept; per-code totals live in `stats`
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ class DspContext:
         self.precommands: dict[tuple[str, int], PreCommandRecord] = {}
         self.last_counter: dict[str, int] = {}
         self.stats: Counter[str] = Counter()
-        self.journal: list[Decision] = []
+        self.journal: deque[Decision] = deque(maxlen=JOURNAL_SIZE)
         self._counter = itertools.count(1)
 
     def now(self) -> datetime:

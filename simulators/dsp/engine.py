@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,6 +119,7 @@ class Dsp:
 
     def _record(self, rid: str | None, reference: str, code: str, reason: str) -> None:
         self.ctx.journal.append(Decision(self.ctx.now(), rid, reference, code, reason))
+        self.ctx.stats[f"answered_{code}"] += 1
         if reason:
             log.info("dsp_request_rejected", request_id=rid, code=code, reason=reason)
 
@@ -197,8 +199,8 @@ class Dsp:
             return self.ctx.anomaly.quarantine_counts(user)
 
     @property
-    def journal(self) -> list[Decision]:
-        """The synchronous answer to every submitted request, with the reason for rejections."""
+    def journal(self) -> deque[Decision]:
+        """The last 10,000 synchronous answers, with the reason for each rejection."""
         return self.ctx.journal
 
     @property

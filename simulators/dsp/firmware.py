@@ -8,7 +8,6 @@ target entry's, or below the minimum for PPMID/HCALCS distribution (InvalidGBCSV
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +25,6 @@ from simulators.fleet.catalogue import gbcs_tuple
 from simulators.fleet.devices import COMMISSIONED
 
 INVALID, NOT_COMMISSIONED, NOT_APPLICABLE, IN_PROGRESS, INVALID_GBCS = range(5)
-_gbcs = functools.lru_cache(maxsize=64)(gbcs_tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +78,10 @@ def _screen(ctx: DspContext, user: UserConfig, request: UpdateFirmware, image_ha
             ) -> tuple[list[list[str]], list[int]]:
     lists: list[list[str]] = [[], [], [], [], []]
     accepted: list[int] = []
-    targets: dict[int, int | None] = {}
-    reference = request.sr.service_reference
+    screen = _Screen(ctx, user, request.sr.service_reference, image_hash)
     for device_id in dict.fromkeys(request.device_ids):
         i = ctx.fleet.position(device_id)
-        verdict = INVALID if i is None else _verdict(ctx, user, i, reference, image_hash, targets)
+        verdict = INVALID if i is None else screen.verdict(i)
         if verdict is None:
             accepted.append(i)  # type: ignore[arg-type]
         else:
@@ -92,29 +89,56 @@ def _screen(ctx: DspContext, user: UserConfig, request: UpdateFirmware, image_ha
     return lists, accepted
 
 
-def _verdict(ctx: DspContext, user: UserConfig, i: int, reference: str, image_hash: str,
-             targets: dict[int, int | None]) -> int | None:
-    fleet = ctx.fleet
-    device_type = fleet.device_type(i)
-    rule = DEVICE_RULES.get(device_type, NO_RULE)
-    if (fleet.party(i) != user.party or user.role not in rule.roles
-            or rule.firmware_sr != reference):
-        return INVALID
-    if fleet.status(i) != COMMISSIONED:
-        return NOT_COMMISSIONED
-    model = fleet.model_code(i)
-    if model not in targets:
-        manufacturer, name, _ = fleet.models.values[model]
-        targets[model] = fleet.catalogue.active_for_model(image_hash, manufacturer, name)
-    target = targets[model]
-    if target is None:
-        return NOT_APPLICABLE
-    if i in ctx.in_progress:
-        return IN_PROGRESS
-    hub_gbcs = _gbcs(fleet.hub(i)[1])
-    needed = max(_gbcs(fleet.catalogue.entries[target].gbcs_version),
-                 _gbcs(HUB_MIN_GBCS.get(device_type, "0")))
-    return INVALID_GBCS if hub_gbcs < needed else None
+class _Screen:
+    """The per-device checks of one request, memoised on the fleet's small-int codes."""
+
+    def __init__(self, ctx: DspContext, user: UserConfig, reference: str,
+                 image_hash: str) -> None:
+        self.ctx, self.user, self.reference, self.image_hash = ctx, user, reference, image_hash
+        self.commissioned = ctx.fleet.statuses.code(COMMISSIONED)
+        self.served: dict[tuple[int, int], bool] = {}
+        self.targets: dict[int, int | None] = {}
+        self.hub_ok: dict[tuple[str, int, int], bool] = {}
+
+    def verdict(self, i: int) -> int | None:
+        """The warning list the device belongs in, or None when it is accepted."""
+        kind, model, status, hub, party = self.ctx.fleet.codes(i)
+        if not self._served(kind, party):
+            return INVALID
+        if status != self.commissioned:
+            return NOT_COMMISSIONED
+        target = self._target(model)
+        if target is None:
+            return NOT_APPLICABLE
+        if i in self.ctx.in_progress:
+            return IN_PROGRESS
+        return None if self._hub_ok(hub, target, kind) else INVALID_GBCS
+
+    def _served(self, kind: int, party: int) -> bool:
+        key = (kind, party)
+        if key not in self.served:
+            fleet = self.ctx.fleet
+            rule = DEVICE_RULES.get(fleet.types.values[kind], NO_RULE)
+            self.served[key] = (fleet.parties.values[party] == self.user.party
+                                and self.user.role in rule.roles
+                                and rule.firmware_sr == self.reference)
+        return self.served[key]
+
+    def _target(self, model: int) -> int | None:
+        if model not in self.targets:
+            manufacturer, name, _ = self.ctx.fleet.models.values[model]
+            self.targets[model] = self.ctx.fleet.catalogue.active_for_model(
+                self.image_hash, manufacturer, name)
+        return self.targets[model]
+
+    def _hub_ok(self, hub: int, target: int, kind: int) -> bool:
+        fleet = self.ctx.fleet
+        key = (fleet.hubs.values[hub][1], target, kind)
+        if key not in self.hub_ok:
+            needed = max(gbcs_tuple(fleet.catalogue.entries[target].gbcs_version),
+                         gbcs_tuple(HUB_MIN_GBCS.get(fleet.types.values[kind], "0")))
+            self.hub_ok[key] = gbcs_tuple(key[0]) >= needed
+        return self.hub_ok[key]
 
 
 def _schedule(ctx: DspContext, distribution: Distribution, accepted: list[int]) -> None:

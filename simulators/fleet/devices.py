@@ -185,6 +185,10 @@ class Fleet:
         """DUIS device type (ESME, GSME, ...)."""
         return self.types.values[self._type[i]]
 
+    def codes(self, i: int) -> tuple[int, int, int, int, int]:
+        """Small-int codes of (type, model, status, hub, party), for per-batch memos."""
+        return (self._type[i], self._model[i], self._status[i], self._hub[i], self._party[i])
+
     def model_code(self, i: int) -> int:
         """Small-int code of the device's (manufacturer, model, hardware) in `models`."""
         return self._model[i]
