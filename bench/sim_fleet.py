@@ -1,8 +1,9 @@
 """Benchmark the simulated fleet and DSP: memory per device and a 50,000-device SR 11.1.
 
 Prints one JSON line:
-- `fleet`: RSS growth for 100,000 devices (generated fleet rows streamed into the column
-  store, half of them then replaced by one model's batch) and bytes per device;
+- `fleet`: RSS growth for 100,000 devices (50,000 generated fleet rows streamed into the
+  column store plus the 50,000-meter batch of one model, two meters per comms hub) and bytes
+  per device;
 - `batch`: `submit_s` = the DSP's synchronous answer to one signed 11.1 naming 50,000
   devices (schema check, signature check, parse, per-device screening, scheduling), and
   `deliver_s` = running every resulting event (N60 and 0x8F72 per device, each DCC-signed)
@@ -24,17 +25,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from duis import build, schema  # noqa: E402
-from duis.codes import DCC_EUI  # noqa: E402
-from duis.parse import parse_request  # noqa: E402
-from duis.requestid import RequestId  # noqa: E402
-from duis.respond import sign_response  # noqa: E402
-from duis.sign import verify_document  # noqa: E402
-from duis.xmlsafe import parse_xml  # noqa: E402
-from simulators import GeneratedData, build_simulation  # noqa: E402
-from simulators.dsp.config import DEFAULT_SCHEMA  # noqa: E402
-from simulators.dsp.messages import device_alert  # noqa: E402
-from simulators.generate import iter_fleet_rows  # noqa: E402
+from duis import build, schema
+from duis.codes import DCC_EUI
+from duis.parse import parse_request
+from duis.requestid import RequestId
+from duis.respond import sign_response
+from duis.sign import verify_document
+from duis.xmlsafe import parse_xml
+from simulators import GeneratedData, build_simulation
+from simulators.dsp.config import DEFAULT_SCHEMA
+from simulators.dsp.messages import device_alert
+from simulators.generate import iter_fleet_rows
 
 
 def rss_bytes() -> int:
@@ -65,9 +66,10 @@ def build_world(devices: int, batch: int):  # type: ignore[no-untyped-def]
     ids = [f"FE-ED-{k >> 32 & 255:02X}-{k >> 24 & 255:02X}-{k >> 16 & 255:02X}-"
            f"{k >> 8 & 255:02X}-{k & 255:02X}-01" for k in range(batch)]
     for k, device_id in enumerate(ids):
+        hub = k // 2  # two meters per premises, as in generated fleets
         sim.fleet.add(device_id, "ESME", old.manufacturer, old.model, old.hardware_version,
                       old.image_hash, old.firmware_version, "Commissioned",
-                      f"FE-EE-00-00-{k >> 16 & 255:02X}-{k >> 8 & 255:02X}-{k & 255:02X}-01",
+                      f"FE-EE-00-00-{hub >> 16 & 255:02X}-{hub >> 8 & 255:02X}-{hub & 255:02X}-01",
                       "4.2")
     gc.collect()
     return sim, new, ids, rss_bytes() - before
