@@ -167,16 +167,14 @@ class SqlAlchemyCampaignRepository:
         return [_job(r._mapping) for r in rows]
 
     def update_jobs(self, changes: Sequence[tuple[DeviceJob, DeviceJob]],
-                    events: Sequence[JobEvent], now: dt.datetime,
-                    message_id: int | None = None) -> None:
+                    events: Sequence[JobEvent], now: dt.datetime) -> None:
         """Write changed jobs, their events and the counter deltas."""
         if changes:
             rows = [{f"v_{k}": v for k, v in _job_values(new, now).items()}
                     for _, new in changes]
             self.connection.execute(_UPDATE_JOB, rows)
         if events:
-            self.connection.execute(insert(job_events), [_event_values(e, message_id)
-                                                         for e in events])
+            self.connection.execute(insert(job_events), [_event_values(e) for e in events])
         self._count(changes)
 
     def _count(self, changes: Sequence[tuple[DeviceJob, DeviceJob]]) -> None:
@@ -278,8 +276,8 @@ def _job(row: Any) -> DeviceJob:
         failure=row["failure"], ppmid=bool(row["ppmid"]))
 
 
-def _event_values(e: JobEvent, message_id: int | None) -> dict[str, Any]:
+def _event_values(e: JobEvent) -> dict[str, Any]:
     return {"campaign_id": e.campaign_id, "device_id": e.device_id, "at": e.at,
             "name": e.name, "from_state": e.from_state, "to_state": e.to_state, "step": e.step,
-            "cause": e.cause, "request_id": e.request_id, "message_id": message_id,
+            "cause": e.cause, "request_id": e.request_id, "message_id": e.message_id,
             "data": e.data}

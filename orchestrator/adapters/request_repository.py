@@ -4,13 +4,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orchestrator.adapters.campaign_tables import (inbound_messages, pacing_windows,
                                                    request_counters, sent_requests)
 from orchestrator.domain.pacing import Grant, window_end, window_of
 from orchestrator.domain.policy import Budget
+
+
+_MARK = update(inbound_messages).where(inbound_messages.c.id == bindparam("m_id")).values(
+    status=bindparam("m_status"), reason=bindparam("m_reason"),
+    processed_at=bindparam("m_at"), kind=bindparam("m_kind"),
+    request_id=bindparam("m_request_id"))
 
 
 class SqlAlchemyRequestRepository:
@@ -87,6 +93,53 @@ class SqlAlchemyRequestRepository:
             return int(self.connection.scalar(select(inbound_messages.c.id).where(
                 inbound_messages.c.sha256 == sha256))), False
         return int(new_id), True
+
+    def store_many(self, messages: list[tuple[str, bytes]], at: dt.datetime
+                   ) -> list[tuple[int, bool]]:
+        """Store a batch before anything else; (id, new?) per message, in order.
+
+        A message whose bytes were stored before (or earlier in the batch) is not new.
+        """
+        table = inbound_messages
+        known: dict[str, int] = {}
+        shas = list(dict.fromkeys(sha for sha, _ in messages))
+        for start in range(0, len(shas), 500):
+            rows = self.connection.execute(select(table.c.sha256, table.c.id).where(
+                table.c.sha256.in_(shas[start:start + 500])))
+            known.update({sha: int(i) for sha, i in rows})
+        fresh = {sha: raw for sha, raw in messages if sha not in known}
+        known.update(self._insert_fresh(fresh, at))
+        seen: set[str] = set()
+        result = []
+        for sha, _ in messages:
+            result.append((known[sha], sha in fresh and sha not in seen))
+            seen.add(sha)
+        return result
+
+    def _insert_fresh(self, fresh: dict[str, bytes], at: dt.datetime) -> dict[str, int]:
+        if not fresh:
+            return {}
+        table = inbound_messages
+        rows = [{"sha256": sha, "received_at": at, "raw": raw, "status": "received",
+                 "reason": ""} for sha, raw in fresh.items()]
+        try:
+            with self.connection.begin_nested():
+                result = self.connection.execute(
+                    insert(table).returning(table.c.sha256, table.c.id,
+                                            sort_by_parameter_order=True), rows)
+                return {sha: int(i) for sha, i in result}
+        except IntegrityError:  # a concurrent receiver stored one of them: go one by one
+            return {sha: self.store_raw(sha, raw, at)[0] for sha, raw in fresh.items()}
+
+    def mark_many(self, marks: list[tuple[int, str, str, dict[str, Any]]],
+                  at: dt.datetime) -> None:
+        """Record what became of each message of a batch (one executemany)."""
+        if not marks:
+            return
+        rows = [{"m_id": mid, "m_status": status, "m_reason": reason, "m_at": at,
+                 "m_kind": fields.get("kind"), "m_request_id": fields.get("request_id")}
+                for mid, status, reason, fields in marks]
+        self.connection.execute(_MARK, rows)
 
     def mark(self, message_id: int, status: str, at: dt.datetime, reason: str = "",
              **fields: Any) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,9 @@ from orchestrator.adapters.keystore import KeyStore
 from orchestrator.domain.pacing import InProcessPacer
 from orchestrator.service import inbound
 from orchestrator.service.wiring import Execution
+
+
+BATCH = 1000
 
 
 class SimulatedDspGateway:
@@ -25,9 +28,15 @@ class SimulatedDspGateway:
 
 @dataclass
 class DryRunWorld:
-    """The simulation seen through the `SimulatedWorld` port."""
+    """The simulation seen through the `SimulatedWorld` port.
+
+    The simulated DSP delivers each message to a buffer; once simulated time has moved, the
+    buffer goes through the inbound handler in order, as one batch (stored raw first).
+    """
 
     simulation: Any
+    execution: Execution | None = None
+    buffer: list[bytes] = field(default_factory=list)
 
     def next_event_time(self) -> dt.datetime | None:
         """When the simulated DSP next has something to deliver."""
@@ -35,8 +44,18 @@ class DryRunWorld:
         return moment
 
     def advance_to(self, moment: dt.datetime) -> int:
-        """Deliver everything due by `moment` (inbound handling runs in the receiver)."""
-        return int(self.simulation.dsp.advance_to(moment))
+        """Deliver everything due by `moment`, then hand it to the inbound handler."""
+        delivered = int(self.simulation.dsp.advance_to(moment))
+        self.flush()
+        return delivered
+
+    def flush(self) -> None:
+        """Process buffered messages in batches."""
+        assert self.execution is not None
+        while self.buffer:
+            batch = self.buffer[:BATCH]
+            del self.buffer[:BATCH]  # the DSP keeps appending to this very list
+            inbound.receive_many(self.execution, batch)
 
 
 def simulated_execution(app: Any, directory: Path, *, faults: str, seed: int,
@@ -47,16 +66,12 @@ def simulated_execution(app: Any, directory: Path, *, faults: str, seed: int,
     from simulators import build_simulation
     from simulators.dsp.config import AnomalyThresholds
 
-    holder: dict[str, Execution] = {}
-
-    def receiver(raw: bytes) -> None:
-        inbound.receive(holder["ex"], raw)
-
-    simulation = build_simulation(directory, faults=faults, seed=seed, receiver=receiver,
+    buffer: list[bytes] = []
+    simulation = build_simulation(directory, faults=faults, seed=seed, receiver=buffer.append,
                                   thresholds=AnomalyThresholds(thresholds or {}, period))
     settings = app.settings
     keys = KeyStore(directory / "keys", settings.import_supplier_eui, settings.gas_supplier_eui)
-    holder["ex"] = app.execution(gateway=SimulatedDspGateway(simulation.dsp),
-                                 clock=simulation.clock, keystore=keys,
-                                 image_dir=directory / "images", pacer=InProcessPacer())
-    return holder["ex"], DryRunWorld(simulation)
+    execution = app.execution(gateway=SimulatedDspGateway(simulation.dsp),
+                              clock=simulation.clock, keystore=keys,
+                              image_dir=directory / "images", pacer=InProcessPacer())
+    return execution, DryRunWorld(simulation, execution, buffer)

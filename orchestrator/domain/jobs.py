@@ -111,6 +111,7 @@ class JobEvent:
     cause: str = ""
     request_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)

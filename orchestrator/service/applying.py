@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from orchestrator.domain.campaign import Campaign, CampaignEvent
@@ -13,10 +14,15 @@ REQUEST_SCOPE = "*"  # an outcome for every device waiting on the outcome's requ
 
 
 def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
-                 message_id: int | None, *, include_terminal: bool = False) -> int:
-    """Advance each device's current job by its outcomes, in order; stale ones are no-ops."""
+                 message_id: int | None | list[int | None], *,
+                 include_terminal: bool = False) -> int:
+    """Advance each device's current job by its outcomes, in order; stale ones are no-ops.
+
+    `message_id` names the inbound message behind the outcomes: one for all, or one each.
+    """
     now = ex.clock.now()
-    results = _expand(uow, results)
+    ids = message_id if isinstance(message_id, list) else [message_id] * len(results)
+    results, ids = _expand(uow, results, ids)
     devices = sorted({device for device, _ in results})
     if include_terminal:
         found = [j for d in devices for j in uow.campaigns.jobs_of_device(d)[-1:]]
@@ -26,7 +32,7 @@ def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
     originals = dict(jobs)
     campaigns: dict[int, tuple[Campaign, Any]] = {}
     events: list[JobEvent] = []
-    for device, outcome in results:
+    for (device, outcome), mid in zip(results, ids):
         job = jobs.get(device)
         if job is None:
             continue
@@ -37,30 +43,35 @@ def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
         moved = advance(job, outcome, ctx)
         if moved is not None:
             jobs[device], event = moved
-            events.append(event)
+            events.append(replace(event, message_id=mid) if mid is not None else event)
     changes = [(originals[d], j) for d, j in jobs.items() if j != originals[d]]
-    uow.campaigns.update_jobs(changes, events, now, message_id)
+    uow.campaigns.update_jobs(changes, events, now)
     return len(changes)
 
 
-def _expand(uow: Any, results: list[tuple[str, Outcome]]) -> list[tuple[str, Outcome]]:
+def _expand(uow: Any, results: list[tuple[str, Outcome]], ids: list[int | None]
+            ) -> tuple[list[tuple[str, Outcome]], list[int | None]]:
     expanded: list[tuple[str, Outcome]] = []
-    for device, outcome in results:
+    expanded_ids: list[int | None] = []
+    for (device, outcome), mid in zip(results, ids):
         if device == REQUEST_SCOPE and outcome.request_id:
-            expanded += [(j.device_id, outcome) for j in uow.campaigns.by_request(
-                outcome.request_id)]
+            jobs = uow.campaigns.by_request(outcome.request_id)
+            expanded += [(j.device_id, outcome) for j in jobs]
+            expanded_ids += [mid] * len(jobs)
         elif device != REQUEST_SCOPE:
             expanded.append((device, outcome))
-    return expanded
+            expanded_ids.append(mid)
+    return expanded, expanded_ids
 
 
 def _campaign(ex: Execution, uow: Any, cache: dict[int, tuple[Campaign, Any]],
               campaign_id: int) -> tuple[Campaign, Any]:
-    if campaign_id not in cache:
+    """A campaign's policy and catalogue (both fixed at creation, so cached per process)."""
+    if campaign_id not in ex.campaign_cache:
         campaign = uow.campaigns.get(campaign_id)
         snapshot = uow.campaigns.row(campaign_id)["snapshot_id"]
-        cache[campaign_id] = (campaign, ex.catalogue(snapshot, uow))
-    return cache[campaign_id]
+        ex.campaign_cache[campaign_id] = (campaign, ex.catalogue(snapshot, uow))
+    return ex.campaign_cache[campaign_id]
 
 
 def wave_counts(counters: dict[tuple[int, str], int]) -> dict[int, WaveCounts]:

@@ -21,7 +21,7 @@ from duis.errors import DuisError
 from orchestrator.errors import DspUnavailableError, OrchestratorError
 from orchestrator.service import outbound
 from orchestrator.service.outbound import Send
-from orchestrator.service.wiring import Execution
+from orchestrator.service.wiring import Execution, SupplierIdentity
 
 
 @dataclass
@@ -114,15 +114,16 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
     changes: list[tuple[DeviceJob, DeviceJob]] = []
     events: list[JobEvent] = []
     rows: list[dict] = []  # type: ignore[type-arg]
+    identities = {id(s): ex.identity_for(catalogue.get(s.entry).device_type)  # type: ignore[union-attr]
+                  for s in sends}
+    counters = _reserve(uow, sends, identities, now)
+    ctx = Context(now, campaign.policy, "", ex.rng)
     for send in sends:
-        device_type = catalogue.get(send.entry).device_type  # type: ignore[union-attr]
-        identity = ex.identity_for(device_type)
-        counters = uow.requests.reserve_counters(  # type: ignore[attr-defined]
-            identity.originator, send.counters_needed, int(now.timestamp() * 1000))
+        originator = identities[id(send)].originator
         target = ex.dcc_eui if send.sr_type in ("11.1", "11.4") else send.jobs[0].device_id
-        send.request_ids = [RequestId(identity.originator, target, c) for c in counters]
+        send.request_ids = [RequestId(originator, target, counters[originator].pop(0))
+                            for _ in range(send.counters_needed)]
         send.execute_at = _activation_time(campaign, send, now)
-        ctx = Context(now, campaign.policy, "", ex.rng)
         for job in send.jobs:
             new, event = sent(job, str(send.request_ids[0]), ctx)
             if send.execute_at is not None:
@@ -136,6 +137,17 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
     for send in sends:
         send.jobs = [after[j.device_id] for j in send.jobs]
     return changes, events, rows
+
+
+def _reserve(uow: object, sends: list[Send], identities: dict[int, SupplierIdentity],
+             now: dt.datetime) -> dict[str, list[int]]:
+    """Every RequestID counter this claim needs, one reservation per originator."""
+    needed: dict[str, int] = defaultdict(int)
+    for send in sends:
+        needed[identities[id(send)].originator] += send.counters_needed
+    floor = int(now.timestamp() * 1000)
+    return {originator: uow.requests.reserve_counters(originator, n, floor)  # type: ignore[attr-defined]
+            for originator, n in sorted(needed.items())}
 
 
 def _variants(send: Send) -> list[int]:

@@ -31,7 +31,7 @@ from orchestrator.errors import (
 )
 from orchestrator.service.unit_of_work import UnitOfWork
 
-CHUNK = 20_000
+CHUNK = 100_000
 MAX_PROBLEMS = 10_000
 
 
@@ -109,7 +109,7 @@ def _good_rows(reader: Any, label: str, when: dt.datetime, tally: _Tally
     first_line: dict[str, int] = {}
     chunk: list[Device] = []
     for row in reader:
-        if not row or not any(cell.strip() for cell in row):
+        if not row or (len(row) == 1 and not row[0].strip()):
             continue
         tally.rows += 1
         line = reader.line_num

@@ -35,35 +35,47 @@ class InboundResult:
 
 def receive(ex: Execution, raw: bytes) -> InboundResult:
     """Store, then process one message from the DSP (idempotent on identical bytes)."""
-    digest = hashlib.sha256(raw).hexdigest()
+    return receive_many(ex, [raw])[0]
+
+
+def receive_many(ex: Execution, raws: list[bytes]) -> list[InboundResult]:
+    """Store a batch raw (one transaction), then verify, parse and apply it in order."""
+    digests = [hashlib.sha256(raw).hexdigest() for raw in raws]
     with ex.uow() as uow:
-        message_id, new = uow.requests.store_raw(digest, raw, ex.clock.now())
+        stored = uow.requests.store_many(list(zip(digests, raws)), ex.clock.now())
         uow.commit()
-    if not new:
-        return InboundResult(message_id, "duplicate")
-    return process(ex, message_id, raw)
+    fresh = [(mid, raw) for (mid, new), raw in zip(stored, raws) if new]
+    results = {mid: r for mid, r in zip((m for m, _ in fresh), process_many(ex, fresh))}
+    return [results.get(mid, InboundResult(mid, "duplicate")) if new
+            else InboundResult(mid, "duplicate") for mid, new in stored]
 
 
 def process(ex: Execution, message_id: int, raw: bytes) -> InboundResult:
-    """Verify, parse and apply a stored message; quarantine it with a reason if it fails."""
-    try:
-        response = verify_response(raw, ex.trust)
-        outcomes = outcomes_of(response)
-    except (DuisError, UnknownMessageError) as err:
-        return _finish(ex, message_id, "quarantined", f"{type(err).__name__}: {err}")
-    with ex.uow() as uow:
-        moved = apply_in_uow(ex, uow, outcomes, message_id)
-        uow.requests.mark(message_id, "applied", ex.clock.now(), "",
-                          kind=_kind(response), request_id=_request_id(response))
-        uow.commit()
-    return InboundResult(message_id, "applied", "", moved)
+    """Verify, parse and apply one stored message (quarantined with a reason if it fails)."""
+    return process_many(ex, [(message_id, raw)])[0]
 
 
-def _finish(ex: Execution, message_id: int, status: str, reason: str) -> InboundResult:
+def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[InboundResult]:
+    """Verify and parse each stored message, then apply all outcomes in one transaction."""
+    outcomes: list[tuple[str, Outcome]] = []
+    owners: list[int | None] = []
+    marks: list[tuple[int, str, str, dict[str, str | None]]] = []
+    for message_id, raw in messages:
+        try:
+            response = verify_response(raw, ex.trust)
+            found = outcomes_of(response)
+        except (DuisError, UnknownMessageError) as err:
+            marks.append((message_id, "quarantined", f"{type(err).__name__}: {err}"[:2000], {}))
+            continue
+        outcomes += found
+        owners += [message_id] * len(found)
+        marks.append((message_id, "applied", "", {"kind": _kind(response),
+                                                  "request_id": _request_id(response)}))
     with ex.uow() as uow:
-        uow.requests.mark(message_id, status, ex.clock.now(), reason[:2000])
+        moved = apply_in_uow(ex, uow, outcomes, owners) if outcomes else 0
+        uow.requests.mark_many(marks, ex.clock.now())
         uow.commit()
-    return InboundResult(message_id, status, reason)
+    return [InboundResult(mid, status, reason, moved) for mid, status, reason, _ in marks]
 
 
 class UnknownMessageError(Exception):

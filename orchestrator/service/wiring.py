@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -48,6 +48,7 @@ class Execution:
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     batch_limit: int = 2000
     rng: random.Random = field(default_factory=random.Random)
+    campaign_cache: dict[int, tuple[Any, Catalogue]] = field(default_factory=dict)
 
     def identity_for(self, device_type: str) -> SupplierIdentity:
         """The DCC User identity that sends requests for this device type."""

@@ -72,7 +72,7 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     ex, world = simulated_execution(app, data, faults=faults, seed=seed, thresholds=THRESHOLDS)
     policy = Policy(waves=parse_waves(waves), budgets=tuple(
         Budget(sr, int(limit * BUDGET_SHARE), 86400.0) for sr, limit in THRESHOLDS.items()),
-        approval_required_above=10**9)
+        success_threshold=0.9, approval_required_above=10**9)
     created = campaigns.create_campaign(campaigns.CreateCampaign(
         "dry-run", policy=policy, created_by="dry-run"), app.uow(), ex.clock.now())
     campaign_id = created["campaign_id"]
