@@ -6,7 +6,9 @@ from datetime import timedelta
 from duis import build, gbcs
 from duis.models import ActivationResult, ReadFirmwareVersion, SignedPreCommand
 from duis.testing.pki import Pki
+from simulators import SimulatedSupplier, build_simulation
 from simulators.dsp.client import alerts_of, device_of
+from simulators.fleet.devices import HeldImage
 
 
 def _delivered(world, old, new, n=1):  # type: ignore[no-untyped-def]
@@ -151,3 +153,22 @@ def test_unknown_predecessors_brick_unless_the_model_is_not_order_sensitive(worl
     world.messages()
     assert fleet.bricked() == [doomed]
     assert fleet.running_entry(spared) == legacy.entry_id
+
+
+def test_a_lost_activation_answer_leaves_the_device_suspended_until_read(data) -> None:
+    """When the 11.3 answer is lost the DCC marks the device Suspended; an 11.2 lifts it."""
+    sim = build_simulation(data, faults="lost_response:1.0")
+    gas = SimulatedSupplier(sim, "GS")
+    old, new = next((a, b) for a, b in sim.catalogue.permitted_upgrades()
+                    if b.device_type == "GSME")
+    i = sim.fleet.add("AA-BB-CC-00-00-0E-00-01", "GSME", old.manufacturer, old.model,
+                      old.hardware_version, old.image_hash, old.firmware_version,
+                      "Commissioned", "AA-BB-CD-00-00-0E-00-01", "4.2")
+    sim.fleet.held[i] = HeldImage(new.image_hash, new.firmware_version)
+    assert gas.activate("AA-BB-CC-00-00-0E-00-01", new.image_hash).header.response_code == "I99"
+    assert sim.deliver_all() == []
+    view = sim.fleet.view("AA-BB-CC-00-00-0E-00-01", sim.clock.now())
+    assert (view.status, view.running_entry) == ("Suspended", new.entry_id)
+    gas.read_version("AA-BB-CC-00-00-0E-00-01")
+    sim.deliver_all()
+    assert sim.fleet.status(i) == "Commissioned"
