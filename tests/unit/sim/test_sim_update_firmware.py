@@ -5,6 +5,7 @@ from duis import build, schema
 from duis.image import build_image
 from duis.models import DccAlert, FirmwareDeliveryStatus, ResponseMessage
 from duis.testing.pki import Pki
+from simulators import SimulatedSupplier, build_simulation
 from simulators.dsp.client import alerts_of, device_of
 from simulators.dsp.config import DEFAULT_SCHEMA
 from simulators.fleet.devices import BRICKED
@@ -142,3 +143,17 @@ def test_every_message_is_schema_valid_and_dcc_signed(world) -> None:
     for xml in raw:
         schema.validate(xml, DEFAULT_SCHEMA)
         assert world.sim.verify(xml).signed
+
+
+def test_failed_ppmid_transfer_raises_n61_and_0x8f89(data) -> None:
+    """When the hub cannot get the image to a PPMID: N61 and the CH alert 0x8F89."""
+    sim = build_simulation(data, faults="delivery_failure:1.0")
+    old, new = next((a, b) for a, b in sim.catalogue.permitted_upgrades()
+                    if b.device_type == "PPMID")
+    sim.fleet.add("AA-BB-CC-00-00-0D-00-01", "PPMID", old.manufacturer, old.model,
+                  old.hardware_version, old.image_hash, old.firmware_version, "Commissioned",
+                  "AA-BB-CD-00-00-0D-00-01", "4.2")
+    SimulatedSupplier(sim, "IS").update_firmware(new.entry_id, ["AA-BB-CC-00-00-0D-00-01"])
+    messages = sim.deliver_all()
+    assert [device_of(m) for m in alerts_of(messages, "N61")] == ["AA-BB-CC-00-00-0D-00-01"]
+    assert [device_of(m) for m in alerts_of(messages, 0x8F89)] == ["AA-BB-CC-00-00-0D-00-01"]
