@@ -53,8 +53,17 @@ class App:
                                    s.data_dir / "upgrade-images")
         return Execution(uow=self.uow, gateway=gateway, keys=keys,
                          upgrade_image=images, catalogue=self.catalogue,
-                         clock=clock or self.clock(), pacer=pacer, dcc_eui=s.dcc_eui,
+                         clock=clock or self.clock(), pacer=pacer or self.pacer(),
+                         dcc_eui=s.dcc_eui,
                          batch_limit=s.dispatch_batch)
+
+    def pacer(self) -> Pacer | None:
+        """Redis when configured (shared by every worker), else the database (None)."""
+        if self.settings.redis_url:
+            from orchestrator.adapters.redis_pacer import RedisPacer
+
+            return RedisPacer.from_url(self.settings.redis_url)
+        return None
 
     def clock(self) -> Clock:
         """The wall clock."""

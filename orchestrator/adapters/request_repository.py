@@ -155,6 +155,14 @@ class SqlAlchemyRequestRepository:
                                        .order_by(inbound_messages.c.id).limit(limit))
         return [(int(i), bytes(r)) for i, r in rows]
 
+    def raw_messages(self, message_ids: list[int]) -> list[tuple[int, bytes]]:
+        """Stored messages still waiting to be processed, by id."""
+        rows = self.connection.execute(select(inbound_messages.c.id, inbound_messages.c.raw)
+                                       .where(inbound_messages.c.id.in_(message_ids),
+                                              inbound_messages.c.status == "received")
+                                       .order_by(inbound_messages.c.id))
+        return [(int(i), bytes(r)) for i, r in rows]
+
     def inbound_counts(self) -> dict[str, int]:
         """Stored messages by status."""
         rows = self.connection.execute(select(inbound_messages.c.status, func.count())

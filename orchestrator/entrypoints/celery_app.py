@@ -33,12 +33,16 @@ def create_celery(settings: Settings) -> Celery:
     )
     _state["settings"] = settings
     _state.pop("app", None)
+    _state.pop("execution", None)
     return celery
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """The periodic tasks beat runs (exactly one beat per deployment)."""
     schedule: dict[str, dict[str, Any]] = {}
+    if settings.reconcile_interval_s > 0:
+        schedule["reconcile"] = {"task": "fwo.reconcile",
+                                 "schedule": float(settings.reconcile_interval_s)}
     if settings.catalogue_sync_interval_s > 0:
         schedule["catalogue-sync"] = {"task": "fwo.catalogue.scheduled_sync",
                                       "schedule": float(settings.catalogue_sync_interval_s)}
@@ -53,6 +57,13 @@ def application() -> App:
         _state["app"] = bootstrap(settings)
     app: App = _state["app"]
     return app
+
+
+def worker_execution() -> Any:
+    """The campaign execution of this worker process (built on first use)."""
+    if "execution" not in _state:
+        _state["execution"] = application().execution()
+    return _state["execution"]
 
 
 @signals.setup_logging.connect

@@ -7,8 +7,10 @@ import structlog
 from celery import shared_task
 
 from orchestrator.entrypoints.celery_app import application
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import DspUnavailableError, OrchestratorError
 from orchestrator.service import catalogue as service
+from orchestrator.service.execution import dispatch
+from orchestrator.service.reconcile import reconcile
 
 log = structlog.get_logger(__name__)
 
@@ -33,3 +35,49 @@ def scheduled_catalogue_sync() -> dict[str, Any] | None:
              added=data["added"], removed=data["removed"], changed=data["changed"],
              problems=len(result.problems))
     return {k: v for k, v in data.items() if k != "problems"}
+
+
+def execution() -> Any:
+    """This worker's campaign execution wiring (built once per process)."""
+    from orchestrator.entrypoints.celery_app import worker_execution
+
+    return worker_execution()
+
+
+@shared_task(name="fwo.campaign.dispatch", ignore_result=True, acks_late=True,
+             autoretry_for=(DspUnavailableError,), retry_backoff=True, retry_backoff_max=300,
+             max_retries=None)
+def dispatch_campaign(campaign_id: int, rounds: int = 20) -> int:
+    """Send a running campaign's due work (a few batches); nudge again if more is due."""
+    ex = execution()
+    sent = 0
+    for _ in range(rounds):
+        report = dispatch(ex, campaign_id)
+        sent += report.devices
+        if report.devices == 0:
+            return sent
+    dispatch_campaign.delay(campaign_id, rounds)
+    return sent
+
+
+@shared_task(name="fwo.reconcile", ignore_result=True)
+def reconcile_all() -> dict[str, Any]:
+    """Re-derive due work from the database and nudge every running campaign."""
+    ex = execution()
+    report = reconcile(ex)
+    for campaign_id in report.running:
+        dispatch_campaign.delay(campaign_id)
+    log.info("reconciled", timed_out=report.timed_out, reprocessed=report.reprocessed,
+             running=report.running)
+    return {"timed_out": report.timed_out, "running": report.running}
+
+
+@shared_task(name="fwo.inbound.process", ignore_result=True, acks_late=True)
+def process_inbound(message_ids: list[int]) -> int:
+    """Process stored inbound messages (the receiver stores them raw first)."""
+    from orchestrator.service import inbound
+
+    ex = execution()
+    with ex.uow() as uow:
+        raws = uow.requests.raw_messages(message_ids)
+    return len(inbound.process_many(ex, raws))
