@@ -1,6 +1,8 @@
 """Wire adapters from a `Settings` object: the one place that builds engines and gateways."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,7 @@ class App:
         return Execution(uow=self.uow, gateway=gateway, keys=keys,
                          upgrade_image=images, catalogue=self.catalogue,
                          clock=clock or self.clock(), pacer=pacer or self.pacer(),
-                         dcc_eui=s.dcc_eui,
+                         send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
                          batch_limit=s.dispatch_batch)
 
     def pacer(self) -> Pacer | None:
@@ -64,6 +66,22 @@ class App:
 
             return RedisPacer.from_url(self.settings.redis_url)
         return None
+
+    def send_lock(self) -> Callable[[], AbstractContextManager[None]]:
+        """Redis across workers when configured, PostgreSQL advisory lock, else in-process."""
+        if self.settings.redis_url:
+            import redis
+
+            from orchestrator.adapters.locks import RedisSendLock
+
+            return RedisSendLock(redis.Redis.from_url(self.settings.redis_url))
+        if self.engine.dialect.name == "postgresql":
+            from orchestrator.adapters.locks import PostgresSendLock
+
+            return PostgresSendLock(self.engine)
+        from orchestrator.adapters.locks import ProcessSendLock
+
+        return ProcessSendLock()
 
     def clock(self) -> Clock:
         """The wall clock."""

@@ -35,13 +35,14 @@ class DispatchReport:
 
 def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
     """Claim, send and apply one batch of a running campaign's due work."""
-    claimed = _claim(ex, campaign_id)
-    if claimed is None:
-        return DispatchReport()
-    campaign, catalogue, sends, report = claimed
     results: list[tuple[str, Outcome]] = []
-    for send in sends:
-        results += _send(ex, send, catalogue)
+    with ex.send_lock():  # counters reach the DSP in order, whatever the number of workers
+        claimed = _claim(ex, campaign_id)
+        if claimed is None:
+            return DispatchReport()
+        campaign, catalogue, sends, report = claimed
+        for send in sends:
+            results += _send(ex, send, catalogue)
     apply_outcomes(ex, results)
     return report
 
@@ -204,7 +205,7 @@ def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -
     catalogue = ex.catalogue(_snapshot_of(ex, campaign_id))  # outside any unit of work
     sends = [Send("11.3", j.entry, [j], execute_at=outbound.CANCEL_AT) for j in jobs]
     rows: list[dict] = []  # type: ignore[type-arg]
-    with ex.uow() as uow:
+    with ex.send_lock(), ex.uow() as uow:
         for send in sends:
             identity = ex.identity_for(catalogue.get(send.entry).device_type)  # type: ignore[union-attr]
             counters = uow.requests.reserve_counters(identity.originator, 2,
@@ -216,10 +217,10 @@ def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -
                       "sent_at": now} for rid, cv in zip(send.request_ids, (4, 5))]
         uow.requests.record_sent(rows)
         uow.commit()
-    done = 0
-    for send in sends:
-        outcomes = _send(ex, send, catalogue)
-        done += all(o.kind == "pre_command_signed" for _, o in outcomes)
+        done = 0
+        for send in sends:
+            outcomes = _send(ex, send, catalogue)
+            done += all(o.kind == "pre_command_signed" for _, o in outcomes)
     return done
 
 

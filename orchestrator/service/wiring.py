@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +15,11 @@ from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway
 from orchestrator.service.unit_of_work import UnitOfWork
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class Execution:
     catalogue: Callable[..., Catalogue]
     clock: Clock
     pacer: Pacer | None = None
+    send_lock: Callable[[], AbstractContextManager[None]] = field(
+        default_factory=lambda: _no_lock)
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     batch_limit: int = 2000
     rng: random.Random = field(default_factory=random.Random)

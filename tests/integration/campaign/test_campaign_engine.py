@@ -84,6 +84,28 @@ def test_with_faults_every_device_ends_terminal_and_agrees_with_the_simulator(
         if state == "done":
             assert fleet.running_entry(device_id) == target
     assert fleet.bricked() == []
+    assert_no_unrecorded_resend(world, campaign_id)
+
+
+WAIT_OF = {"11.1": "distributing", "11.3": "activating", "11.2": "verifying"}
+SEND_OF = {"11.1": "planned", "11.3": "delivered", "11.2": "activated"}
+
+
+def assert_no_unrecorded_resend(world: World, campaign_id: int) -> None:
+    """Each (device, step, SR) is sent once, plus once per recorded retry of that stage."""
+    sends: dict[tuple[str, int, str], int] = defaultdict(int)
+    retries: dict[tuple[str, int, str], int] = defaultdict(int)
+    for device, step, cause, old, new in world.rows(
+            "select device_id, step, cause, from_state, to_state from job_events "
+            f"where campaign_id = {campaign_id}"):
+        if cause.startswith("sent_"):
+            sends[(device, step, cause[5:].replace("11.4", "11.1"))] += 1
+        for sr in WAIT_OF:
+            if (old, new) == (WAIT_OF[sr], SEND_OF[sr]):
+                retries[(device, step, sr)] += 1
+    assert sends and any(retries.values())
+    for key, count in sends.items():
+        assert count <= 1 + retries[key], key
 
 
 def test_failures_pause_the_wave_and_resume_and_cancel_work(
