@@ -65,3 +65,31 @@ class PlanningError(OrchestratorError):
 
 class PlanNotFoundError(PlanningError):
     """A stored plan asked for does not exist."""
+
+
+class AccessError(OrchestratorError):
+    """An access-control operation failed (users, roles, tokens)."""
+
+
+class AuthenticationError(AccessError):
+    """No credentials, or credentials that name no active user."""
+
+
+class PermissionDeniedError(AccessError):
+    """The authenticated user's role does not allow the operation."""
+
+
+class UnknownUserError(AccessError):
+    """A user asked for does not exist."""
+
+
+class UserExistsError(AccessError):
+    """A user with that name already exists."""
+
+
+class AuditError(OrchestratorError):
+    """The audit log could not be written or read."""
+
+
+class NotFoundError(OrchestratorError):
+    """Something asked for by its identifier does not exist (campaign, audit row, ...)."""

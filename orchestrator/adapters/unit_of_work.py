@@ -5,6 +5,8 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from orchestrator.adapters.auth_repository import (SqlAlchemyAccessRepository,
+                                                   SqlAlchemyAuditRepository)
 from orchestrator.adapters.catalogue_repository import SqlAlchemyCatalogueRepository
 from orchestrator.adapters.fleet_repository import SqlAlchemyFleetRepository
 from orchestrator.adapters.plan_repository import SqlAlchemyPlanRepository
@@ -23,6 +25,8 @@ class SqlAlchemyUnitOfWork:
         self.catalogue = SqlAlchemyCatalogueRepository(self._connection)
         self.fleet = SqlAlchemyFleetRepository(self._connection)
         self.plans = SqlAlchemyPlanRepository(self._connection)
+        self.access = SqlAlchemyAccessRepository(self._connection)
+        self.audit = SqlAlchemyAuditRepository(self._connection)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

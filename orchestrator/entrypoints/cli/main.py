@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from orchestrator.entrypoints.cli import (campaign_cmds, catalogue_cmds, dry_run_cmds, duis_cmds,
-                                         fleet_cmds, plan_cmds, sim_cmds, system_cmds)
+                                         fleet_cmds, ops_cmds, plan_cmds, sim_cmds, system_cmds)
 
 app = typer.Typer(
     name="fwo",
@@ -21,6 +21,7 @@ dry_run_cmds.register(app)
 app.add_typer(duis_cmds.image_app, name="image")
 app.add_typer(duis_cmds.duis_app, name="duis")
 app.add_typer(sim_cmds.app, name="sim")
+ops_cmds.register(app)
 
 
 def run() -> None:

@@ -1,0 +1,157 @@
+"""`fwo user ...`, `fwo audit ...` and `fwo serve`: access, the audit trail, the API server."""
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orchestrator.entrypoints.cli.common import (app_from_env, console, err_console, print_json,
+                                                 user_errors)
+from orchestrator.service import access, audit
+from orchestrator.service.access import Principal
+
+user_app = typer.Typer(help="API users, roles and tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+ReasonOpt = Annotated[str, typer.Option(help="Why (recorded in the audit trail).")]
+RoleOpt = Annotated[str, typer.Option(help="viewer, operator, approver or admin.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `fwo user`, `fwo audit` and `fwo serve` to the root app."""
+    app.add_typer(user_app, name="user")
+    app.add_typer(audit_app, name="audit")
+    app.command("serve")(serve)
+
+
+def _cli_actor() -> Principal:
+    """Local shell access is administrative: recorded as `cli:<login>`."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Principal(f"cli:{login}", "admin")
+
+
+def _print_token(data: dict[str, str], json_out: bool) -> None:
+    if json_out:
+        print_json(data)
+        return
+    console.print(f"Token for [bold]{data['name']}[/] ({data['role']}); shown once, store it "
+                  "now:", highlight=False)
+    console.print(data["token"], highlight=False, soft_wrap=True)
+
+
+@user_app.command("create")
+@user_errors
+def create(name: str, role: RoleOpt = "viewer", reason: ReasonOpt = "",
+           json_out: JsonOpt = False) -> None:
+    """Create a user with a role and print its first token (once)."""
+    app = app_from_env()
+    data = access.create_user(app.uow(), name, role, _cli_actor(), app.clock().now(), reason)
+    _print_token(data, json_out)
+
+
+@user_app.command("token")
+@user_errors
+def token(name: str, reason: ReasonOpt = "", json_out: JsonOpt = False) -> None:
+    """Issue another token for a user and print it (once)."""
+    app = app_from_env()
+    _print_token(access.issue_token(app.uow(), name, _cli_actor(), app.clock().now(), reason),
+                 json_out)
+
+
+@user_app.command("revoke")
+@user_errors
+def revoke(name: str, reason: ReasonOpt = "") -> None:
+    """Revoke every token of a user."""
+    app = app_from_env()
+    data = access.revoke_tokens(app.uow(), name, _cli_actor(), app.clock().now(), reason)
+    console.print(f"{data['revoked']} token(s) of {name} revoked")
+
+
+@user_app.command("role")
+@user_errors
+def role(name: str, new_role: Annotated[str, typer.Argument(metavar="ROLE")],
+         reason: ReasonOpt = "") -> None:
+    """Change a user's role."""
+    app = app_from_env()
+    access.set_role(app.uow(), name, new_role, _cli_actor(), app.clock().now(), reason)
+    console.print(f"{name} is now {new_role}")
+
+
+@user_app.command("list")
+@user_errors
+def list_users(json_out: JsonOpt = False) -> None:
+    """Users with role and live token count."""
+    rows = access.list_users(app_from_env().uow())
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="Users")
+    for column in ("name", "role", "tokens", "created", "by"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["name"], r["role"], str(r["tokens"]), r["created_at"][:19],
+                      r["created_by"])
+    console.print(table)
+
+
+@audit_app.command("verify")
+@user_errors
+def verify(json_out: JsonOpt = False) -> None:
+    """Walk the hash chain; exit 1 naming the first broken row if it was altered."""
+    result = audit.verify(app_from_env().uow())
+    if json_out:
+        print_json(result.to_dict())
+    elif result.ok:
+        console.print(f"audit chain intact: {result.rows} rows, head {result.head_hash}")
+    else:
+        err_console.print(f"audit chain broken at row {result.first_broken_id}: "
+                          f"{result.problem} ({result.rows} rows verified before it)",
+                          highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+@user_errors
+def show(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+         target: Annotated[str | None, typer.Option(help="Only this target.")] = None,
+         json_out: JsonOpt = False) -> None:
+    """The newest audit rows."""
+    rows = audit.entries(app_from_env().uow(), limit, 0, target)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="Audit trail (newest first)")
+    for column in ("id", "at", "actor", "action", "target", "outcome", "reason"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["id"]), r["at"][:19], r["actor"], r["action"], r["target"],
+                      r["outcome"], r["reason"])
+    console.print(table)
+
+
+@user_errors
+def serve(host: Annotated[str | None, typer.Option(help="Interface (FWO_API_HOST).")] = None,
+          port: Annotated[int | None, typer.Option(help="Port (FWO_API_PORT).")] = None,
+          workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1) -> None:
+    """Run the REST API, dashboard, /metrics and the DUIS receiver (uvicorn)."""
+    import uvicorn
+
+    from orchestrator.entrypoints.api.asgi import build
+    from orchestrator.logging import configure_logging
+
+    app = app_from_env()
+    configure_logging(app.settings.log_level)
+    bind_host, bind_port = host or app.settings.api_host, port or app.settings.api_port
+    if workers > 1:
+        app.close()
+        uvicorn.run("orchestrator.entrypoints.api.asgi:build", factory=True, host=bind_host,
+                    port=bind_port, workers=workers, proxy_headers=True, access_log=False)
+        return
+    uvicorn.run(build(app), host=bind_host, port=bind_port, proxy_headers=True,
+                access_log=False, log_config=None)
