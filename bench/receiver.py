@@ -1,0 +1,229 @@
+"""Benchmark the DUIS receiver: 10,000 DCC-signed alerts POSTed to `fwo serve` over loopback.
+
+The server runs in its own process (`fwo serve` on SQLite, and on PostgreSQL too when
+FWO_DATABASE_URL names one); this process signs the alerts first (not timed), then posts them
+with N concurrent connections, re-posting 2% of them to check deduplication. Afterwards the
+database is read directly. Prints ONE JSON line; per backend:
+- `accepted_per_s`: 2xx answers per wall-clock second of the posting phase;
+- `stored`: rows in inbound_messages; `duplicates`: posts answered `duplicate`;
+- `lost`: acknowledged messages missing from the database (must be 0);
+- `applied_twice`: messages stored or applied more than once (must be 0);
+- `statuses`: stored rows by status.
+`baseline` (same run): the same posts to a trivial FastAPI endpoint answering 204 under the
+same uvicorn (HTTP + framework floor), and in-process `inbound.receive` / `receive_many`
+rates on a fresh SQLite database (the work floor without HTTP).
+Usage: python bench/receiver.py [--messages 10000] [--concurrency 16]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from duis.respond import sign_response  # noqa: E402
+from simulators.dsp.messages import device_alert  # noqa: E402
+from simulators.dsp.users import dcc_identity_from_keys  # noqa: E402
+from simulators.generate import generate  # noqa: E402
+
+SUPPLIER = "90-B3-D5-1F-30-01-00-00"
+TRIVIAL = """
+from fastapi import FastAPI, Request, Response
+app = FastAPI()
+@app.post("/duis/receiver")
+async def receive(request: Request) -> Response:
+    await request.body()
+    return Response(status_code=204)
+@app.get("/healthz")
+def healthz() -> dict:
+    return {"status": "ok"}
+"""
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def signed_alerts(keys: Path, devices: list[str], count: int) -> list[bytes]:
+    """`count` distinct 0x8F72 alerts, DCC-signed (distinct counters, so distinct bytes)."""
+    identity = dcc_identity_from_keys(keys)
+    now = dt.datetime.now(dt.UTC)
+    return [sign_response(device_alert(0x8F72, devices[i % len(devices)], SUPPLIER, i + 1, now,
+                                       hashlib.sha256(str(i).encode()).digest()), identity)
+            for i in range(count)]
+
+
+def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """Start a server process and wait until /healthz answers."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server on port {port} did not come up: {command}")
+
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str,
+                body: bytes) -> tuple[int, bytes]:
+    """One HTTP/1.1 keep-alive POST on an open connection: (status, response body)."""
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml"
+                 f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next((int(v) for k, _, v in (line.partition(":") for line in lines[1:])
+                   if k.lower() == "content-length"), 0)
+    return status, await reader.readexactly(length) if length else b""
+
+
+async def post_all(port: int, bodies: list[bytes], concurrency: int
+                   ) -> tuple[float, list[tuple[int, bytes, dict[str, object]]]]:
+    """POST every body over `concurrency` keep-alive connections (a lean client, so the
+    client's own cost stays small next to the server's); (seconds, [(status, body, json)])."""
+    results: list[tuple[int, bytes, dict[str, object]]] = []
+    queue = list(reversed(bodies))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while queue:
+            body = queue.pop()
+            status, answer = await _post(reader, writer, "/duis/receiver", body)
+            parsed = json.loads(answer) if answer.startswith(b"{") else {}
+            results.append((status, body, parsed))
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, results
+
+
+def serve_env(base: Path, database_url: str, keys: Path) -> dict[str, str]:
+    """Environment for `fwo serve` against one database."""
+    return {**os.environ, "FWO_DATABASE_URL": database_url, "FWO_DATA_DIR": str(base),
+            "FWO_KEYS_DIR": str(keys), "FWO_LOG_LEVEL": "WARNING", "NO_COLOR": "1"}
+
+
+def check(database_url: str, results: list[tuple[int, bytes, dict[str, object]]],
+          seconds: float) -> dict[str, object]:
+    """Compare what the server acknowledged with what the database holds."""
+    acked = {hashlib.sha256(b).hexdigest() for code, b, _ in results if 200 <= code < 300}
+    fresh = Counter(hashlib.sha256(b).hexdigest() for code, b, j in results
+                    if 200 <= code < 300 and j.get("status") != "duplicate")
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("select sha256, status from inbound_messages")).all()
+    engine.dispose()
+    stored = Counter(sha for sha, _ in rows)
+    accepted = sum(1 for code, _, _ in results if 200 <= code < 300)
+    return {"posted": len(results), "accepted": accepted,
+            "accepted_per_s": round(accepted / seconds, 1), "seconds": round(seconds, 2),
+            "stored": len(rows),
+            "duplicates": sum(1 for _, _, j in results if j.get("status") == "duplicate"),
+            "lost": len(acked - set(stored)),
+            "applied_twice": sum(n - 1 for n in fresh.values() if n > 1)
+            + sum(n - 1 for n in stored.values() if n > 1),
+            "refused": sum(1 for code, _, _ in results if code >= 300),
+            "statuses": dict(Counter(status for _, status in rows))}
+
+
+def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
+                concurrency: int) -> dict[str, object]:
+    """`fwo serve` on one database, all posts, then the database check."""
+    port = free_port()
+    fwo = str(Path(sys.executable).parent / "fwo")
+    server = start([fwo, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                   serve_env(base, database_url, keys), port)
+    try:
+        seconds, results = asyncio.run(post_all(port, bodies, concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return check(database_url, results, seconds)
+
+
+def trivial_baseline(bodies: list[bytes], concurrency: int) -> float:
+    """Posts per second to an endpoint that only reads the body and answers 204."""
+    port = free_port()
+    app_dir = Path(tempfile.mkdtemp(prefix="fwo-bench-trivial-"))
+    (app_dir / "trivial_app.py").write_text(TRIVIAL)
+    command = [sys.executable, "-m", "uvicorn", "trivial_app:app", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--app-dir", str(app_dir)]
+    server = start(command, dict(os.environ), port)
+    try:
+        seconds, results = asyncio.run(post_all(port, bodies, concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return round(sum(1 for c, _, _ in results if c == 204) / seconds, 1)
+
+
+def in_process(base: Path, keys: Path, bodies: list[bytes]) -> dict[str, float]:
+    """`inbound.receive` one by one and `receive_many` in batches of 500, fresh SQLite."""
+    from orchestrator.bootstrap import bootstrap
+    from orchestrator.config import Settings
+    from orchestrator.service import inbound
+
+    rates: dict[str, float] = {}
+    for name, batch in (("receive_per_s", 1), ("receive_many_per_s", 500)):
+        app = bootstrap(Settings(data_dir=base / name, keys_dir=keys))
+        ex = app.execution()
+        sample = bodies[:2000] if batch == 1 else bodies
+        started = time.perf_counter()
+        for i in range(0, len(sample), batch):
+            inbound.receive_many(ex, sample[i:i + batch])
+        rates[name] = round(len(sample) / (time.perf_counter() - started), 1)
+        app.close()
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="fwo-bench-receiver-"))
+    generate(base / "data", entries=16, devices=200, seed=1, image_size=256)
+    keys = base / "data" / "keys"
+    devices = [line.split(",")[0] for line in
+               (base / "data" / "fleet.csv").read_text().splitlines()[1:]]
+    alerts = signed_alerts(keys, devices, args.messages)
+    bodies = alerts + alerts[: max(1, args.messages // 50)]  # 2% posted twice
+    backends = {"sqlite": f"sqlite:///{base / 'serve.sqlite3'}"}
+    if os.environ.get("FWO_DATABASE_URL", "").startswith("postgresql"):
+        backends["postgresql"] = os.environ["FWO_DATABASE_URL"]
+    report: dict[str, object] = {"messages": args.messages, "posts": len(bodies),
+                                 "concurrency": args.concurrency,
+                                 "message_bytes": len(alerts[0]), "cpus": os.cpu_count()}
+    for name, url in backends.items():
+        report[name] = run_backend(base / name, url, keys, bodies, args.concurrency)
+    report["baseline"] = {"trivial_204_per_s": trivial_baseline(bodies, args.concurrency),
+                          **in_process(base / "inproc", keys, alerts)}
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

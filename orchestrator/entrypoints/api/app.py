@@ -1,0 +1,58 @@
+"""The FastAPI application: REST API, DUIS receiver, dashboard and metrics over one `App`."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from orchestrator.adapters.metrics import Metrics
+from orchestrator.bootstrap import App
+from orchestrator.entrypoints.api import (dashboard, problems, receiver, routes_admin,
+                                          routes_campaigns, routes_catalogue, routes_fleet,
+                                          routes_plans, routes_system)
+from orchestrator.entrypoints.api.deps import ApiState
+from orchestrator.entrypoints.api.middleware import BodyTooLargeError, RequestContextMiddleware
+
+TEMPLATES = Path(__file__).parent / "templates"
+DESCRIPTION = """Operations API of the firmware rollout orchestrator.
+
+Authenticate with `Authorization: Bearer <token>` (`fwo user token NAME`). Roles are
+cumulative: viewer (read) ⊂ operator (sync, import, plan, create and run campaigns) ⊂
+approver (approve, audit) ⊂ admin (users). Errors are `application/problem+json`.
+`POST /duis/receiver` takes signed DUIS messages from the DCC; its authentication is the
+DCC's XML signature."""
+
+
+def create_app(app: App) -> FastAPI:
+    """Build the ASGI application around a wired `App` (nothing global, nothing at import)."""
+    metrics = Metrics(app.engine)
+    api = FastAPI(title="fwo operations API", version="1", description=DESCRIPTION,
+                  lifespan=_lifespan)
+    api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)))
+    api.state.inbound_batcher = receiver.new_batcher(api.state.fwo)
+    api.state.problem_hook = dashboard.ui_problem
+    problems.install(api)
+    api.add_exception_handler(BodyTooLargeError, _too_large)
+    settings = app.settings
+    api.add_middleware(RequestContextMiddleware, metrics=metrics, limit_for=lambda path: (
+        settings.receiver_max_body_bytes if path.startswith("/duis/")
+        else settings.api_max_body_bytes))
+    for router in (routes_system.router, receiver.router, routes_catalogue.router,
+                   routes_fleet.router, routes_plans.router, routes_campaigns.router,
+                   routes_admin.router, dashboard.public, dashboard.router):
+        api.include_router(router)
+    return api
+
+
+@asynccontextmanager
+async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
+    yield
+    await api.state.inbound_batcher.close()
+
+
+async def _too_large(request: Request, err: Exception) -> Response:
+    return problems.problem(413, "Request too large", str(err))

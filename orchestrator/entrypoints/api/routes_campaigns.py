@@ -1,0 +1,164 @@
+"""`/api/campaigns`: create, act (submit, approve, start, pause, resume, cancel), single
+devices (cancel, retry), status, live view, report, devices and events."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from orchestrator.domain.errors import DomainError
+from orchestrator.domain.jobs import JobState
+from orchestrator.domain.policy import ActivationWindow, Budget, Policy, parse_waves
+from orchestrator.entrypoints.api import views
+from orchestrator.entrypoints.api.deps import (NO_NUL, DevicePath, IdPath, Operator, Page,
+                                               Permission, Viewer, audited, page, state)
+from orchestrator.errors import CampaignError
+from orchestrator.service import campaigns as service
+from orchestrator.service import reports
+from orchestrator.service.access import Principal
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+# Which permission each campaign action needs (approve: a second person, see four-eyes).
+ACTIONS: dict[str, str] = {"submit": "operate", "approve": "approve", "start": "operate",
+                           "pause": "operate", "resume": "operate", "cancel": "operate"}
+DEVICE_ACTIONS = ("cancel", "retry")
+Reason = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
+StateQuery = Annotated[JobState | None, Query(alias="state", description="only this state")]
+
+
+class CreateBody(BaseModel):
+    """A campaign: which devices (selection), which target, and how (the policy)."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    target: str = Field("latest", min_length=1, max_length=64, pattern=NO_NUL)
+    selection: list[Annotated[str, Field(max_length=500, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=20)
+    waves: str = Field("100%", max_length=200, description="cumulative, e.g. 1%,10%,100%")
+    window: str | None = Field(None, max_length=20, description="activation HH:MM-HH:MM")
+    timezone: str = Field("Europe/London", max_length=64)
+    budgets: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=8, description="SR=LIMIT/SECONDS, e.g. 11.1=100/3600")
+    device_id_list_max: int = Field(500, ge=1, le=50_000)
+    approval_required_above: int = Field(1000, ge=0, le=10**9)
+    allow_unknown_predecessors: bool = False
+    reason: Reason = ""
+
+    def policy(self) -> Policy:
+        """The campaign policy, or CampaignError naming the bad value."""
+        try:
+            window = ActivationWindow.parse(self.window, self.timezone) if self.window else None
+            budgets = tuple(_budget(b) for b in self.budgets) or Policy().budgets
+            return Policy(waves=parse_waves(self.waves), budgets=budgets,
+                          activation_window=window, device_id_list_max=self.device_id_list_max,
+                          approval_required_above=self.approval_required_above)
+        except (DomainError, ValueError) as err:
+            raise CampaignError(f"unknown or invalid policy value: {err}") from err
+
+
+def _budget(spec: str) -> Budget:
+    sr, _, rest = spec.partition("=")
+    limit, _, period = rest.partition("/")
+    budget = Budget(sr.strip(), int(limit), float(period or 3600))
+    if budget.limit < 0 or not 0 < budget.period_s < 10**9:
+        raise ValueError(f"budget {spec!r} is not SR=LIMIT/SECONDS")
+    return budget
+
+
+class ActionBody(BaseModel):
+    """Why (recorded with who and when in the campaign events and the audit trail)."""
+
+    reason: Reason = ""
+
+
+OptionalReason = Annotated[ActionBody | None, Body()]
+
+
+@router.get("", summary="Campaigns, newest first")
+def list_campaigns(request: Request, _: Viewer, p: Annotated[Page, Depends(page)]) -> Any:
+    """A page of campaigns with state, size, creator and approver."""
+    return p.wrap(views.campaign_list(state(request), p.limit, p.offset))
+
+
+@router.post("", status_code=201, summary="Create a campaign (plans the selection)")
+def create(request: Request, body: CreateBody, user: Operator) -> dict[str, Any]:
+    """Plan the selected devices towards the target and store a draft campaign."""
+    app = state(request).app
+    command = service.CreateCampaign(body.name, body.target, tuple(body.selection),
+                                     body.policy(), user.name, body.allow_unknown_predecessors)
+    return audited(request, user, "campaign.create", f"campaign:{body.name}", body.reason,
+                   lambda: service.create_campaign(command, app.uow(), app.clock().now()),
+                   {"target": body.target, "selection": body.selection})
+
+
+@router.get("/{campaign_id}", summary="Campaign status (maintained counters)")
+def status(request: Request, campaign_id: IdPath, _: Viewer) -> dict[str, Any]:
+    """State, current wave and per-wave, per-state device counts."""
+    return views._jsonable(service.status(state(request).app.uow(), campaign_id))
+
+
+@router.get("/{campaign_id}/live", summary="Everything the campaign page shows")
+def live(request: Request, campaign_id: IdPath, _: Viewer) -> dict[str, Any]:
+    """Status, progress per wave, failures, requests, throughput, blocked groups, events."""
+    return views.campaign_live(state(request), campaign_id)
+
+
+@router.get("/{campaign_id}/report", summary="Campaign report")
+def report(request: Request, campaign_id: IdPath, _: Viewer) -> dict[str, Any]:
+    """Failures by reason, requests by type, blocked devices and every event."""
+    data = reports.campaign_report(state(request).app.uow(), campaign_id)
+    return data | {"status": views._jsonable(data["status"])}
+
+
+@router.get("/{campaign_id}/devices", summary="A campaign's devices")
+def devices(request: Request, campaign_id: IdPath, _: Viewer,
+            p: Annotated[Page, Depends(page)], state_: StateQuery = None) -> Any:
+    """A page of device jobs (optionally in one state)."""
+    wanted = state_.value if state_ else None
+    return p.wrap(views.campaign_devices(state(request), campaign_id, wanted, p.limit, p.offset))
+
+
+@router.get("/{campaign_id}/events", summary="A campaign's events")
+def events(request: Request, campaign_id: IdPath, _: Viewer,
+           limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> list[dict[str, Any]]:
+    """Who did what, when and why, oldest first."""
+    return views.campaign_events(state(request), campaign_id, limit)
+
+
+def _action_route(action: str) -> Callable[..., Any]:
+    needed = Depends(Permission(ACTIONS[action]))
+
+    def handler(request: Request, campaign_id: IdPath, body: OptionalReason = None,
+                user: Principal = needed) -> dict[str, Any]:
+        st, reason = state(request), (body.reason if body else "")
+        with st.metrics.timed(f"campaign.{action}"):
+            return audited(request, user, f"campaign.{action}", f"campaign:{campaign_id}",
+                           reason, lambda: service.act(st.execution(), campaign_id, action,
+                                                       user.name, reason))
+
+    handler.__doc__ = f"{action.capitalize()} the campaign (needs {ACTIONS[action]})."
+    return handler
+
+
+def _device_route(action: str) -> Callable[..., Any]:
+    def handler(request: Request, campaign_id: IdPath, device_id: DevicePath, user: Operator,
+                body: OptionalReason = None) -> dict[str, Any]:
+        st, reason = state(request), (body.reason if body else "")
+        return audited(request, user, f"device.{action}", f"device:{device_id}", reason,
+                       lambda: service.device_action(st.execution(), campaign_id, device_id,
+                                                     action, user.name, reason),
+                       {"campaign_id": campaign_id})
+
+    handler.__doc__ = f"{action.capitalize()} one device's job in the campaign."
+    return handler
+
+
+for _action in ACTIONS:
+    router.add_api_route(f"/{{campaign_id}}/{_action}", _action_route(_action),
+                         methods=["POST"], summary=f"{_action.capitalize()} a campaign",
+                         name=f"campaign_{_action}")
+for _action in DEVICE_ACTIONS:
+    router.add_api_route(f"/{{campaign_id}}/devices/{{device_id}}/{_action}",
+                         _device_route(_action), methods=["POST"],
+                         summary=f"{_action.capitalize()} one device", name=f"device_{_action}")

@@ -1,0 +1,120 @@
+"""Read models the API and the dashboard share: campaign lists and the live campaign view.
+
+Composed from the services (status from the maintained counters, the report's failures and
+requests, the stored plan's blocked groups) plus the throughput series; nothing here writes.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from orchestrator.adapters.metrics import throughput
+from orchestrator.domain.jobs import FAILED, TERMINAL, JobState
+from orchestrator.entrypoints.api.deps import ApiState
+from orchestrator.errors import OrchestratorError
+from orchestrator.service import campaigns, planning
+
+LIST_FIELDS = ("id", "name", "state", "target", "device_count", "created_by", "approved_by",
+               "created_at", "started_at", "finished_at", "current_wave", "wave_count",
+               "pause_reason")
+THROUGHPUT_TTL_S = 10.0
+_FAILED = {s.value for s in FAILED if s is not JobState.BLOCKED}
+_FINISHED = {s.value for s in TERMINAL}
+
+
+def campaign_list(st: ApiState, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Campaign rows, newest first."""
+    with st.app.uow() as uow:
+        rows = uow.campaigns.list(limit, offset)
+    return [{k: _json(r[k]) for k in LIST_FIELDS} for r in rows]
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def progress(states: dict[str, int]) -> dict[str, int]:
+    """Totals of a state count map: done, failed, blocked, in flight."""
+    total = sum(states.values())
+    done = states.get("done", 0)
+    failed = sum(n for s, n in states.items() if s in _FAILED)
+    blocked = states.get("blocked", 0)
+    return {"total": total, "done": done, "failed": failed, "blocked": blocked,
+            "in_flight": total - done - failed - blocked}
+
+
+def campaign_live(st: ApiState, campaign_id: int) -> dict[str, Any]:
+    """Everything the campaign page shows, in one JSON document (polled every few seconds)."""
+    status = campaigns.status(st.app.uow(), campaign_id)
+    with st.app.uow() as uow:
+        failures = uow.campaigns.failures(campaign_id)
+        requests = uow.requests.sent_counts(campaign_id)
+        events = uow.campaigns.events(campaign_id, limit=1000)[-15:]
+        plan_id = (uow.campaigns.row(campaign_id) or {}).get("plan_id")
+    waves = [{"wave": int(w), **progress(s), "states": s} for w, s in status["waves"].items()]
+    return {"status": _jsonable(status), "progress": progress(status["states"]),
+            "waves": waves, "failures": failures, "requests": requests,
+            "throughput": cached_throughput(st, campaign_id),
+            "blocked_groups": blocked_groups(st, plan_id),
+            "events": [{"at": str(e["at"]), "name": e["name"], "actor": e["actor"],
+                        "reason": e["reason"]} for e in reversed(events)]}
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _json(v) for k, v in data.items()}
+
+
+def cached_throughput(st: ApiState, campaign_id: int, buckets: int = 40) -> dict[str, Any]:
+    """The throughput series, recomputed at most every THROUGHPUT_TTL_S per campaign."""
+    key = ("throughput", campaign_id, buckets)
+    hit = st.cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < THROUGHPUT_TTL_S:
+        return dict(hit[1])
+    value = throughput(st.app.engine, campaign_id, buckets)
+    st.cache[key] = (time.monotonic(), value)
+    return value
+
+
+def blocked_groups(st: ApiState, plan_id: int | None, limit: int = 25) -> list[dict[str, Any]]:
+    """Blocked devices grouped by reason and next action, with the manufacturer to contact."""
+    if plan_id is None:
+        return []
+    try:
+        plan = planning.load_plan(st.app.uow(), plan_id)
+    except OrchestratorError:
+        return []
+    groups = [dict(g) for g in plan.summary.get("blocked", [])[:limit]]
+    samples = [g["sample_device_ids"][0] for g in groups if g.get("sample_device_ids")]
+    with st.app.uow() as uow:
+        devices = uow.fleet.get_many(samples)
+    for g in groups:
+        first = devices.get((g.get("sample_device_ids") or [""])[0])
+        g["manufacturer"] = first.manufacturer if first else None
+        g["model"] = first.model if first else None
+    return groups
+
+
+def campaign_devices(st: ApiState, campaign_id: int, state: str | None, limit: int,
+                     offset: int) -> list[dict[str, Any]]:
+    """A page of a campaign's device jobs."""
+    campaigns.status(st.app.uow(), campaign_id)  # 404 for an unknown campaign
+    with st.app.uow() as uow:
+        jobs = uow.campaigns.jobs(campaign_id, states=[state] if state else None, limit=limit,
+                                  offset=offset)
+    return [{"device_id": j.device_id, "wave": j.wave, "state": j.state.value, "step": j.step,
+             "path": list(j.path), "attempt": j.attempt, "failure": j.failure,
+             "request_id": j.request_id, "due_at": _json(j.due_at),
+             "deadline_at": _json(j.deadline_at)} for j in jobs]
+
+
+def campaign_events(st: ApiState, campaign_id: int, limit: int) -> list[dict[str, Any]]:
+    """A campaign's events (who, when, why), oldest first."""
+    campaigns.status(st.app.uow(), campaign_id)
+    with st.app.uow() as uow:
+        events = uow.campaigns.events(campaign_id, limit=limit)
+    return [{k: _json(v) for k, v in e.items()} for e in events]
+
+
+def finished_states() -> set[str]:
+    """Job states that end a device's part in a campaign."""
+    return set(_FINISHED)
