@@ -16,6 +16,7 @@ from orchestrator.entrypoints.api import (dashboard, problems, receiver, routes_
                                           routes_plans, routes_system)
 from orchestrator.entrypoints.api.deps import ApiState
 from orchestrator.entrypoints.api.middleware import BodyTooLargeError, RequestContextMiddleware
+from orchestrator.service.wiring import Execution
 
 TEMPLATES = Path(__file__).parent / "templates"
 DESCRIPTION = """Operations API of the firmware rollout orchestrator.
@@ -27,12 +28,17 @@ approver (approve, audit) ⊂ admin (users). Errors are `application/problem+jso
 DCC's XML signature."""
 
 
-def create_app(app: App) -> FastAPI:
-    """Build the ASGI application around a wired `App` (nothing global, nothing at import)."""
+def create_app(app: App, execution: Execution | None = None) -> FastAPI:
+    """Build the ASGI application around a wired `App` (nothing global, nothing at import).
+
+    `execution` replaces the campaign execution wiring (a dry run's simulated clock and DSP);
+    by default it is `app.execution()`, built on first use.
+    """
     metrics = Metrics(app.engine)
     api = FastAPI(title="fwo operations API", version="1", description=DESCRIPTION,
                   lifespan=_lifespan)
-    api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)))
+    api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)),
+                             execution)
     api.state.inbound_batcher = receiver.new_batcher(api.state.fwo)
     api.state.problem_hook = dashboard.ui_problem
     problems.install(api)

@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 from orchestrator.adapters.metrics import throughput
-from orchestrator.domain.jobs import FAILED, TERMINAL, JobState
+from orchestrator.domain.catalogue import Catalogue
+from orchestrator.domain.jobs import FAILED, JobState
+from orchestrator.domain.plan_report import REASONS
 from orchestrator.entrypoints.api.deps import ApiState
 from orchestrator.errors import OrchestratorError
 from orchestrator.service import campaigns, planning
@@ -19,7 +21,9 @@ LIST_FIELDS = ("id", "name", "state", "target", "device_count", "created_by", "a
                "pause_reason")
 THROUGHPUT_TTL_S = 10.0
 _FAILED = {s.value for s in FAILED if s is not JobState.BLOCKED}
-_FINISHED = {s.value for s in TERMINAL}
+# next actions that mean "talk to the manufacturer": the FIR contact, else the model's newest
+MANUFACTURER_ACTIONS = {"contact_manufacturer", "site_visit_or_manufacturer_contact",
+                        "investigate_security_finding", "choose_active_target"}
 
 
 def campaign_list(st: ApiState, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -50,12 +54,13 @@ def campaign_live(st: ApiState, campaign_id: int) -> dict[str, Any]:
         failures = uow.campaigns.failures(campaign_id)
         requests = uow.requests.sent_counts(campaign_id)
         events = uow.campaigns.events(campaign_id, limit=1000)[-15:]
-        plan_id = (uow.campaigns.row(campaign_id) or {}).get("plan_id")
+        row = uow.campaigns.row(campaign_id) or {}
     waves = [{"wave": int(w), **progress(s), "states": s} for w, s in status["waves"].items()]
     return {"status": _jsonable(status), "progress": progress(status["states"]),
-            "waves": waves, "failures": failures, "requests": requests,
+            "waves": waves, "requests": requests,
+            "failures": {k: n for k, n in failures.items() if k not in REASONS},
             "throughput": cached_throughput(st, campaign_id),
-            "blocked_groups": blocked_groups(st, plan_id),
+            "blocked_groups": blocked_groups(st, row.get("plan_id"), row.get("snapshot_id")),
             "events": [{"at": str(e["at"]), "name": e["name"], "actor": e["actor"],
                         "reason": e["reason"]} for e in reversed(events)]}
 
@@ -75,12 +80,14 @@ def cached_throughput(st: ApiState, campaign_id: int, buckets: int = 40) -> dict
     return value
 
 
-def blocked_groups(st: ApiState, plan_id: int | None, limit: int = 25) -> list[dict[str, Any]]:
+def blocked_groups(st: ApiState, plan_id: int | None, snapshot_id: int | None = None,
+                   limit: int = 25) -> list[dict[str, Any]]:
     """Blocked devices grouped by reason and next action, with the manufacturer to contact."""
     if plan_id is None:
         return []
     try:
         plan = planning.load_plan(st.app.uow(), plan_id)
+        catalogue = st.app.catalogue(snapshot_id or plan.snapshot_id)
     except OrchestratorError:
         return []
     groups = [dict(g) for g in plan.summary.get("blocked", [])[:limit]]
@@ -91,7 +98,19 @@ def blocked_groups(st: ApiState, plan_id: int | None, limit: int = 25) -> list[d
         first = devices.get((g.get("sample_device_ids") or [""])[0])
         g["manufacturer"] = first.manufacturer if first else None
         g["model"] = first.model if first else None
+        action = g["next_action"] = dict(g.get("next_action") or {})
+        if first and "contact" not in action and action.get("action") in MANUFACTURER_ACTIONS:
+            action["contact"] = model_contact(catalogue, first.manufacturer, first.model)
     return groups
+
+
+def model_contact(catalogue: Catalogue, manufacturer: str, model: str) -> dict[str, str] | None:
+    """The FIR contact of the newest catalogue entry of a model that has one."""
+    for entry in reversed(catalogue.lineage(manufacturer, model)):
+        if entry.contact_email or entry.contact_telephone:
+            return {"email": entry.contact_email, "telephone": entry.contact_telephone,
+                    "address": entry.contact_address}
+    return None
 
 
 def campaign_devices(st: ApiState, campaign_id: int, state: str | None, limit: int,
@@ -114,7 +133,3 @@ def campaign_events(st: ApiState, campaign_id: int, limit: int) -> list[dict[str
         events = uow.campaigns.events(campaign_id, limit=limit)
     return [{k: _json(v) for k, v in e.items()} for e in events]
 
-
-def finished_states() -> set[str]:
-    """Job states that end a device's part in a campaign."""
-    return set(_FINISHED)

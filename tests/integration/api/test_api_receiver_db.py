@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from duis.respond import sign_response
 from duis.sign import SigningIdentity
 from orchestrator.adapters.simulated_gateway import simulated_execution
+from orchestrator.entrypoints.api import create_app
 from orchestrator.domain.policy import Budget, Policy, parse_waves
 from orchestrator.service import campaigns
 from orchestrator.service.driver import run_campaign
@@ -72,11 +74,11 @@ def test_a_dry_run_delivered_over_http_completes(ops) -> None:  # type: ignore[n
     ex, world = simulated_execution(ops.app, ops.data, faults="none", seed=1,
                                     thresholds={"11.1": 200, "11.4": 200, "11.3": 20_000,
                                                 "11.2": 20_000})
-    ops.client.app.state.fwo._execution = ex  # the receiver applies in simulated time
+    client = TestClient(create_app(ops.app, ex))  # the receiver applies in simulated time
     posted: list[int] = []
 
     def over_http(xml: bytes) -> None:
-        reply = ops.client.post("/duis/receiver", content=xml, headers=XML)
+        reply = client.post("/duis/receiver", content=xml, headers=XML)
         posted.append(reply.status_code)
 
     world.simulation.dsp.receiver = over_http
