@@ -32,7 +32,7 @@ def test_every_fwo_service_runs_an_existing_command() -> None:
     """Services built from our image run `fwo <command>` that exists with those options."""
     services = compose()["services"]
     ours = {n: s for n, s in services.items() if s.get("image") == "fwo:latest"}
-    assert {"worker", "beat"} <= set(ours)
+    assert {"worker", "beat", "api", "dsp"} <= set(ours)
     for name, service in ours.items():
         argv = service["command"]
         command = resolve(argv)
@@ -47,6 +47,16 @@ def test_infrastructure_services_have_health_checks() -> None:
     services = compose()["services"]
     assert "healthcheck" in services["postgres"] and "healthcheck" in services["redis"]
     assert services["worker"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_the_api_is_published_and_health_checked() -> None:
+    """The API serves on port 8000 with a /healthz check; the DSP posts to its receiver."""
+    services = compose()["services"]
+    api, dsp = services["api"], services["dsp"]
+    assert api["command"][:1] == ["serve"] and "8000:8000" in api["ports"]
+    assert "/healthz" in " ".join(api["healthcheck"]["test"])
+    assert "http://api:8000/duis/receiver" in dsp["command"]
+    assert dsp["depends_on"]["api"]["condition"] == "service_healthy"
 
 
 def test_the_image_installs_every_package_the_cli_needs() -> None:
