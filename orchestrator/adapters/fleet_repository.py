@@ -22,17 +22,26 @@ FIELDS = ("device_id", "device_type", "manufacturer", "model", "hardware_version
           "comms_hub_gbcs_version", "han_variant", "tags", "source", "observed_at")
 _STAGE = "fwo_devices_stage"
 READ_BATCH = 20_000
+SQLITE_CACHE_KIB = 131_072  # page cache for bulk upserts: random keys thrash the 2 MiB default
 
 
-def copy_rows(connection: Connection, table: str, columns: Sequence[str],
-              rows: Iterable[Sequence[Any]]) -> None:
-    """PostgreSQL: stream rows into `table` with COPY (same transaction as `connection`)."""
+def copy_text(connection: Connection, table: str, columns: Sequence[str],
+              chunks: Iterable[str]) -> None:
+    """PostgreSQL: COPY text lines into `table` (empty fields are NULL; same transaction)."""
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT text, NULL '')") as copy:
+        for text in chunks:
+            copy.write(text)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_field(value: Any) -> str:
+    """One COPY text field (with `NULL ''`: None and "" are NULL)."""
+    return "" if value is None else str(value).translate(_COPY_ESCAPES)
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence[Any]],
@@ -51,12 +60,11 @@ def utc(value: dt.datetime) -> dt.datetime:
 
 
 def datetime_param(connection: Connection, value: dt.datetime) -> Any:
-    """A datetime as the driver takes it for a DateTime column (SQLite wants SQLAlchemy's text)."""
+    """A datetime as the driver takes it: aware UTC for PostgreSQL; for SQLite the text
+    SQLAlchemy stores (naive UTC with microseconds), which also sorts correctly."""
     if connection.dialect.name == "postgresql":
         return utc(value)
-    processor = devices.c.observed_at.type.bind_processor(connection.dialect)
-    plain = utc(value).replace(tzinfo=None)
-    return processor(plain) if processor else plain
+    return utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class SqlAlchemyFleetRepository:
@@ -69,21 +77,22 @@ class SqlAlchemyFleetRepository:
         """Insert or update these devices (one row per ID); keep rows observed later."""
         if not batch:
             return 0
-        rows = _Writer(self.connection).rows(batch)
         update = ", ".join(f"{n} = excluded.{n}" for n in FIELDS[1:])
-        guard = "WHERE devices.observed_at <= excluded.observed_at"
+        guard = f"WHERE devices.observed_at <= excluded.observed_at AND ({_changed(self.connection)})"
         if self.connection.dialect.name == "postgresql":
             self.connection.exec_driver_sql(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE devices) ON COMMIT DELETE ROWS")
             self.connection.exec_driver_sql(f"TRUNCATE {_STAGE}")
-            copy_rows(self.connection, _STAGE, FIELDS, rows)
+            copy_text(self.connection, _STAGE, FIELDS, [_Writer(self.connection).text(batch)])
             names = ", ".join(FIELDS)
             self.connection.exec_driver_sql(
                 f"INSERT INTO devices ({names}) SELECT {names} FROM {_STAGE} "
-                f"ON CONFLICT (device_id) DO UPDATE SET {update} {guard}")
-        else:
-            insert_rows(self.connection, devices, rows,
-                        f"ON CONFLICT (device_id) DO UPDATE SET {update} {guard}")
+                f"ORDER BY device_id ON CONFLICT (device_id) DO UPDATE SET {update} {guard}")
+            return len(batch)
+        rows = sorted(_Writer(self.connection).rows(batch))  # B-tree friendly order
+        self.connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        insert_rows(self.connection, devices, rows,
+                    f"ON CONFLICT (device_id) DO UPDATE SET {update} {guard}")
         return len(rows)
 
     def get(self, device_id: str) -> Device | None:
@@ -117,14 +126,30 @@ class SqlAlchemyFleetRepository:
         return int(self.connection.scalar(select(func.count()).select_from(devices)) or 0)
 
 
+# Read order: the two IDs, then the columns whose values repeat (one profile per combination).
+_PROFILE = ("device_type", "manufacturer", "model", "status", "hardware_version",
+            "firmware_hash", "firmware_version", "comms_hub_gbcs_version", "han_variant",
+            "source")
+
+
+def _changed(connection: Connection) -> str:
+    """SQL true when an upsert would change the stored row (unchanged rows are not rewritten)."""
+    if connection.dialect.name == "postgresql":
+        old = ", ".join(f"devices.{n}::text" if n == "tags" else f"devices.{n}"
+                        for n in FIELDS[1:])
+        new = ", ".join(f"excluded.{n}::text" if n == "tags" else f"excluded.{n}"
+                        for n in FIELDS[1:])
+        return f"({old}) IS DISTINCT FROM ({new})"
+    return " OR ".join(f"devices.{n} IS NOT excluded.{n}" for n in FIELDS[1:])
+
+
 def _read_columns() -> list[Any]:
-    columns: list[Any] = [devices.c[n] for n in FIELDS[:-3]]
-    return [*columns, cast(devices.c.tags, Text), devices.c.source,
-            type_coerce(devices.c.observed_at, String)]
+    return [devices.c.device_id, devices.c.comms_hub_id, *(devices.c[n] for n in _PROFILE),
+            type_coerce(devices.c.observed_at, String), cast(devices.c.tags, Text)]
 
 
 class _Writer:
-    """Device -> positional row, serialising each distinct tag set and time once."""
+    """Device -> positional row or COPY line, serialising each tag set and time once."""
 
     def __init__(self, connection: Connection):
         self.connection = connection
@@ -135,44 +160,61 @@ class _Writer:
         return [self.row(d) for d in batch]
 
     def row(self, d: Device) -> tuple[Any, ...]:
-        tags = self._tags.get(d.tags)
-        if tags is None:
-            tags = self._tags[d.tags] = json.dumps(dict(d.tags), ensure_ascii=False)
-        when = self._times.get(d.observed_at)
-        if when is None:
-            when = self._times[d.observed_at] = datetime_param(
+        # Device is a NamedTuple: indexes are its field order, faster than names here.
+        return (d[0], d[1], d[2], d[3], d[5] or None, d[6] or None, d[7] or None, d[4],
+                d[8] or None, d[9] or None, d[10] or None, self._tag_json(d), d[12],
+                self._time(d))
+
+    def text(self, batch: Sequence[Device]) -> str:
+        """COPY text lines (empty fields are NULL); fields escaped only when they need it."""
+        lines = []
+        for d in batch:
+            line = (f"{d.device_id}\t{d.device_type}\t{d.manufacturer}\t{d.model}\t"
+                    f"{d.hardware_version}\t{d.firmware_hash}\t{d.firmware_version}\t"
+                    f"{d.status}\t{d.comms_hub_id}\t{d.comms_hub_gbcs_version}\t"
+                    f"{d.han_variant}\t{self._tag_json(d)}\t{d.source}\t{self._time(d)}\n")
+            if "\\" in line or "\r" in line or line.count("\t") != 13 or line.count("\n") != 1:
+                line = "\t".join(copy_field(v) for v in self.row(d)) + "\n"
+            lines.append(line)
+        return "".join(lines)
+
+    def _tag_json(self, d: Device) -> str:
+        found = self._tags.get(d.tags)
+        if found is None:
+            found = self._tags[d.tags] = json.dumps(dict(d.tags), ensure_ascii=False)
+        return found
+
+    def _time(self, d: Device) -> Any:
+        found = self._times.get(d.observed_at)
+        if found is None:
+            found = self._times[d.observed_at] = datetime_param(
                 self.connection, d.observed_at or dt.datetime.now(dt.UTC))
-        return (d.device_id, d.device_type, d.manufacturer, d.model, d.hardware_version or None,
-                d.firmware_hash or None, d.firmware_version or None, d.status,
-                d.comms_hub_id or None, d.comms_hub_gbcs_version or None,
-                d.han_variant or None, tags, d.source, when)
+        return found
 
 
 class _Reader:
-    """Row -> Device, sharing repeated strings, tag tuples and times between devices."""
+    """Row -> Device; a row's repeating values are looked up as one interned profile."""
 
     def __init__(self) -> None:
-        self._strings: dict[str, str] = {}
+        self._profiles: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._tags: dict[Any, tuple[tuple[str, str], ...]] = {}
-        self._times: dict[Any, dt.datetime] = {}
 
     def device(self, row: Sequence[Any]) -> Device:
-        s = self._strings
-        v = [s.setdefault(x, x) if x else "" for x in row[1:11]]
-        return Device(row[0], v[0], v[1], v[2], v[6], v[3], v[4], v[5], v[7], v[8], v[9],
-                      self._tag_tuple(row[11]), s.setdefault(row[12], row[12]),
-                      self._time(row[13]))
+        key = tuple(row[2:13])
+        p = self._profiles.get(key)
+        if p is None:
+            p = self._profiles[key] = (*(v or "" for v in key[:10]), _aware(key[10]))
+        tags = self._tags.get(row[13])
+        if tags is None:
+            tags = self._tags[row[13]] = _tag_tuple(row[13])
+        return Device(row[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], row[1] or "", p[7],
+                      p[8], tags, p[9], p[10])
 
-    def _tag_tuple(self, raw: Any) -> tuple[tuple[str, str], ...]:
-        found = self._tags.get(raw)
-        if found is None:
-            data = json.loads(raw) if isinstance(raw, str) else (raw or {})
-            found = self._tags[raw] = tuple(sorted((k, str(v)) for k, v in data.items()))
-        return found
 
-    def _time(self, raw: Any) -> dt.datetime:
-        found = self._times.get(raw)
-        if found is None:
-            value = raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(raw)
-            found = self._times[raw] = utc(value)
-        return found
+def _tag_tuple(raw: Any) -> tuple[tuple[str, str], ...]:
+    data = json.loads(raw) if isinstance(raw, str) else (raw or {})
+    return tuple(sorted((k, str(v)) for k, v in data.items()))
+
+
+def _aware(raw: Any) -> dt.datetime:
+    return utc(raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(raw))

@@ -33,6 +33,7 @@ devices = Table(
     Column("source", Text, nullable=False),
     Column("observed_at", DateTime(timezone=True), nullable=False),
     Index("ix_devices_model", "manufacturer", "model"),
+    sqlite_with_rowid=False,  # clustered by device ID: ordered scans read sequentially
 )
 
 plans = Table(
@@ -61,4 +62,5 @@ plan_devices = Table(
     Column("target_entry", String(64)),
     Column("path", JSON, nullable=False),
     Column("next_action", JSON, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -8,7 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, insert, select, update
 
-from orchestrator.adapters.fleet_repository import READ_BATCH, copy_rows, insert_rows, utc
+from orchestrator.adapters.fleet_repository import (
+    READ_BATCH,
+    copy_field,
+    copy_text,
+    insert_rows,
+    utc,
+)
 from orchestrator.adapters.fleet_tables import plan_devices, plans
 from orchestrator.domain.plan_report import DevicePlan, Outcome, PlannedDevice, StoredPlan
 
@@ -26,17 +32,11 @@ class SqlAlchemyPlanRepository:
         """Store a plan record and one row per device; return the plan id."""
         plan_id = int(self.connection.execute(
             insert(plans).values(**record).returning(plans.c.id)).scalar_one())
-        rows = _rows(plan_id, device_plans)
         if self.connection.dialect.name == "postgresql":
-            copy_rows(self.connection, "plan_devices", _DEVICE_COLUMNS, rows)
+            copy_text(self.connection, "plan_devices", _DEVICE_COLUMNS,
+                      _copy_chunks(plan_id, device_plans))
             return plan_id
-        chunk: list[tuple[Any, ...]] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == WRITE_CHUNK:
-                insert_rows(self.connection, plan_devices, chunk)
-                chunk = []
-        if chunk:
+        for chunk in _chunks(_rows(plan_id, device_plans)):
             insert_rows(self.connection, plan_devices, chunk)
         return plan_id
 
@@ -86,13 +86,42 @@ def _rows(plan_id: int, device_plans: Iterable[DevicePlan]) -> Iterator[tuple[An
     """Positional rows; path and next action serialised once per shared outcome."""
     encoded: dict[Outcome, tuple[Any, ...]] = {}
     for plan in device_plans:
-        o = plan.outcome
-        tail = encoded.get(o)
+        tail = encoded.get(plan.outcome)
         if tail is None:
-            tail = encoded[o] = (o.status, o.reason, o.current_entry, o.target_entry,
-                                 json.dumps(list(o.path)),
-                                 json.dumps(o.next_action.to_dict(), ensure_ascii=False))
+            tail = encoded[plan.outcome] = _encoded(plan.outcome)
         yield (plan_id, plan.device.device_id, *tail)
+
+
+def _encoded(o: Outcome) -> tuple[Any, ...]:
+    return (o.status, o.reason, o.current_entry, o.target_entry, json.dumps(list(o.path)),
+            json.dumps(o.next_action.to_dict(), ensure_ascii=False))
+
+
+def _chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    chunk: list[tuple[Any, ...]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == WRITE_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _copy_chunks(plan_id: int, device_plans: Iterable[DevicePlan]) -> Iterator[str]:
+    """COPY text, a chunk of lines at a time (`NULL ''`; escaped once per shared outcome)."""
+    escaped: dict[Outcome, str] = {}
+    lines: list[str] = []
+    for plan in device_plans:
+        tail = escaped.get(plan.outcome)
+        if tail is None:
+            tail = escaped[plan.outcome] = "\t".join(
+                copy_field(v) for v in _encoded(plan.outcome))
+        lines.append(f"{plan_id}\t{plan.device.device_id}\t{tail}\n")
+        if len(lines) == WRITE_CHUNK:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)
 
 
 def _plan(row: Any) -> StoredPlan:

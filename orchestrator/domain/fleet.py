@@ -7,10 +7,12 @@ CSV, an 8.2 Read Inventory response or an 11.2 firmware read). Missing values ar
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 DEVICE_TYPES: frozenset[str] = frozenset(
     {"ESME", "GSME", "CHF", "GPF", "HCALCS", "PPMID", "IHD", "CAD", "SAPC"})
@@ -37,9 +39,12 @@ _GBCS = re.compile(r"\d+(?:\.\d+)*")
 _STATUSES = {s.lower(): s for s in SMI_STATUSES}
 
 
-@dataclass(frozen=True, slots=True)
-class Device:
-    """One device as last observed; `tags` are free (key, value) pairs, sorted by key."""
+class Device(NamedTuple):
+    """One device as last observed; `tags` are free (key, value) pairs, sorted by key.
+
+    An immutable NamedTuple rather than a frozen dataclass: imports and plans build a million
+    of these, and a frozen dataclass's __init__ costs five times as much.
+    """
 
     device_id: str
     device_type: str
@@ -89,6 +94,8 @@ class FleetProblem:
 
 def device_id(text: str) -> str:
     """An EUI-64 as `XX-XX-XX-XX-XX-XX-XX-XX` upper-case (separators optional on input)."""
+    if _EUI.fullmatch(text):
+        return text
     value = text.strip().upper()
     if _EUI.fullmatch(value):
         return value
@@ -147,6 +154,8 @@ def firmware_version(text: str) -> str:
 
 def optional_device_id(text: str) -> str:
     """An EUI-64, or "" when empty."""
+    if _EUI.fullmatch(text):
+        return text
     return device_id(text) if text.strip() else ""
 
 
@@ -180,8 +189,22 @@ def column_name(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
 
+# Device's positional field order for the canonical columns.
+_SLOTS = ("device_id", "device_type", "manufacturer", "model", "status", "hardware_version",
+          "firmware_hash", "firmware_version", "comms_hub_id", "comms_hub_gbcs_version",
+          "han_variant")
+
+
+_EUI_SLOTS = {"device_id": 0, "comms_hub_id": 8}
+_Problem = tuple[str, str, str]  # column, raw value, reason
+
+
 class RowParser:
-    """Turns CSV records into Devices, remembering normalised values that repeat."""
+    """Turns CSV records into Devices.
+
+    The repeating columns (type, model, hash, status, hub facts...) of a row form a profile
+    that is normalised once per distinct raw profile, so a row mostly costs look-ups.
+    """
 
     def __init__(self, header: Sequence[str], source: str, observed_at: dt.datetime):
         self.columns = [column_name(h) for h in header]
@@ -189,45 +212,62 @@ class RowParser:
         if missing:
             raise ValueError(f"missing column(s): {', '.join(missing)}")
         self.source, self.observed_at = source, observed_at
-        self._canonical = [(i, c) for i, c in enumerate(self.columns) if c in NORMALISERS]
+        self._profile_columns = [(i, c) for i, c in enumerate(self.columns)
+                                 if c in _MEMOISED]
+        self._eui_columns = [(i, c) for i, c in enumerate(self.columns) if c in _EUI_SLOTS]
         self._tags = [(i, c) for i, c in enumerate(self.columns)
                       if c not in NORMALISERS and c]
-        self._memo: dict[tuple[str, str], str] = {}
+        self._profiles: dict[tuple[str, ...], tuple[str, ...] | list[_Problem]] = {}
         self._tag_memo: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        self._profile_key = _picker([i for i, _ in self._profile_columns])
+        self._tag_key = _picker([i for i, _ in self._tags])
 
     def parse(self, line: int, row: Sequence[str]) -> Device | list[FleetProblem]:
         """One record as a Device, or every problem found in it."""
         if len(row) != len(self.columns):
             return [FleetProblem(line, "", "", f"{len(row)} fields, the header has "
                                  f"{len(self.columns)}")]
-        values: dict[str, str] = {}
-        problems: list[FleetProblem] = []
-        for index, column in self._canonical:
+        key = self._profile_key(row)
+        p = self._profiles.get(key)
+        if p is None:
+            p = self._profiles[key] = self._profile(key)
+        problems = [] if isinstance(p, tuple) else list(p)
+        euis = ["", ""]
+        for index, column in self._eui_columns:
             try:
-                values[column] = self._value(column, row[index])
+                euis[_EUI_SLOTS[column] // 8] = NORMALISERS[column](row[index])
             except ValueError as err:
-                problems.append(FleetProblem(line, column, row[index], str(err)))
-        if problems:
-            return problems
-        return Device(**values, tags=self._tag_values(row), source=self.source,
-                      observed_at=self.observed_at)
+                problems.insert(0 if column == "device_id" else len(problems),
+                                (column, row[index], str(err)))
+        if problems or not isinstance(p, tuple):
+            return [FleetProblem(line, *problem) for problem in problems]
+        return Device(euis[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], euis[1], p[9], p[10],
+                      self._tag_values(row), self.source, self.observed_at)
 
-    def _value(self, column: str, raw: str) -> str:
-        if column not in _MEMOISED:
-            return NORMALISERS[column](raw)
-        key = (column, raw)
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = NORMALISERS[column](raw)
-        return found
+    def _profile(self, raw: tuple[str, ...]) -> tuple[str, ...] | list[_Problem]:
+        out = [""] * len(_SLOTS)
+        problems: list[_Problem] = []
+        for (_, column), value in zip(self._profile_columns, raw):
+            try:
+                out[_SLOTS.index(column)] = NORMALISERS[column](value)
+            except ValueError as err:
+                problems.append((column, value, str(err)))
+        return problems or tuple(out)
 
     def _tag_values(self, row: Sequence[str]) -> tuple[tuple[str, str], ...]:
-        raw = tuple(row[i] for i, _ in self._tags)
+        raw = self._tag_key(row)
         found = self._tag_memo.get(raw)
         if found is None:
             found = tuple(sorted((c, row[i].strip()) for i, c in self._tags if row[i].strip()))
             self._tag_memo[raw] = found
         return found
+
+
+def _picker(indexes: list[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """A fast `row -> tuple of these cells` (operator.itemgetter returns a bare cell for one)."""
+    if len(indexes) >= 2:
+        return operator.itemgetter(*indexes)
+    return lambda row: tuple(row[i] for i in indexes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +304,7 @@ def observe_inventory(existing: Device | None, seen: InventoryObservation,
                       comms_hub_gbcs_version=gbcs_version(hub.gbcs_version),
                       han_variant=han_variant(hub.han_variant))
     base = existing or Device(device_id(seen.device_id), "", "", "", "")
-    updated = replace(base, **fields)
+    updated = base._replace(**fields)
     if seen.firmware_version:
         updated = _with_version(updated, firmware_version(seen.firmware_version))
     return updated
@@ -281,18 +321,18 @@ def observe_firmware(existing: Device, version_or_hash: str, source: str,
     if _HEX64.fullmatch(_EUI_LOOSE.sub("", text).lower()):
         new_hash = firmware_hash(text)
         keep = existing.firmware_version if new_hash == existing.firmware_hash else ""
-        return replace(existing, firmware_hash=new_hash, firmware_version=keep, source=source,
-                       observed_at=observed_at)
+        return existing._replace(firmware_hash=new_hash, firmware_version=keep, source=source,
+                                 observed_at=observed_at)
     if not text:
         raise ValueError("empty firmware version")
-    updated = replace(existing, source=source, observed_at=observed_at)
+    updated = existing._replace(source=source, observed_at=observed_at)
     return _with_version(updated, firmware_version(text))
 
 
 def _with_version(device: Device, version: str) -> Device:
     same = device.firmware_version.upper() == version.upper()
-    return replace(device, firmware_version=version,
-                   firmware_hash=device.firmware_hash if same else "")
+    return device._replace(firmware_version=version,
+                           firmware_hash=device.firmware_hash if same else "")
 
 
 def newer(existing: Device | None, observed_at: dt.datetime) -> bool:
@@ -324,17 +364,20 @@ HAN_VARIANT_BANDS: dict[str, frozenset[str]] = {
 }
 
 
+@functools.cache
 def image_bands(join_option: str, cpl_han_variant: str) -> frozenset[str] | None:
     """The bands an image can join, or None when neither the FIR nor the CPL says."""
     found = JOIN_OPTION_BANDS.get(re.sub(r"[\s\-_–.]", "", join_option).lower())
     return found if found is not None else HAN_VARIANT_BANDS.get(han_variant(cpl_han_variant))
 
 
+@functools.cache
 def hub_bands(hub_han_variant: str) -> frozenset[str] | None:
     """The bands a comms hub offers, or None when its HAN variant is unknown."""
     return HAN_VARIANT_BANDS.get(han_variant(hub_han_variant))
 
 
+@functools.cache
 def gbcs_key(version: str) -> tuple[int, ...] | None:
     """A GBCS version as comparable numbers (`4.2` -> (4, 2)), None when not one."""
     return tuple(int(p) for p in version.split(".")) if _GBCS.fullmatch(version) else None

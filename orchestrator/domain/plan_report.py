@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry, Contact, entry_id_key
 from orchestrator.domain.fleet import Device
@@ -114,9 +114,8 @@ class Outcome:
                 "path": list(self.path), "next_action": self.next_action.to_dict()}
 
 
-@dataclass(frozen=True, slots=True)
-class DevicePlan:
-    """One device's plan: the device and its (shared, memoised) outcome."""
+class DevicePlan(NamedTuple):
+    """One device's plan: the device and its (shared, memoised) outcome (a cheap tuple)."""
 
     device: Device
     outcome: Outcome

@@ -76,22 +76,24 @@ def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = 
             for chunk in _good_rows(csv.reader(handle), label, when, tally):
                 uow.fleet.upsert(chunk)
         except (csv.Error, UnicodeDecodeError) as err:
-            raise FleetImportError(f"{path}: line {tally.rows + 1}: unreadable CSV: {err}"
-                                   ) from err
+            raise FleetImportError(f"{path}: after {tally.imported + tally.rejected} rows: "
+                                   f"unreadable CSV: {err}") from err
         total = uow.fleet.count()
         uow.commit()
-    return ImportResult(label, when, tally.rows, tally.imported, tally.rows - tally.imported,
-                        total, tally.problems, tally.truncated)
+    return ImportResult(label, when, tally.rows, tally.imported, tally.rejected, total,
+                        tally.problems, tally.truncated)
 
 
 @dataclass
 class _Tally:
     rows: int = 0
     imported: int = 0
+    rejected: int = 0
     problems: list[FleetProblem] = field(default_factory=list)
     truncated: bool = False
 
     def reject(self, problems: list[FleetProblem]) -> None:
+        self.rejected += 1
         room = MAX_PROBLEMS - len(self.problems)
         self.problems.extend(problems[:max(room, 0)])
         self.truncated = self.truncated or len(problems) > room
@@ -108,26 +110,25 @@ def _good_rows(reader: Any, label: str, when: dt.datetime, tally: _Tally
         raise FleetImportError(f"header: {err}") from err
     first_line: dict[str, int] = {}
     chunk: list[Device] = []
+    parse, seen = parser.parse, first_line.setdefault
     for row in reader:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        tally.rows += 1
         line = reader.line_num
-        parsed = parser.parse(line, row)
-        if isinstance(parsed, list):
-            tally.reject(parsed)
-            continue
-        earlier = first_line.setdefault(parsed.device_id, line)
-        if earlier != line:
+        parsed = parse(line, row)
+        if type(parsed) is not Device:
+            tally.reject(parsed)  # type: ignore[arg-type]
+        elif (earlier := seen(parsed.device_id, line)) != line:
             tally.reject([FleetProblem(line, "device_id", parsed.device_id,
                                        f"duplicate device_id: first on line {earlier}")])
-            continue
-        chunk.append(parsed)
-        if len(chunk) == CHUNK:
-            tally.imported += len(chunk)
-            yield chunk
-            chunk = []
+        else:
+            chunk.append(parsed)
+            if len(chunk) == CHUNK:
+                tally.imported += len(chunk)
+                yield chunk
+                chunk = []
     tally.imported += len(chunk)
+    tally.rows = tally.imported + tally.rejected
     yield chunk
 
 

@@ -139,3 +139,13 @@ def test_header_order_does_not_matter(app: App, tmp_path: Path) -> None:
     rows = [list(reversed(device_row(1)))]
     result = fleet.import_fleet(app.uow(), write_fleet(tmp_path / "f.csv", rows, header), T0)
     assert result.imported == 1
+
+
+def test_awkward_tag_values_survive_the_bulk_path(app: App, tmp_path: Path) -> None:
+    """Tabs, newlines, backslashes, quotes and non-ASCII in tags round-trip unchanged."""
+    awkward = 'a\tb\\c\nd "e" ñ'
+    path = write_fleet(tmp_path / "f.csv", [device_row(1, region=awkward)])
+    fleet.import_fleet(app.uow(), path, T0)
+    (device,) = snapshot_of_devices(app)
+    assert device["tags"] == {"region": awkward, "tariff": "Prepayment"}
+    assert device["hardware_version"] == "0101" and device["comms_hub_gbcs_version"] == "4.2"

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("tags", sa.JSON, nullable=False),
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_devices_model", "devices", ["manufacturer", "model"])
     op.create_table(
@@ -60,6 +61,7 @@ def upgrade() -> None:
         sa.Column("target_entry", sa.String(64)),
         sa.Column("path", sa.JSON, nullable=False),
         sa.Column("next_action", sa.JSON, nullable=False),
+        sqlite_with_rowid=False,
     )
 
 
