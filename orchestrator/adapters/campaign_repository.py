@@ -6,10 +6,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
-from orchestrator.adapters.campaign_tables import (campaign_counters, campaign_events,
-                                                   campaigns, device_jobs, job_events)
+from orchestrator.adapters.campaign_tables import (
+    campaign_counters,
+    campaign_events,
+    campaigns,
+    device_jobs,
+    job_events,
+)
 from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
 from orchestrator.domain.jobs import SEND, TERMINAL, WAIT, DeviceJob, JobEvent, JobState
 from orchestrator.domain.policy import policy_from_dict, policy_to_dict
@@ -98,16 +103,12 @@ class SqlAlchemyCampaignRepository:
         Each sending state gets its own share of `limit`, so a backlog of one SR type held
         back by its budget never starves the others.
         """
+        query = _DUE_LOCKED if self.postgres else _DUE
         found: list[DeviceJob] = []
         for state in SEND:
-            query = (select(device_jobs).where(
-                device_jobs.c.campaign_id == campaign_id, device_jobs.c.state == state.value,
-                device_jobs.c.wave <= max_wave,
-                or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= now))
-                .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(limit))
-            if self.postgres:
-                query = query.with_for_update(skip_locked=True)
-            found += [_job(r._mapping) for r in self.connection.execute(query)]
+            rows = self.connection.execute(query, {"c": campaign_id, "s": state.value,
+                                                   "w": max_wave, "now": now, "lim": limit})
+            found += [_job(r._mapping) for r in rows]
         return found
 
     def next_due_at(self, campaign_id: int, max_wave: int) -> dt.datetime | None:
@@ -188,10 +189,8 @@ class SqlAlchemyCampaignRepository:
                 self._add_count(campaign_id, wave, state, delta)
 
     def _add_count(self, campaign_id: int, wave: int, state: str, delta: int) -> None:
-        key = and_(campaign_counters.c.campaign_id == campaign_id,
-                   campaign_counters.c.wave == wave, campaign_counters.c.state == state)
-        done = self.connection.execute(update(campaign_counters).where(key).values(
-            count=campaign_counters.c.count + delta)).rowcount
+        done = self.connection.execute(_ADD_COUNT, {"c": campaign_id, "w": wave, "s": state,
+                                                    "d": delta}).rowcount
         if not done:
             self.connection.execute(insert(campaign_counters).values(
                 campaign_id=campaign_id, wave=wave, state=state, count=delta))
@@ -224,6 +223,16 @@ class SqlAlchemyCampaignRepository:
         return {str(reason): int(n) for reason, n in rows}
 
 
+_DUE = (select(device_jobs).where(
+    device_jobs.c.campaign_id == bindparam("c"), device_jobs.c.state == bindparam("s"),
+    device_jobs.c.wave <= bindparam("w"),
+    or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= bindparam("now")))
+    .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(bindparam("lim")))
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_ADD_COUNT = update(campaign_counters).where(
+    campaign_counters.c.campaign_id == bindparam("c"), campaign_counters.c.wave == bindparam("w"),
+    campaign_counters.c.state == bindparam("s")).values(
+    count=campaign_counters.c.count + bindparam("d"))
 _UPDATE_JOB = update(device_jobs).where(
     device_jobs.c.campaign_id == bindparam("v_campaign_id"),
     device_jobs.c.device_id == bindparam("v_device_id")).values(

@@ -5,7 +5,7 @@ own module (`tables.py` for the catalogue, then one module per area) and is impo
 """
 from __future__ import annotations
 
-from orchestrator.adapters import auth_tables, fleet_tables, tables
+from orchestrator.adapters import auth_tables, campaign_tables, fleet_tables, tables
 from orchestrator.adapters.tables import metadata
 
-__all__ = ["auth_tables", "fleet_tables", "metadata", "tables"]
+__all__ = ["auth_tables", "campaign_tables", "fleet_tables", "metadata", "tables"]

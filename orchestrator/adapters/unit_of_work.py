@@ -7,7 +7,9 @@ from sqlalchemy import Connection, Engine
 
 from orchestrator.adapters.auth_repository import (SqlAlchemyAccessRepository,
                                                    SqlAlchemyAuditRepository)
+from orchestrator.adapters.campaign_repository import SqlAlchemyCampaignRepository
 from orchestrator.adapters.catalogue_repository import SqlAlchemyCatalogueRepository
+from orchestrator.adapters.request_repository import SqlAlchemyRequestRepository
 from orchestrator.adapters.fleet_repository import SqlAlchemyFleetRepository
 from orchestrator.adapters.plan_repository import SqlAlchemyPlanRepository
 
@@ -25,6 +27,8 @@ class SqlAlchemyUnitOfWork:
         self.catalogue = SqlAlchemyCatalogueRepository(self._connection)
         self.fleet = SqlAlchemyFleetRepository(self._connection)
         self.plans = SqlAlchemyPlanRepository(self._connection)
+        self.campaigns = SqlAlchemyCampaignRepository(self._connection)
+        self.requests = SqlAlchemyRequestRepository(self._connection)
         self.access = SqlAlchemyAccessRepository(self._connection)
         self.audit = SqlAlchemyAuditRepository(self._connection)
         return self

@@ -188,6 +188,28 @@ def _delivered(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, Job
     return _move(job, o, ctx, state=J.DELIVERED, attempt=1, due_at=ctx.now, deadline_at=None)
 
 
+def _transferred(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """The hub passed the image to the device (N60); its own verdict (0x8F72) comes next."""
+    if not _expects(job, o, J.DISTRIBUTING):
+        return None
+    soon = ctx.now + dt.timedelta(seconds=ctx.policy.timeouts.verifying_s)
+    deadline = min(job.deadline_at, soon) if job.deadline_at else soon
+    return _move(job, o, ctx, deadline_at=deadline)
+
+
+def _no_image(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """Activation found no image held (code 1): distribute the step again if allowed."""
+    if not _expects(job, o, J.ACTIVATING):
+        return None
+    if ctx.policy.retry.should_retry("no_image_held", job.attempt):
+        delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
+        return _move(job, o, ctx, state=J.PLANNED, attempt=job.attempt + 1,
+                     failure="no_image_held", deadline_at=None, request_id=None,
+                     due_at=ctx.now + dt.timedelta(seconds=delay))
+    return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure="no_image_held",
+                 due_at=None, deadline_at=None)
+
+
 def _activated(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     if not _expects(job, o, J.ACTIVATING):
         return None
@@ -198,11 +220,22 @@ def _version_read(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, 
     if not _expects(job, o, J.VERIFYING):
         return None
     if (o.firmware_version or "").upper() != ctx.expected_version.upper():
-        return _fail(job, o, ctx, "version_mismatch", J.ACTIVATION_FAILED)
+        return _mismatch(job, o, ctx)
     if job.step + 1 >= len(job.path):
         return _move(job, o, ctx, state=J.DONE, deadline_at=None, request_id=None)
     return _move(job, o, ctx, state=J.PLANNED, step=job.step + 1, attempt=1, due_at=ctx.now,
                  deadline_at=None, request_id=None)
+
+
+def _mismatch(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent]:
+    """The read-back shows another version: activate again if allowed (then re-distribute)."""
+    if ctx.policy.retry.should_retry("version_mismatch", job.attempt):
+        delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
+        return _move(job, o, ctx, state=J.DELIVERED, attempt=job.attempt + 1,
+                     failure="version_mismatch", deadline_at=None, request_id=None,
+                     due_at=ctx.now + dt.timedelta(seconds=delay))
+    return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure="version_mismatch",
+                 due_at=None, deadline_at=None)
 
 
 def _fail(job: DeviceJob, o: Outcome, ctx: Context, failure: str,
@@ -268,6 +301,8 @@ def _cancel(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEve
 
 _HANDLERS: dict[str, Handler] = {
     "delivered": _delivered,
+    "transferred": _transferred,
+    "no_image_held": _no_image,
     "activated": _activated,
     "version_read": _version_read,
     "rejected": _failure("rejected", J.REJECTED, J.DISTRIBUTING),

@@ -108,12 +108,13 @@ class ActivationWindow:
 class RetryPolicy:
     """How many attempts a step gets, with capped exponential backoff and jitter."""
 
-    attempts: int = 3
-    base_s: float = 60.0
+    attempts: int = 5
+    base_s: float = 900.0
     cap_s: float = 6 * 3600.0
     jitter: float = 0.2
     retry_on: frozenset[str] = frozenset({"comms_failure", "delivery_failed", "timed_out",
-                                          "quarantined", "dsp_unavailable"})
+                                          "quarantined", "dsp_unavailable", "no_image_held",
+                                          "version_mismatch"})
 
     def should_retry(self, failure: str, attempt: int) -> bool:
         """True when `failure` is retryable and attempts remain after `attempt` (1-based)."""

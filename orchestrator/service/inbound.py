@@ -18,6 +18,8 @@ from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.outbound import COMMS_CODES
 from orchestrator.service.wiring import Execution
 
+# N60 only says the hub passed the image on; the device's own verdict (0x8F72 with the hash
+# it computed, or 0x8F8A from the hub for a PPMID) is what makes a step "delivered".
 DEVICE_ALERTS = {0x8F72: "delivered", 0x8F8A: "delivered", 0x8F1C: "image_verification_failed",
                  0x8F89: "delivery_failed", 0x8F66: "activated", 0x8F8B: "activated",
                  0x8F67: "activation_failed"}
@@ -110,7 +112,7 @@ def _response_message(response: Response, body: ResponseMessage,
         return [(target, Outcome("version_read", rid, firmware_version=body.firmware_version))]
     if body.activation_result is not None:
         code_value = int(body.activation_result)
-        kind = "activated" if code_value == 0 else "activation_failed"
+        kind = {0: "activated", 1: "no_image_held"}.get(code_value, "activation_failed")
         return [(target, Outcome(kind, rid, f"activation response {code_value}"))]
     return []
 
@@ -118,7 +120,7 @@ def _response_message(response: Response, body: ResponseMessage,
 def _dcc_alert(alert: DccAlert) -> list[tuple[str, Outcome]]:
     detail = alert.detail
     if isinstance(detail, FirmwareDeliveryStatus):
-        kind = "delivered" if detail.success else "delivery_failed"
+        kind = "transferred" if detail.success else "delivery_failed"
         return [(detail.target_device_id,
                  Outcome(kind, str(detail.update_firmware_request_id), alert.code))]
     if isinstance(detail, FirmwareDistributionFailure):

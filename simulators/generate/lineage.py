@@ -80,7 +80,7 @@ def draft_lineage(
     drafts: list[Draft] = []
     version, day, gbcs, stack = _start_version(rng), start_day, gbcs_start, 0
     for k, members in enumerate(sizes):
-        preds = _predecessors(rng, shape, groups)
+        preds = _bridged(rng, shape, _predecessors(rng, shape, groups), groups, drafts)
         groups.append([])
         for m in range(members):
             status = _status(rng, shape, k, len(sizes))
@@ -116,6 +116,28 @@ def _predecessors(
         return ()
     back = rng.choice((1, 2, 2, 3)) if shape.style == "skip" else 1
     return tuple(p for g in groups[max(0, k - back):] for p in g)
+
+
+BRIDGE_CHANCE = 0.85
+
+
+def _bridged(rng: random.Random, shape: LineageShape, preds: tuple[int, ...] | None,
+             groups: list[list[int]], drafts: list[Draft]) -> tuple[int, ...] | None:
+    """Manufacturers usually let a version skip a withdrawn or expired predecessor.
+
+    When every listed predecessor is not Active, the newest earlier Active entry is added
+    (most of the time). Linear lineages with a withdrawn middle keep the dead end: the case
+    where the planner must say `no_permitted_path` and name the manufacturer to call.
+    """
+    if not preds or (shape.style == "linear" and shape.withdrawn_middle):
+        return preds
+    if any(drafts[p].status == "Active" for p in preds) or rng.random() > BRIDGE_CHANCE:
+        return preds
+    for group in reversed(groups):
+        active = [p for p in group if drafts[p].status == "Active"]
+        if active:
+            return tuple(sorted(set(preds) | set(active)))
+    return preds
 
 
 def _status(rng: random.Random, shape: LineageShape, k: int, n_groups: int) -> str:

@@ -1,6 +1,7 @@
 """`fwo demo`: the whole product on the embedded default, end to end, on generated data.
 
-This module (with `sim_cmds`) is the only CLI module allowed to import `simulators`.
+Generates a realistic catalogue and fleet, syncs the catalogue, then dry-runs a whole
+campaign against the simulated DCC with a live progress display, and prints the report.
 """
 from __future__ import annotations
 
@@ -9,33 +10,25 @@ from pathlib import Path
 
 from rich.table import Table
 
-from orchestrator.entrypoints.cli.common import app_from_env, console
 from orchestrator.domain.catalogue import Catalogue
-from orchestrator.service import catalogue as service
+from orchestrator.entrypoints.cli.common import console
 
 
-def run_demo(out: Path, *, entries: int, devices: int, seed: int) -> None:
-    """Generate a catalogue and fleet, sync them into the catalogue, summarise."""
-    from simulators.generate import generate
+def run_demo(out: Path, *, entries: int, devices: int, seed: int, faults: str) -> None:
+    """Generate, sync, plan and run a dry-run campaign; summarise each step."""
+    from orchestrator.entrypoints.cli.dry_run_cmds import print_report, run_dry_run
 
-    console.rule("[bold]fwo demo")
-    generate(out, entries=entries, devices=devices, seed=seed)
-    console.print(f"Generated a synthetic CPL, FIR and fleet of {devices} devices in {out}")
-    application = app_from_env()
-    command = service.SyncCatalogue(str(out / "cpl.xlsx"), str(out / "fir.xlsx"))
-    result = service.sync_catalogue(command, application.uow(), application.fetch_options())
-    data = result.to_dict()
-    console.print(f"Catalogue snapshot {result.snapshot_id}: {result.cpl_entries} CPL entries, "
-                  f"{result.fir_entries} FIR rows, +{data['added']} -{data['removed']} "
-                  f"~{data['changed']}, {len(result.problems)} problem(s)")
-    catalogue = service.current_catalogue(application.uow())
-    _summary(catalogue)
-    console.print(f"Database: {application.engine.url.render_as_string(hide_password=True)}")
+    console.rule("[bold]fwo demo: a whole dry-run campaign on the embedded default")
+    report = run_dry_run(out, devices=devices, entries=entries, seed=seed, faults=faults,
+                         catalogue_dir=None, waves="5%,25%,100%", database=None,
+                         progress=True, on_catalogue=_summary)
+    print_report(report)
+    console.print(f"Data and database kept in {out}")
 
 
 def _summary(catalogue: Catalogue) -> None:
     entries = list(catalogue)
-    table = Table(title="Catalogue by device type and status")
+    table = Table(title=f"Catalogue snapshot {catalogue.snapshot_id}: {len(entries)} entries")
     table.add_column("device type")
     statuses = sorted({e.status for e in entries})
     for status in statuses:
@@ -47,5 +40,3 @@ def _summary(catalogue: Catalogue) -> None:
     known = sum(e.predecessors is not None for e in entries)
     console.print(f"Upgrade graph: {known} entries with predecessor data, "
                   f"{len(entries) - known} legacy entries without (never guessed)")
-    vendors = Counter(e.zigbee_chipset_vendor for e in entries if e.zigbee_chipset_vendor)
-    console.print("ZigBee exposure: " + ", ".join(f"{v} {n}" for v, n in vendors.most_common()))

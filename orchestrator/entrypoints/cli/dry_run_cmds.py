@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -12,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from orchestrator.bootstrap import bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.jobs import TERMINAL
-from orchestrator.domain.policy import Budget, Policy, parse_waves
+from orchestrator.domain.policy import Budget, FailureThreshold, Policy, parse_waves
 from orchestrator.entrypoints.cli.common import console, print_json, user_errors
 from orchestrator.service import campaigns, catalogue, fleet
 from orchestrator.service.driver import RunStats, run_campaign
@@ -53,7 +55,8 @@ def dry_run(
 
 def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: str,
                 catalogue_dir: Path | None, waves: str, database: str | None,
-                progress: bool) -> dict[str, Any]:
+                progress: bool, on_catalogue: Callable[[Any], None] | None = None
+                ) -> dict[str, Any]:
     """The dry run itself (also used by tests and the benchmark)."""
     from simulators.generate import generate
 
@@ -68,11 +71,14 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     options = app.fetch_options()
     catalogue.sync_catalogue(catalogue.SyncCatalogue(str(data / "cpl.xlsx"),
                                                      str(data / "fir.xlsx")), app.uow(), options)
+    if on_catalogue is not None:
+        on_catalogue(catalogue.current_catalogue(app.uow()))
     fleet.import_fleet(app.uow(), data / "fleet.csv")
     ex, world = simulated_execution(app, data, faults=faults, seed=seed, thresholds=THRESHOLDS)
     policy = Policy(waves=parse_waves(waves), budgets=tuple(
         Budget(sr, int(limit * BUDGET_SHARE), 86400.0) for sr, limit in THRESHOLDS.items()),
-        success_threshold=0.9, approval_required_above=10**9)
+        success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),),
+        approval_required_above=10**9)
     created = campaigns.create_campaign(campaigns.CreateCampaign(
         "dry-run", policy=policy, created_by="dry-run"), app.uow(), ex.clock.now())
     campaign_id = created["campaign_id"]
@@ -89,8 +95,12 @@ def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> R
                TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("devices finished", total=total, detail="")
+        last = [0.0]
 
         def on_turn(stats: RunStats) -> None:
+            if time.monotonic() - last[0] < 0.25:
+                return
+            last[0] = time.monotonic()
             status = campaigns.status(ex.uow(), campaign_id)
             finished = sum(n for s, n in status["states"].items()
                            if s in {t.value for t in TERMINAL} and s != "blocked")

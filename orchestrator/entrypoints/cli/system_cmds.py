@@ -40,14 +40,15 @@ def init(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
 def demo(
     out: Annotated[Optional[Path], typer.Option(help="Where to write the demo data.")] = None,
     entries: Annotated[int, typer.Option(help="CPL entries to generate.")] = 200,
-    devices: Annotated[int, typer.Option(help="Devices to generate.")] = 2000,
+    devices: Annotated[int, typer.Option(help="Devices to generate.")] = 2500,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    faults: Annotated[str, typer.Option(help="Simulator fault profile.")] = "default",
 ) -> None:
-    """Generate a realistic catalogue and fleet, sync them, and print a summary."""
+    """Generate a catalogue and fleet, sync, plan, and dry-run a whole campaign."""
     from orchestrator.entrypoints.cli import demo_run  # the demo wires the simulators
 
     target = out or Path(tempfile.mkdtemp(prefix="fwo-demo-"))
-    demo_run.run_demo(target, entries=entries, devices=devices, seed=seed)
+    demo_run.run_demo(target, entries=entries, devices=devices, seed=seed, faults=faults)
 
 
 def worker(

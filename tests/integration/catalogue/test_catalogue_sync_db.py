@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from fir_sync.testing import cpl_row, fir_row, write_pair
-from orchestrator.adapters.db import create_db_engine, migrate
+from orchestrator.adapters.db import create_db_engine, head_revision, migrate
 from orchestrator.adapters.schema import metadata
 from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.bootstrap import App, bootstrap
@@ -37,7 +37,7 @@ def base_rows() -> tuple[list[list[object]], list[list[object]]]:
 def test_migrations_are_idempotent_and_match_the_tables(database_url: str) -> None:
     """Migrating twice is harmless and leaves exactly the schema the code declares."""
     engine = create_db_engine(database_url)
-    assert migrate(engine) == migrate(engine) == "0001"
+    assert migrate(engine) == migrate(engine) == head_revision()
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
@@ -144,4 +144,4 @@ def test_concurrent_first_use_migrates_once(database_url: str) -> None:
         revisions = list(pool.map(migrate, engines))
     for engine in engines:
         engine.dispose()
-    assert revisions == ["0001"] * 4
+    assert revisions == [head_revision()] * 4

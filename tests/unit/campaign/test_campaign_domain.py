@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -98,11 +99,16 @@ def test_transient_failures_retry_with_backoff_then_end() -> None:
     assert job.state is JobState.TIMED_OUT and event.data["failure"] == "comms_failure"
 
 
-def test_a_wrong_read_back_version_fails_the_device() -> None:
-    """The 11.2 read-back must show the step's version, or the device stops there."""
+def test_a_wrong_read_back_version_activates_again_then_fails_the_device() -> None:
+    """The 11.2 read-back must show the step's version: re-activate, then stop there."""
+    policy = Policy(retry=RetryPolicy(attempts=2, jitter=0))
     job = DeviceJob(1, "D1", ("E2", "E3"), state=JobState.VERIFYING, request_id="r")
     job, _ = advance(job, Outcome("version_read", "r", firmware_version="00000001"),
-                     ctx("00000002"))  # type: ignore[misc]
+                     ctx("00000002", policy))  # type: ignore[misc]
+    assert (job.state, job.step, job.failure) == (JobState.DELIVERED, 0, "version_mismatch")
+    job = replace(job, state=JobState.VERIFYING, request_id="r2")
+    job, _ = advance(job, Outcome("version_read", "r2", firmware_version="00000001"),
+                     ctx("00000002", policy))  # type: ignore[misc]
     assert (job.state, job.failure) == (JobState.ACTIVATION_FAILED, "version_mismatch")
 
 
