@@ -36,10 +36,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from duis.respond import sign_response  # noqa: E402
-from simulators.dsp.messages import device_alert  # noqa: E402
-from simulators.dsp.users import dcc_identity_from_keys  # noqa: E402
-from simulators.generate import generate  # noqa: E402
+from duis.respond import sign_response
+from simulators.dsp.messages import device_alert
+from simulators.dsp.users import dcc_identity_from_keys
+from simulators.generate import generate
 
 SUPPLIER = "90-B3-D5-1F-30-01-00-00"
 TRIVIAL = """

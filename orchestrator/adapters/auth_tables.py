@@ -1,8 +1,18 @@
 """Tables of API users, their hashed tokens, and the hash-chained audit log."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String,
-                        Table, Text)
+from sqlalchemy import (
+                        JSON,
+                        Boolean,
+                        Column,
+                        DateTime,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        String,
+                        Table,
+                        Text,
+)
 
 from orchestrator.adapters.tables import metadata
 

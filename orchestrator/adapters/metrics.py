@@ -12,15 +12,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from orchestrator.adapters.campaign_tables import (campaign_counters, campaigns, inbound_messages,
-                                                   job_events, pacing_windows, sent_requests)
+from orchestrator.adapters.campaign_tables import (
+    campaign_counters,
+    campaigns,
+    inbound_messages,
+    job_events,
+    pacing_windows,
+    sent_requests,
+)
 from orchestrator.domain.pacing import Grant, Pacer
 from orchestrator.domain.policy import Budget
 

@@ -13,8 +13,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.errors import (AuthenticationError, PermissionDeniedError, UnknownUserError,
-                                 AccessError)
+from orchestrator.errors import (
+    AccessError,
+    AuthenticationError,
+    PermissionDeniedError,
+    UnknownUserError,
+)
 from orchestrator.service import audit
 from orchestrator.service.unit_of_work import UnitOfWork
 

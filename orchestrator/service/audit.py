@@ -26,8 +26,10 @@ FIELDS = ("id", "at", "actor", "action", "target", "reason", "outcome", "data")
 class Actor(Protocol):
     """Anyone acting: a name and a role."""
 
-    name: str
-    role: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
 
 
 def canonical(row: Mapping[str, Any]) -> str:

@@ -11,9 +11,17 @@ from fastapi.templating import Jinja2Templates
 
 from orchestrator.adapters.metrics import Metrics
 from orchestrator.bootstrap import App
-from orchestrator.entrypoints.api import (dashboard, problems, receiver, routes_admin,
-                                          routes_campaigns, routes_catalogue, routes_fleet,
-                                          routes_plans, routes_system)
+from orchestrator.entrypoints.api import (
+    dashboard,
+    problems,
+    receiver,
+    routes_admin,
+    routes_campaigns,
+    routes_catalogue,
+    routes_fleet,
+    routes_plans,
+    routes_system,
+)
 from orchestrator.entrypoints.api.deps import ApiState
 from orchestrator.entrypoints.api.middleware import BodyTooLargeError, RequestContextMiddleware
 from orchestrator.service.wiring import Execution

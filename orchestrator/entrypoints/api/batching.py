@@ -44,7 +44,7 @@ class InboundBatcher:
                 batch.append(queue.get_nowait())
             try:
                 results = await run_in_threadpool(self.process, [raw for raw, _ in batch])
-            except Exception as err:  # every waiting request reports the failure itself
+            except Exception as err:  # noqa: BLE001 - forwarded: each waiting request raises it
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(err)

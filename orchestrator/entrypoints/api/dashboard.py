@@ -14,8 +14,18 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from orchestrator.entrypoints.api import views
-from orchestrator.entrypoints.api.deps import (COOKIE, NO_NUL, DevicePath, IdPath, Page,
-                                               Permission, Viewer, audited, page, state)
+from orchestrator.entrypoints.api.deps import (
+    COOKIE,
+    NO_NUL,
+    DevicePath,
+    IdPath,
+    Page,
+    Permission,
+    Viewer,
+    audited,
+    page,
+    state,
+)
 from orchestrator.entrypoints.api.routes_fleet import device_history
 from orchestrator.errors import AuthenticationError, OrchestratorError
 from orchestrator.service import access, campaigns

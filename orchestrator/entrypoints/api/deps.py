@@ -26,6 +26,7 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 DevicePath = Annotated[str, Path(max_length=64, pattern=NO_NUL)]
 T = TypeVar("T")
 BEARER = HTTPBearer(auto_error=False, description="an API token (`fwo user token NAME`)")
+BEARER_CREDENTIALS = Depends(BEARER)
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Permission:
         self.cookie_for_unsafe = cookie_for_unsafe
 
     def __call__(self, request: Request,
-                 credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)
+                 credentials: HTTPAuthorizationCredentials | None = BEARER_CREDENTIALS
                  ) -> Principal:
         safe = request.method in SAFE_METHODS
         token = credentials.credentials if credentials else None
@@ -80,7 +81,7 @@ class Permission:
         return principal
 
 
-def Requires(permission: str, cookie_for_unsafe: bool = False) -> Any:  # noqa: N802
+def Requires(permission: str, cookie_for_unsafe: bool = False) -> Any:
     """`Annotated` dependency type for a route parameter: the authorised Principal."""
     return Annotated[Principal, Depends(Permission(permission, cookie_for_unsafe))]
 

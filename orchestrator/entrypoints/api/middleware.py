@@ -92,7 +92,7 @@ class RequestContextMiddleware:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             if REQUEST_ID.match(text):
                 return text
     return uuid.uuid4().hex

@@ -16,13 +16,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from duis.errors import DuisError
 from fir_sync.errors import FirSyncError
 from orchestrator.domain.errors import ApprovalError, DomainError, InvalidTransitionError
-from orchestrator.errors import (AccessError, AuditError, AuthenticationError, CampaignError,
-                                 CatalogueError, ConfigurationError, DatabaseError,
-                                 DeviceNotFoundError, DspUnavailableError, EntryNotFoundError,
-                                 FleetError, NoCatalogueError, NotFoundError,
-                                 OrchestratorError, PermissionDeniedError, PlanNotFoundError,
-                                 PlanningError, SyncRefusedError, UnknownUserError,
-                                 UserExistsError)
+from orchestrator.errors import (
+    AccessError,
+    AuditError,
+    AuthenticationError,
+    CampaignError,
+    CatalogueError,
+    ConfigurationError,
+    DatabaseError,
+    DeviceNotFoundError,
+    DspUnavailableError,
+    EntryNotFoundError,
+    FleetError,
+    NoCatalogueError,
+    NotFoundError,
+    OrchestratorError,
+    PermissionDeniedError,
+    PlanningError,
+    PlanNotFoundError,
+    SyncRefusedError,
+    UnknownUserError,
+    UserExistsError,
+)
 
 log = structlog.get_logger(__name__)
 PROBLEM = "application/problem+json"
@@ -93,7 +108,7 @@ async def _project_error(request: Request, err: Exception) -> Response:
         log.error("request_failed", error=type(err).__name__, detail=detail)
     hook = getattr(request.app.state, "problem_hook", None)
     if hook is not None:
-        custom = hook(request, status, detail)
+        custom: Response | None = hook(request, status, detail)
         if custom is not None:
             return custom
     return problem(status, title, detail)

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
+
 from orchestrator.entrypoints.api.batching import InboundBatcher
 from orchestrator.entrypoints.api.deps import ApiState, state
 from orchestrator.entrypoints.api.middleware import BodyTooLargeError

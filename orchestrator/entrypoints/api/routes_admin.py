@@ -6,8 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from orchestrator.entrypoints.api.deps import (NO_NUL, Admin, Auditor, Page, Viewer, page,
-                                               state)
+from orchestrator.entrypoints.api.deps import NO_NUL, Admin, Auditor, Page, Viewer, page, state
 from orchestrator.service import access, audit
 
 router = APIRouter(prefix="/api", tags=["access and audit"])

@@ -12,8 +12,18 @@ from orchestrator.domain.errors import DomainError
 from orchestrator.domain.jobs import JobState
 from orchestrator.domain.policy import ActivationWindow, Budget, Policy, parse_waves
 from orchestrator.entrypoints.api import views
-from orchestrator.entrypoints.api.deps import (NO_NUL, DevicePath, IdPath, Operator, Page,
-                                               Permission, Viewer, audited, page, state)
+from orchestrator.entrypoints.api.deps import (
+    NO_NUL,
+    DevicePath,
+    IdPath,
+    Operator,
+    Page,
+    Permission,
+    Viewer,
+    audited,
+    page,
+    state,
+)
 from orchestrator.errors import CampaignError
 from orchestrator.service import campaigns as service
 from orchestrator.service import reports

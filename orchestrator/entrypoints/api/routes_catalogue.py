@@ -7,8 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
-from orchestrator.entrypoints.api.deps import (NO_NUL, Operator, Page, Viewer, audited, page,
-                                               state)
+from orchestrator.entrypoints.api.deps import NO_NUL, Operator, Page, Viewer, audited, page, state
 from orchestrator.errors import EntryNotFoundError, SyncRefusedError
 from orchestrator.service import catalogue as service
 from orchestrator.service import fleet as fleet_service

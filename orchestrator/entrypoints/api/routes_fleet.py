@@ -9,8 +9,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
-from orchestrator.entrypoints.api.deps import (NO_NUL, DevicePath, Operator, Page, Viewer,
-                                               audited, page, state)
+from orchestrator.entrypoints.api.deps import (
+    NO_NUL,
+    DevicePath,
+    Operator,
+    Page,
+    Viewer,
+    audited,
+    page,
+    state,
+)
 from orchestrator.errors import DeviceNotFoundError, FleetError, SelectionError
 from orchestrator.service import fleet as service
 

@@ -6,8 +6,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from orchestrator.entrypoints.api.deps import (NO_NUL, IdPath, Operator, Page, Viewer, audited,
-                                               page, state)
+from orchestrator.entrypoints.api.deps import (
+    NO_NUL,
+    IdPath,
+    Operator,
+    Page,
+    Viewer,
+    audited,
+    page,
+    state,
+)
 from orchestrator.service import planning
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])

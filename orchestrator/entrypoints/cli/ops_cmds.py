@@ -7,8 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orchestrator.entrypoints.cli.common import (app_from_env, console, err_console, print_json,
-                                                 user_errors)
+from orchestrator.entrypoints.cli.common import (
+    app_from_env,
+    console,
+    err_console,
+    print_json,
+    user_errors,
+)
 from orchestrator.service import access, audit
 from orchestrator.service.access import Principal
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from duis.respond import sign_response
 from duis.sign import SigningIdentity
 from orchestrator.adapters.simulated_gateway import simulated_execution
-from orchestrator.entrypoints.api import create_app
 from orchestrator.domain.policy import Budget, Policy, parse_waves
+from orchestrator.entrypoints.api import create_app
 from orchestrator.service import campaigns
 from orchestrator.service.driver import run_campaign
 from simulators.dsp.messages import device_alert

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import sqlalchemy as sa
@@ -102,7 +102,7 @@ class FakeUnitOfWork:
         self.access = FakeAccess(store)
         self.audit = FakeAudit(store)
 
-    def __enter__(self) -> FakeUnitOfWork:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *args: object) -> None:

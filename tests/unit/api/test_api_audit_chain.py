@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from itertools import pairwise
+from typing import Any, Self
 
 from orchestrator.service import audit
 from orchestrator.service.access import Principal
@@ -17,7 +18,7 @@ class Rows:
         self.rows: list[dict[str, Any]] = []
         self.audit = self
 
-    def __enter__(self) -> Rows:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -51,7 +52,7 @@ def test_rows_link_to_their_predecessor_from_a_zero_genesis() -> None:
     rows = chain()
     assert [r["id"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["prev_hash"] == audit.GENESIS
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(rows, rows[1:]))
+    assert all(b["prev_hash"] == a["hash"] for a, b in pairwise(rows))
     assert audit.verify_rows(rows).to_dict() == {
         "ok": True, "rows": 5, "head_hash": rows[-1]["hash"], "first_broken_id": None,
         "problem": ""}

@@ -6,14 +6,21 @@ from typing import Any
 
 import pytest
 
+from orchestrator.adapters.metrics import Metrics
 from orchestrator.domain.errors import ApprovalError, InvalidTransitionError, PolicyError
 from orchestrator.entrypoints.api.batching import InboundBatcher
 from orchestrator.entrypoints.api.middleware import RequestContextMiddleware
 from orchestrator.entrypoints.api.problems import classify
-from orchestrator.adapters.metrics import Metrics
-from orchestrator.errors import (AuthenticationError, CampaignError, ConfigurationError,
-                                 DeviceNotFoundError, NoCatalogueError, PermissionDeniedError,
-                                 SelectionError, SyncRefusedError)
+from orchestrator.errors import (
+    AuthenticationError,
+    CampaignError,
+    ConfigurationError,
+    DeviceNotFoundError,
+    NoCatalogueError,
+    PermissionDeniedError,
+    SelectionError,
+    SyncRefusedError,
+)
 
 
 def caused(err: Exception, cause: Exception) -> Exception:
