@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+import structlog
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
@@ -25,6 +26,7 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as bad inpu
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 DevicePath = Annotated[str, Path(max_length=64, pattern=NO_NUL)]
 T = TypeVar("T")
+log = structlog.get_logger("fwo.audit")
 BEARER = HTTPBearer(auto_error=False, description="an API token (`fwo user token NAME`)")
 BEARER_CREDENTIALS = Depends(BEARER)
 
@@ -132,6 +134,11 @@ def audited(request: Request, principal: Principal, action: str, target: str, re
 def _record(st: ApiState, request: Request, principal: Principal, action: str, target: str,
             reason: str, outcome: str, data: Mapping[str, Any]) -> None:
     request_id = request.scope.get("fwo_request_id")
-    audit.record(st.app.uow(), principal, action, target, reason, outcome, st.app.clock().now(),
-                 {**data, "request_id": request_id, "method": request.method,
-                  "path": request.url.path})
+    row_id = audit.record(st.app.uow(), principal, action, target, reason, outcome,
+                          st.app.clock().now(), {**data, "request_id": request_id,
+                                                 "method": request.method,
+                                                 "path": request.url.path})
+    kind, _, ident = target.partition(":")
+    ids = {f"{kind}_id": ident} if kind in ("campaign", "device") else {}
+    log.info("audited", audit_id=row_id, action=action, outcome=outcome, user=principal.name,
+             request_id=request_id, **ids)

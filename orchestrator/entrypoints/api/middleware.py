@@ -19,6 +19,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ID_PARAMS = ("campaign_id", "device_id", "plan_id")  # path parameters bound into the log line
 
 
 class BodyTooLargeError(Exception):
@@ -84,9 +85,10 @@ class RequestContextMiddleware:
         route = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.http_latency.labels(scope["method"], route, str(status)).observe(seconds)
         principal = scope.get("state", {}).get("principal")
+        ids = {k: v for k, v in (scope.get("path_params") or {}).items() if k in ID_PARAMS}
         log.info("http_request", method=scope["method"], path=scope["path"], route=route,
                  status=status, duration_ms=round(seconds * 1000, 2),
-                 user=getattr(principal, "name", None))
+                 user=getattr(principal, "name", None), **ids)
 
 
 def _request_id(scope: Scope) -> str:

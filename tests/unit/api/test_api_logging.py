@@ -1,0 +1,32 @@
+"""Structured logs: request and campaign IDs bound on every request line, no secrets."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from structlog.testing import LogCapture
+
+
+@pytest.fixture
+def captured() -> Iterator[LogCapture]:
+    """structlog with context variables merged, captured in memory."""
+    capture = LogCapture()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    yield capture
+    structlog.reset_defaults()
+
+
+def test_request_lines_carry_ids_and_never_the_token(fake_api, captured) -> None:  # type: ignore[no-untyped-def]
+    """The access line has request, campaign and user; the audit line its row; no token."""
+    token = fake_api.tokens["viewer"]
+    fake_api.client.post("/api/campaigns/5/pause", headers={
+        "Authorization": f"Bearer {token}", "X-Request-ID": "req-42"},
+        json={"reason": "night"})
+    access = next(e for e in captured.entries if e["event"] == "http_request")
+    assert (access["request_id"], access["campaign_id"], access["user"], access["status"]) == (
+        "req-42", "5", "vera", 403)
+    assert access["route"] == "/api/campaigns/{campaign_id}/pause"
+    text = json.dumps(captured.entries, default=str)
+    assert token not in text and "Bearer" not in text
