@@ -29,6 +29,7 @@ from orchestrator.domain.plan_report import DevicePlan, summarise
 from orchestrator.domain.planner import Planner
 from orchestrator.service import catalogue as catalogue_service
 from orchestrator.service import fleet as fleet_service
+from orchestrator.service.fleet import gc_paused
 from simulators.generate import (
     FLEET_COLUMNS,
     generate_catalogue,
@@ -53,9 +54,7 @@ def timed(func: Any, *args: Any) -> tuple[Any, float]:
 
 
 def plan_all(catalogue: Catalogue, devices: list[Device]) -> list[DevicePlan]:
-    planner = Planner(catalogue)
-    outcome = planner.outcome
-    return [DevicePlan(d, outcome(d)) for d in devices]
+    return Planner(catalogue).plan_all(devices)
 
 
 def floor(catalogue: Catalogue, devices: list[Device]) -> int:
@@ -109,15 +108,16 @@ def main() -> None:
         app = bootstrap(Settings(data_dir=Path(tmp) / "data"))
         catalogue = synced(app, generated, Path(tmp))
         imported, import_s = timed(fleet_service.import_fleet, app.uow(), fleet_csv)
-        with app.uow() as uow:
+        with app.uow() as uow, gc_paused():  # as `fwo plan` loads them
             devices, load_s = timed(lambda: list(uow.fleet.iter_devices()))
         n = len(devices)
         rss_before = rss_mb()
         plans, plan_s = timed(plan_all, catalogue, devices)
         rss_after = rss_mb()
         _, floor_s = timed(floor, catalogue, devices)
-        summary, summary_s = timed(summarise, plans, catalogue)
-        with app.uow() as uow:
+        with gc_paused():
+            summary, summary_s = timed(summarise, plans, catalogue)
+        with app.uow() as uow, gc_paused():
             _, store_s = timed(uow.plans.add, _record(catalogue, n), plans)
         naive_rate = naive(catalogue, devices[:args.naive_devices])
         app.close()

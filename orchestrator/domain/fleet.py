@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -339,11 +339,6 @@ def newer(existing: Device | None, observed_at: dt.datetime) -> bool:
     """True when an observation at `observed_at` is not older than what is stored."""
     return (existing is None or existing.observed_at is None
             or existing.observed_at <= observed_at)
-
-
-def tags_of(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """Tags in the canonical (sorted, no empty values) form."""
-    return tuple(sorted((k, v) for k, v in mapping.items() if v))
 
 
 # Comms hub compatibility. Bands an image can join, by the FIR ZigBee band join option

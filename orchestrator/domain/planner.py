@@ -3,8 +3,8 @@
 Pure Python. A hop applies entry B on a device running A iff A is in B's permitted
 predecessors (FIR); every entry entered must be Active. The fewest hops win; among equally
 short paths the lexicographically smallest sequence of `entry_id_key` wins. Work is memoised
-per device situation, per (current entry, target) and per target (one reverse search serves
-every current entry), so a device costs a few dictionary look-ups.
+per device situation (the fields a plan depends on), per (current entry, target) and per
+target (one reverse search serves every current entry), so a device costs one look-up.
 
 Checks, first match wins: device type policy (`device_type_not_supported`,
 `dcc_managed_device`); the current entry (`unknown_firmware`, `current_unidentified`); the
@@ -14,6 +14,8 @@ path (`path_unknown`, `no_permitted_path`); the comms hub along the path
 """
 from __future__ import annotations
 
+import gc
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -43,6 +45,11 @@ DEVICE_TYPE_POLICY: dict[str, str] = {
     "IHD": NOT_SUPPORTED, "CAD": NOT_SUPPORTED, "SAPC": NOT_SUPPORTED,
 }
 _TARGET_REASONS = frozenset({"target_not_active", "target_not_for_model"})
+# Every device field a plan depends on (all but the device and hub IDs, tags and provenance):
+# devices with equal values share one memoised outcome.
+_situation = operator.attrgetter(
+    "device_type", "manufacturer", "model", "status", "hardware_version", "firmware_hash",
+    "firmware_version", "comms_hub_gbcs_version", "han_variant")
 Preds = Mapping[str, tuple[str, ...] | None]
 
 
@@ -87,6 +94,7 @@ class Planner:
         self._by_type: dict[str, Outcome] = {}
         self._trees: dict[str, _Tree] = {}
         self._final: dict[tuple[Outcome, str, str, str], Outcome] = {}
+        self._situations: dict[str, dict[tuple[str, ...], Outcome]] = {}
 
     @property
     def snapshot_id(self) -> int | None:
@@ -95,11 +103,36 @@ class Planner:
 
     def plan(self, devices: Iterable[Device], target: str = LATEST) -> Iterator[DevicePlan]:
         """Plan each device towards `target` (`latest` or a CPL Entry ID in the catalogue)."""
+        memo = self._situations.setdefault(target, {})
+        get = memo.get
         for device in devices:
-            yield DevicePlan(device, self.outcome(device, target))
+            key = _situation(device)
+            found = get(key)
+            if found is None:
+                found = memo[key] = self._decide(device, target)
+            yield DevicePlan(device, found)
+
+    def plan_all(self, devices: Iterable[Device], target: str = LATEST) -> list[DevicePlan]:
+        """`plan` into a list, with the cyclic GC paused: a million small tuples would
+        otherwise trigger full collections over the whole heap (planning makes no cycles)."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return list(self.plan(devices, target))
+        finally:
+            if paused:
+                gc.enable()
 
     def outcome(self, device: Device, target: str = LATEST) -> Outcome:
         """The plan outcome of one device (shared between devices in the same situation)."""
+        memo = self._situations.setdefault(target, {})
+        key = _situation(device)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._decide(device, target)
+        return found
+
+    def _decide(self, device: Device, target: str) -> Outcome:
         handling = self.policy.device_types.get(device.device_type, NOT_SUPPORTED)
         if handling != UPGRADE:
             return self._type_outcome(device.device_type, handling)

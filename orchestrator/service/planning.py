@@ -22,7 +22,7 @@ from orchestrator.domain.plan_report import (
 )
 from orchestrator.domain.planner import Planner, PlanningPolicy
 from orchestrator.errors import NoCatalogueError, PlanningError, PlanNotFoundError
-from orchestrator.service.fleet import parse_selection, selected_devices
+from orchestrator.service.fleet import gc_paused, parse_selection, selected_devices
 from orchestrator.service.unit_of_work import UnitOfWork
 
 Clock = Callable[[], dt.datetime]
@@ -72,9 +72,10 @@ def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, now: Clock = _utc_now) -> PlanRe
         catalogue = _catalogue(uow)
         target = _target(catalogue, cmd.target)
         planner = Planner(catalogue, policy)
-        devices = selected_devices(uow, selection, planner)
-        plans = [DevicePlan(d, planner.outcome(d, target)) for d in devices]
-        summary = summarise(plans, catalogue, cmd.report)
+        with gc_paused():  # a million devices and plans, and no reference cycles
+            devices = list(selected_devices(uow, selection, planner))
+            plans = planner.plan_all(devices, target)
+            summary = summarise(plans, catalogue, cmd.report)
         entries = summary.pop("entries")
         plan_id = None
         if cmd.store:
