@@ -87,7 +87,8 @@ def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = 
     tally = _Tally()
     with handle, uow, gc_paused():
         try:
-            for chunk in _good_rows(csv.reader(handle), label, when, tally):
+            reader = csv.reader(handle)
+            for chunk in _good_rows(reader, _parser(reader, label, when), tally):
                 uow.fleet.upsert(chunk)
         except (csv.Error, UnicodeDecodeError) as err:
             raise FleetImportError(f"{path}: after {tally.imported + tally.rejected} rows: "
@@ -113,15 +114,18 @@ class _Tally:
         self.truncated = self.truncated or len(problems) > room
 
 
-def _good_rows(reader: Any, label: str, when: dt.datetime, tally: _Tally
-               ) -> Iterator[list[Device]]:
+def _parser(reader: Any, label: str, when: dt.datetime) -> RowParser:
     header = next(reader, None)
     if not header:
         raise FleetImportError("the file is empty: expected a header row")
     try:
-        parser = RowParser(header, label, when)
+        return RowParser(header, label, when)
     except ValueError as err:
         raise FleetImportError(f"header: {err}") from err
+
+
+def _good_rows(reader: Any, parser: RowParser, tally: _Tally) -> Iterator[list[Device]]:
+    """Chunks of valid, first-seen devices; everything else is tallied as a problem."""
     first_line: dict[str, int] = {}
     chunk: list[Device] = []
     parse, seen = parser.parse, first_line.setdefault
