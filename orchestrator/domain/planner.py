@@ -230,7 +230,10 @@ class Planner:
 
     def _resolve(self, current: CatalogueEntry, target: str) -> Outcome:
         if target != LATEST:
-            return self._towards(current, self._entries[target], explicit=True)
+            explicit = self._entries.get(target)
+            if explicit is None:
+                raise ValueError(f"target {target!r} is not a CPL Entry ID of this catalogue")
+            return self._towards(current, explicit, explicit=True)
         active = [e for e in self._lineages[current.lineage_key] if e.active]
         if not active:
             return blocked("target_not_active", current.cpl_entry_id, None, current.contact,
