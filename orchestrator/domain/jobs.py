@@ -278,14 +278,6 @@ def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, Job
     return _fail(job, o, ctx, "timed_out", J.TIMED_OUT)
 
 
-def _pre_command_signed(job: DeviceJob, o: Outcome,
-                        ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
-    """The 11.3 pre-command went back signed (CV5): its answers now carry the new RequestID."""
-    if not _expects(job, o, J.ACTIVATING):
-        return None
-    return _move(job, o, ctx, request_id=o.detail)
-
-
 def _retry(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     """Ops retry a failed device: its current step starts again from distribution."""
     if job.state not in FAILED or job.state is J.BLOCKED:
@@ -314,7 +306,6 @@ _HANDLERS: dict[str, Handler] = {
     "quarantined": _failure("quarantined", J.QUARANTINED),
     "timed_out": _timed_out,
     "refused": _refused,
-    "pre_command_signed": _pre_command_signed,
     "dsp_unavailable": _failure("dsp_unavailable", J.TIMED_OUT),
     "cancel": _cancel,
     "retry": _retry,

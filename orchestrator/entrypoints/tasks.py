@@ -81,3 +81,9 @@ def process_inbound(message_ids: list[int]) -> int:
     with ex.uow() as uow:
         raws = uow.requests.raw_messages(message_ids)
     return len(inbound.process_many(ex, raws))
+
+
+@shared_task(name="fwo.ping", ignore_result=True)
+def ping() -> str:
+    """A task that does nothing: worker health checks and the broker-overhead baseline."""
+    return "pong"

@@ -126,7 +126,7 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
                             for _ in range(send.counters_needed)]
         send.execute_at = _activation_time(campaign, send, now)
         for job in send.jobs:
-            new, event = sent(job, str(send.request_ids[0]), ctx)
+            new, event = sent(job, str(send.answered_by), ctx)
             if send.execute_at is not None:
                 new = replace(new, deadline_at=send.execute_at + (new.deadline_at - now))  # type: ignore[operator]
             changes.append((job, new))
@@ -166,7 +166,7 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue) -> list[tuple[str, Ou
     entry = catalogue.get(send.entry)
     assert entry is not None
     identity = ex.identity_for(entry.device_type)
-    first = str(send.request_ids[0])
+    first = str(send.answered_by)
     try:
         image = ex.upgrade_image(entry) if send.sr_type in ("11.1", "11.4") else None
         xml = outbound.request_xml(ex, send, image, entry.firmware_version, entry.image_hash,
@@ -175,9 +175,6 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue) -> list[tuple[str, Ou
         if send.sr_type == "11.3" and not response.header.response_code.startswith("E"):
             signed = outbound.sign_pre_command(ex, send, response, identity)
             response = outbound.transmit(ex, signed)
-            return [(j.device_id, Outcome("pre_command_signed", first, str(send.request_ids[1])))
-                    for j in send.jobs] + outbound.sync_outcomes(
-                        send, str(send.request_ids[1]), response)
         return outbound.sync_outcomes(send, first, response)
     except DspUnavailableError as err:
         return outbound.failed_sends(send, first, err)
@@ -219,8 +216,7 @@ def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -
         uow.commit()
         done = 0
         for send in sends:
-            outcomes = _send(ex, send, catalogue)
-            done += all(o.kind == "pre_command_signed" for _, o in outcomes)
+            done += not _send(ex, send, catalogue)
     return done
 
 

@@ -30,6 +30,11 @@ class Send:
     execute_at: dt.datetime | None = None
 
     @property
+    def answered_by(self) -> RequestId:
+        """The RequestID answers will carry: for 11.3 the signed pre-command's (CV5)."""
+        return self.request_ids[-1]
+
+    @property
     def counters_needed(self) -> int:
         """11.3 needs two counters (CV4, then the signed pre-command as CV5)."""
         return 2 if self.sr_type == "11.3" else 1
