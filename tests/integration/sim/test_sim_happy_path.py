@@ -46,8 +46,10 @@ def test_batch_update_activate_and_read_back(generated: Path) -> None:
 
     fleet, catalogue = sim.fleet, sim.catalogue
     old, new = next((a, b) for a, b in catalogue.permitted_upgrades() if b.device_type == "GSME")
-    batch = [d for d in fleet.ids if fleet.model_of(fleet.index(d))[:2] == new.model_key
+    wanted = (*new.model_key, new.hardware_version)  # the image's hardware range must fit
+    batch = [d for d in fleet.ids if fleet.model_of(fleet.index(d)) == wanted
              and fleet.status(fleet.index(d)) == "Commissioned"][:5]
+    assert batch
     for device in batch:
         i = fleet.index(device)
         fleet.set_running(i, catalogue.index_of(old.entry_id))
