@@ -57,6 +57,7 @@ class App:
                          upgrade_image=images, catalogue=self.catalogue,
                          clock=clock or self.clock(), pacer=pacer or self.pacer(),
                          send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
+                         unacknowledged_grace_s=s.unacknowledged_grace_s,
                          batch_limit=s.dispatch_batch)
 
     def pacer(self) -> Pacer | None:

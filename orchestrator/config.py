@@ -36,6 +36,7 @@ class Settings:
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     reconcile_interval_s: int = 60
     dispatch_batch: int = 2000
+    unacknowledged_grace_s: float = 300.0
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_max_body_bytes: int = 64 * 1024 * 1024

@@ -19,6 +19,10 @@ _MARK = update(inbound_messages).where(inbound_messages.c.id == bindparam("m_id"
     request_id=bindparam("m_request_id"))
 
 
+_CODE = update(sent_requests).where(sent_requests.c.request_id == bindparam("r_id")).values(
+    response_code=bindparam("r_code"))
+
+
 class SqlAlchemyRequestRepository:
     """Everything about requests that must survive restarts and be shared by workers."""
 
@@ -50,10 +54,17 @@ class SqlAlchemyRequestRepository:
             self.connection.execute(insert(sent_requests), rows)
 
     def record_response_codes(self, codes: dict[str, str]) -> None:
-        """Attach the synchronous response code to each sent request."""
-        for request_id, code in codes.items():
-            self.connection.execute(update(sent_requests).where(
-                sent_requests.c.request_id == request_id).values(response_code=code))
+        """Attach the synchronous response code to each sent request (one executemany)."""
+        if codes:
+            self.connection.execute(_CODE, [{"r_id": r, "r_code": c} for r, c in codes.items()])
+
+    def unacknowledged(self, before: dt.datetime, limit: int) -> list[str]:
+        """Requests recorded as sent before `before` with no synchronous answer on record:
+        the worker died between recording and sending (or before the answer was saved)."""
+        rows = self.connection.execute(select(sent_requests.c.request_id).where(
+            sent_requests.c.response_code.is_(None), sent_requests.c.sent_at < before)
+            .limit(limit))
+        return [r for (r,) in rows]
 
     def sent_counts(self, campaign_id: int | None = None) -> dict[str, int]:
         """Requests sent per SR type (all campaigns, or one)."""

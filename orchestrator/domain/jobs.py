@@ -298,6 +298,7 @@ _HANDLERS: dict[str, Handler] = {
     "activated": _activated,
     "version_read": _version_read,
     "rejected": _failure("rejected", J.REJECTED, J.DISTRIBUTING),
+    "busy": _failure("busy", J.REJECTED, J.DISTRIBUTING),
     "delivery_failed": _failure("delivery_failed", J.DELIVERY_FAILED, J.DISTRIBUTING),
     "image_verification_failed": _failure("verification_failed", J.VERIFICATION_FAILED,
                                           J.DISTRIBUTING, J.DELIVERED, J.ACTIVATING),

@@ -114,7 +114,7 @@ class RetryPolicy:
     jitter: float = 0.2
     retry_on: frozenset[str] = frozenset({"comms_failure", "delivery_failed", "timed_out",
                                           "quarantined", "dsp_unavailable", "no_image_held",
-                                          "version_mismatch"})
+                                          "version_mismatch", "busy"})
 
     def should_retry(self, failure: str, attempt: int) -> bool:
         """True when `failure` is retryable and attempts remain after `attempt` (1-based)."""

@@ -36,14 +36,15 @@ class DispatchReport:
 def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
     """Claim, send and apply one batch of a running campaign's due work."""
     results: list[tuple[str, Outcome]] = []
+    codes: dict[str, str] = {}
     with ex.send_lock():  # counters reach the DSP in order, whatever the number of workers
         claimed = _claim(ex, campaign_id)
         if claimed is None:
             return DispatchReport()
         campaign, catalogue, sends, report = claimed
         for send in sends:
-            results += _send(ex, send, catalogue)
-    apply_outcomes(ex, results)
+            results += _send(ex, send, catalogue, codes)
+    apply_outcomes(ex, results, codes)
     return report
 
 
@@ -162,7 +163,9 @@ def _activation_time(campaign: Campaign, send: Send, now: dt.datetime) -> dt.dat
     return window.next_opening(now)
 
 
-def _send(ex: Execution, send: Send, catalogue: Catalogue) -> list[tuple[str, Outcome]]:
+def _send(ex: Execution, send: Send, catalogue: Catalogue,
+          codes: dict[str, str] | None = None) -> list[tuple[str, Outcome]]:
+    """Build, sign and send; record each request's synchronous response code in `codes`."""
     entry = catalogue.get(send.entry)
     assert entry is not None
     identity = ex.identity_for(entry.device_type)
@@ -172,9 +175,11 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue) -> list[tuple[str, Ou
         xml = outbound.request_xml(ex, send, image, entry.firmware_version, entry.image_hash,
                                    identity)
         response = outbound.transmit(ex, xml)
+        _note(codes, send.request_ids[0], response.header.response_code)
         if send.sr_type == "11.3" and not response.header.response_code.startswith("E"):
             signed = outbound.sign_pre_command(ex, send, response, identity)
             response = outbound.transmit(ex, signed)
+            _note(codes, send.request_ids[1], response.header.response_code)
         return outbound.sync_outcomes(send, first, response)
     except DspUnavailableError as err:
         return outbound.failed_sends(send, first, err)
@@ -183,15 +188,21 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue) -> list[tuple[str, Ou
                 for j in send.jobs]
 
 
+def _note(codes: dict[str, str] | None, request_id: RequestId, code: str) -> None:
+    if codes is not None:
+        codes[str(request_id)] = code
+
+
 def apply_outcomes(ex: Execution, results: list[tuple[str, Outcome]],
-                   message_id: int | None = None) -> int:
-    """Apply outcomes to the devices' current jobs in one transaction; return how many moved."""
-    if not results:
+                   codes: dict[str, str] | None = None) -> int:
+    """Apply outcomes and record response codes in one transaction; return how many moved."""
+    if not results and not codes:
         return 0
     from orchestrator.service.applying import apply_in_uow
 
     with ex.uow() as uow:
-        moved = apply_in_uow(ex, uow, results, message_id)
+        moved = apply_in_uow(ex, uow, results, None) if results else 0
+        uow.requests.record_response_codes(codes or {})
         uow.commit()
     return moved
 

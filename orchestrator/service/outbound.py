@@ -90,8 +90,9 @@ def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple
     assert isinstance(body, ResponseMessage)
     outcomes = []
     for name in WARNING_LISTS:
+        kind = "busy" if name == "other_request_in_progress" else "rejected"
         for device in getattr(body.warnings, name):
-            outcomes.append((device, Outcome("rejected", request_id, name)))
+            outcomes.append((device, Outcome(kind, request_id, name)))
     return outcomes
 
 

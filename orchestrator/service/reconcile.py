@@ -6,12 +6,13 @@ Celery messages are only nudges; this is what guarantees progress after a crash.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from orchestrator.domain.campaign import CampaignState
 from orchestrator.domain.jobs import Outcome
 from orchestrator.service import campaigns, inbound
-from orchestrator.service.applying import apply_in_uow
+from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.wiring import Execution
 
 
@@ -28,7 +29,7 @@ class ReconcileReport:
 def reconcile(ex: Execution, limit: int = 5000) -> ReconcileReport:
     """One pass over everything that may be owed work."""
     report = ReconcileReport()
-    report.timed_out = time_out_overdue(ex, limit)
+    report.timed_out = time_out_overdue(ex, limit) + time_out_unacknowledged(ex, limit)
     report.reprocessed = reprocess_pending(ex, limit)
     report.started = start_scheduled(ex)
     with ex.uow() as uow:
@@ -44,6 +45,24 @@ def time_out_overdue(ex: Execution, limit: int) -> int:
         moved = apply_in_uow(ex, uow, [(j.device_id, Outcome("timed_out", j.request_id,
                                                               "stage deadline passed"))
                                        for j in overdue], None)
+        uow.commit()
+    return moved
+
+
+def time_out_unacknowledged(ex: Execution, limit: int) -> int:
+    """Requests recorded but never answered (a worker died mid-send) time out now.
+
+    Without this their jobs would wait for the whole stage deadline (days for delivery).
+    The retry is recorded; if the DSP did get the first request, the device's verdict
+    still matches the retried step by its image hash.
+    """
+    with ex.uow() as uow:
+        grace = dt.timedelta(seconds=ex.unacknowledged_grace_s)
+        lost = uow.requests.unacknowledged(ex.clock.now() - grace, limit)
+        outcomes = [(REQUEST_SCOPE, Outcome("timed_out", rid, "request never acknowledged "
+                                           "by the DSP (sender died?)")) for rid in lost]
+        moved = apply_in_uow(ex, uow, outcomes, None) if outcomes else 0
+        uow.requests.record_response_codes({rid: "LOST" for rid in lost})
         uow.commit()
     return moved
 
@@ -70,6 +89,4 @@ def start_scheduled(ex: Execution) -> list[int]:
 
 
 def _aware(value):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -57,6 +57,7 @@ class Execution:
     batch_limit: int = 2000
     rng: random.Random = field(default_factory=random.Random)
     campaign_cache: dict[int, tuple[Any, Catalogue]] = field(default_factory=dict)
+    unacknowledged_grace_s: float = 300.0
 
     def identity_for(self, device_type: str) -> SupplierIdentity:
         """The DCC User identity that sends requests for this device type."""

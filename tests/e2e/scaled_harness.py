@@ -78,7 +78,7 @@ class ScaledRun:
                 "FWO_KEYS_DIR": str(self.data / "keys"),
                 "FWO_IMAGE_DIR": str(self.data / "images"),
                 "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": "1",
-                "FWO_CATALOGUE_SYNC_INTERVAL_S": "0"}
+                "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": "20"}
 
     def start_dsp(self, speed: float = 3600.0) -> Any:
         """The simulated DSP over HTTP, delivering to the receiver in this process."""

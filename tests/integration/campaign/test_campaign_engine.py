@@ -1,6 +1,7 @@
 """Whole campaigns against the simulated DSP and fleet, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -150,3 +151,23 @@ def test_the_creator_cannot_approve_a_large_campaign(make_world: Callable[..., W
     with pytest.raises(CampaignError, match="other than its creator"):
         campaigns.act(world.ex, campaign_id, "approve", "alice")
     assert campaigns.act(world.ex, campaign_id, "approve", "bob")["state"] == "approved"
+
+
+def test_requests_recorded_but_never_sent_are_retried_by_the_reconciler(
+        make_world: Callable[..., World]) -> None:
+    """A sender that dies after recording its claim loses nothing: the reconciler retries."""
+    from orchestrator.service.execution import _claim
+    from orchestrator.service.reconcile import reconcile
+
+    world = make_world()
+    campaign_id = world.campaign()
+    claimed = _claim(world.ex, campaign_id)  # recorded as sent; the "worker" dies here
+    assert claimed is not None and claimed[3].devices > 0
+    world.ex.unacknowledged_grace_s = 0.0
+    world.sim.advance_to(world.ex.clock.now() + dt.timedelta(seconds=1))
+    assert reconcile(world.ex).timed_out == claimed[3].devices
+    retried = world.rows("select count(*) from job_events where cause = 'timed_out' "
+                         f"and to_state = 'planned' and campaign_id = {campaign_id}")
+    assert retried[0][0] == claimed[3].devices
+    assert run_campaign(world.ex, world.sim, campaign_id).final_state == "completed"
+    assert world.sim.simulation.fleet.bricked() == []
