@@ -191,7 +191,7 @@ def _make_row(number: int, raw: Sequence[object], values: list[str],
                {name: at(i) for i, name in extras.items() if at(i)}, formulas)
 
 
-def _hash_row(digest: "hashlib._Hash", values: list[str]) -> None:
+def _hash_row(digest: hashlib._Hash, values: list[str]) -> None:
     while values and not values[-1]:
         values = values[:-1]
     digest.update(("\x1f".join(values) + "\x1e").encode("utf-8"))

@@ -37,8 +37,7 @@ def entry_id(text: str) -> str:
 def image_hash(text: str) -> str:
     """A Manufacturer Image hash as 64 lower-case hex characters."""
     cleaned = re.sub(r"[\s:\-]", "", text).lower()
-    if cleaned.startswith("0x"):
-        cleaned = cleaned[2:]
+    cleaned = cleaned.removeprefix("0x")
     if not cleaned:
         raise ValueProblem("image hash is empty")
     if not _HEX64.fullmatch(cleaned):

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from fir_sync.fetch import Credentials
 from orchestrator.adapters.db import create_db_engine, current_revision, head_revision, migrate
-from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.adapters.http_gateway import HttpDspGateway, UnconfiguredGateway
 from orchestrator.adapters.images import UpgradeImageStore
 from orchestrator.adapters.keystore import KeyStore, LazyKeyStore
+from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.config import Settings
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.pacing import Pacer

@@ -1,8 +1,20 @@
 """Tables of campaigns, device jobs, their events, counters, requests and inbound messages."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, String, Table, Text)
+from sqlalchemy import (
+                        JSON,
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        DateTime,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        LargeBinary,
+                        String,
+                        Table,
+                        Text,
+)
 
 from orchestrator.adapters.tables import metadata
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from duis.errors import DuisError
-from duis.keys import TrustStore, load_certificate, load_private_key
+from duis.keys import TrustStore, load_private_key
 from duis.sign import SigningIdentity
 from orchestrator.errors import ConfigurationError
 from orchestrator.service.wiring import SupplierIdentity

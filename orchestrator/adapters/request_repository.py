@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from orchestrator.adapters.campaign_tables import (inbound_messages, pacing_windows,
-                                                   request_counters, sent_requests)
+from orchestrator.adapters.campaign_tables import (
+    inbound_messages,
+    pacing_windows,
+    request_counters,
+    sent_requests,
+)
 from orchestrator.domain.pacing import Grant, window_end, window_of
 from orchestrator.domain.policy import Budget
-
 
 _MARK = update(inbound_messages).where(inbound_messages.c.id == bindparam("m_id")).values(
     status=bindparam("m_status"), reason=bindparam("m_reason"),

@@ -11,7 +11,6 @@ from orchestrator.domain.pacing import InProcessPacer
 from orchestrator.service import inbound
 from orchestrator.service.wiring import Execution
 
-
 BATCH = 1000
 
 

@@ -5,13 +5,15 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from orchestrator.adapters.auth_repository import (SqlAlchemyAccessRepository,
-                                                   SqlAlchemyAuditRepository)
+from orchestrator.adapters.auth_repository import (
+    SqlAlchemyAccessRepository,
+    SqlAlchemyAuditRepository,
+)
 from orchestrator.adapters.campaign_repository import SqlAlchemyCampaignRepository
 from orchestrator.adapters.catalogue_repository import SqlAlchemyCatalogueRepository
-from orchestrator.adapters.request_repository import SqlAlchemyRequestRepository
 from orchestrator.adapters.fleet_repository import SqlAlchemyFleetRepository
 from orchestrator.adapters.plan_repository import SqlAlchemyPlanRepository
+from orchestrator.adapters.request_repository import SqlAlchemyRequestRepository
 
 
 class SqlAlchemyUnitOfWork:

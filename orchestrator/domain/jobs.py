@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Any
 
 from orchestrator.domain.errors import InvalidTransitionError

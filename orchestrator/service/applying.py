@@ -6,7 +6,14 @@ from dataclasses import replace
 from typing import Any
 
 from orchestrator.domain.campaign import Campaign, CampaignEvent
-from orchestrator.domain.jobs import FAILED, Context, DeviceJob, JobEvent, JobState, Outcome, advance
+from orchestrator.domain.jobs import (
+    FAILED,
+    Context,
+    JobEvent,
+    JobState,
+    Outcome,
+    advance,
+)
 from orchestrator.domain.waves import WaveCounts, evaluate_gate
 from orchestrator.service.wiring import Execution
 

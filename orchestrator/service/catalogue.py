@@ -144,8 +144,8 @@ def check_integrity(cmd: SyncCatalogue, files: dict[str, Path]) -> None:
         _check_either(pin, files, lambda path, value: integrity.check_sha256(path, value))
     if cmd.signatures and not cmd.public_key:
         raise SyncRefusedError("--signature needs --public-key")
+    key = Path(cmd.public_key or "")
     for signature in cmd.signatures:
-        key = Path(cmd.public_key or "")
         _check_either(signature, files,
                       lambda path, value: integrity.check_signature(path, Path(value), key))
 

@@ -13,11 +13,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from duis.errors import DuisError
 from duis.requestid import RequestId
 from orchestrator.domain.campaign import Campaign
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, sent
-from duis.errors import DuisError
 from orchestrator.errors import DspUnavailableError, OrchestratorError
 from orchestrator.service import outbound
 from orchestrator.service.outbound import Send
@@ -41,7 +41,7 @@ def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
         claimed = _claim(ex, campaign_id)
         if claimed is None:
             return DispatchReport()
-        campaign, catalogue, sends, report = claimed
+        _, catalogue, sends, report = claimed
         for send in sends:
             results += _send(ex, send, catalogue, codes)
     apply_outcomes(ex, results, codes)

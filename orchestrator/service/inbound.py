@@ -9,9 +9,16 @@ import hashlib
 from dataclasses import dataclass
 
 from duis.errors import DuisError
-from duis.models import (DccAlert, DeviceAlert, FirmwareDeliveryStatus,
-                         FirmwareDistributionFailure, FirmwareVersionMismatch, QuarantinedRequest,
-                         Response, ResponseMessage)
+from duis.models import (
+    DccAlert,
+    DeviceAlert,
+    FirmwareDeliveryStatus,
+    FirmwareDistributionFailure,
+    FirmwareVersionMismatch,
+    QuarantinedRequest,
+    Response,
+    ResponseMessage,
+)
 from duis.parse import verify_response
 from orchestrator.domain.jobs import Outcome
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import getpass
 import time
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.live import Live
@@ -46,11 +46,11 @@ def parse_budgets(specs: list[str]) -> tuple[Budget, ...]:
 def create(
     name: Annotated[str, typer.Option(help="Campaign name.")],
     target: Annotated[str, typer.Option(help="latest or a CPL Entry ID.")] = "latest",
-    select: Annotated[Optional[list[str]], typer.Option(help="key=value filter.")] = None,
+    select: Annotated[list[str] | None, typer.Option(help="key=value filter.")] = None,
     waves: Annotated[str, typer.Option(help="Cumulative waves, e.g. 1%,10%,50%,100%.")] = "100%",
-    window: Annotated[Optional[str], typer.Option(help="Activation window HH:MM-HH:MM.")] = None,
+    window: Annotated[str | None, typer.Option(help="Activation window HH:MM-HH:MM.")] = None,
     timezone: Annotated[str, typer.Option(help="Time zone of the window.")] = "Europe/London",
-    budget: Annotated[Optional[list[str]], typer.Option(help="SR=LIMIT/SECONDS.")] = None,
+    budget: Annotated[list[str] | None, typer.Option(help="SR=LIMIT/SECONDS.")] = None,
     list_max: Annotated[int, typer.Option(help="DeviceIDList maximum per 11.1.")] = 500,
     approval_above: Annotated[int, typer.Option(help="Four-eyes above this size.")] = 1000,
     by: ByOpt = "",

@@ -1,7 +1,7 @@
 """`fwo catalogue ...`: sync the CPL and FIR, and query the catalogue."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,11 +21,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on 
 def sync(
     cpl: Annotated[str, typer.Option(help="CPL source: file, directory or HTTPS URL.")],
     fir: Annotated[str, typer.Option(help="FIR source: file, directory or HTTPS URL.")],
-    expect_sha256: Annotated[Optional[list[str]], typer.Option(
+    expect_sha256: Annotated[list[str] | None, typer.Option(
         help="Pin a file's SHA-256: [cpl=|fir=]HEX (bare: must match one of the two).")] = None,
-    signature: Annotated[Optional[list[str]], typer.Option(
+    signature: Annotated[list[str] | None, typer.Option(
         help="Detached signature: [cpl=|fir=]FILE (bare: must verify one of the two).")] = None,
-    public_key: Annotated[Optional[str], typer.Option(help="PEM public key or certificate.")] = None,
+    public_key: Annotated[str | None, typer.Option(help="PEM public key or certificate.")] = None,
     strict: Annotated[bool, typer.Option(help="Refuse the sync on any problem.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -62,7 +62,7 @@ def _print_problems(problems: list[dict[str, Any]], limit: int = 20) -> None:
 @app.command()
 @user_errors
 def show(
-    entry: Annotated[Optional[str], typer.Option(help="Only this CPL Entry ID.")] = None,
+    entry: Annotated[str | None, typer.Option(help="Only this CPL Entry ID.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the current catalogue's entries (or one entry)."""
@@ -101,7 +101,7 @@ def _entry_table(entries: list[CatalogueEntry], title: str) -> None:
 @app.command()
 @user_errors
 def diff(
-    snapshot: Annotated[Optional[int], typer.Option(help="Snapshot id (default current).")] = None,
+    snapshot: Annotated[int | None, typer.Option(help="Snapshot id (default current).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """What the last sync (or a given snapshot) changed against the one before."""
@@ -124,7 +124,7 @@ def diff(
 @user_errors
 def exposure(
     chipset: Annotated[str, typer.Option(help="ZigBee chipset vendor.")],
-    stack: Annotated[Optional[str], typer.Option(help="ZigBee stack version.")] = None,
+    stack: Annotated[str | None, typer.Option(help="ZigBee stack version.")] = None,
     devices: Annotated[bool, typer.Option(help="Also count the fleet's devices.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -148,7 +148,7 @@ def exposure(
 def lineage(
     manufacturer: Annotated[str, typer.Option(help="Manufacturer code.")],
     model: Annotated[str, typer.Option(help="Model code.")],
-    hardware_version: Annotated[Optional[str], typer.Option(help="Hardware version.")] = None,
+    hardware_version: Annotated[str | None, typer.Option(help="Hardware version.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """A model's firmware entries, oldest first, with their upgrade edges."""

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -35,10 +35,10 @@ def dry_run(
     entries: Annotated[int, typer.Option(help="CPL entries to generate.")] = 120,
     seed: Annotated[int, typer.Option(help="Random seed (data and faults).")] = 7,
     faults: Annotated[str, typer.Option(help="Fault profile: none, default, ...")] = "none",
-    catalogue_dir: Annotated[Optional[Path], typer.Option(
+    catalogue_dir: Annotated[Path | None, typer.Option(
         "--catalogue", help="A `fwo sim generate` directory to use instead.")] = None,
     waves: Annotated[str, typer.Option(help="Cumulative waves.")] = "5%,25%,100%",
-    database: Annotated[Optional[str], typer.Option(help="Database URL (default: a new "
+    database: Annotated[str | None, typer.Option(help="Database URL (default: a new "
                                                               "SQLite file).")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -58,9 +58,8 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
                 progress: bool, on_catalogue: Callable[[Any], None] | None = None
                 ) -> dict[str, Any]:
     """The dry run itself (also used by tests and the benchmark)."""
-    from simulators.generate import generate
-
     from orchestrator.adapters.simulated_gateway import simulated_execution
+    from simulators.generate import generate
 
     data = catalogue_dir or work / "data"
     if catalogue_dir is None:

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import typer
 
-from orchestrator.entrypoints.cli import (campaign_cmds, catalogue_cmds, dry_run_cmds, duis_cmds,
-                                         fleet_cmds, ops_cmds, plan_cmds, sim_cmds, system_cmds)
+from orchestrator.entrypoints.cli import (
+    campaign_cmds,
+    catalogue_cmds,
+    dry_run_cmds,
+    duis_cmds,
+    fleet_cmds,
+    ops_cmds,
+    plan_cmds,
+    sim_cmds,
+    system_cmds,
+)
 
 app = typer.Typer(
     name="fwo",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,7 +38,7 @@ def init(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @user_errors
 def demo(
-    out: Annotated[Optional[Path], typer.Option(help="Where to write the demo data.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the demo data.")] = None,
     entries: Annotated[int, typer.Option(help="CPL entries to generate.")] = 200,
     devices: Annotated[int, typer.Option(help="Devices to generate.")] = 2500,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,

@@ -28,7 +28,7 @@ def test_a_campaign_completes_and_every_device_runs_its_target(
     assert jobs and {state for _, state, _ in jobs} == {"done"}
     fleet = world.sim.simulation.fleet
     for device_id, _, path in jobs:
-        target = path[-1] if isinstance(path, list) else eval(path)[-1]  # noqa: S307
+        target = path[-1] if isinstance(path, list) else eval(path)[-1]
         assert fleet.running_entry(device_id) == target
     assert fleet.bricked() == []
 
@@ -80,7 +80,7 @@ def test_with_faults_every_device_ends_terminal_and_agrees_with_the_simulator(
     for device_id, state, path in world.rows(
             f"select device_id, state, path from device_jobs where campaign_id = {campaign_id}"
             " and state != 'blocked'"):
-        target = path[-1] if isinstance(path, list) else eval(path)[-1]  # noqa: S307
+        target = path[-1] if isinstance(path, list) else eval(path)[-1]
         assert state in {"done", "rejected", "delivery_failed", "verification_failed",
                          "activation_failed", "quarantined", "timed_out"}
         if state == "done":

@@ -11,8 +11,14 @@ from orchestrator.domain.campaign import Campaign, CampaignState
 from orchestrator.domain.errors import ApprovalError, InvalidTransitionError, PolicyError
 from orchestrator.domain.jobs import Context, DeviceJob, JobState, Outcome, advance, sent
 from orchestrator.domain.pacing import InProcessPacer
-from orchestrator.domain.policy import (ActivationWindow, Budget, FailureThreshold, Policy,
-                                        RetryPolicy, parse_waves)
+from orchestrator.domain.policy import (
+    ActivationWindow,
+    Budget,
+    FailureThreshold,
+    Policy,
+    RetryPolicy,
+    parse_waves,
+)
 from orchestrator.domain.waves import WaveCounts, assign_waves, evaluate_gate
 
 T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)

@@ -9,8 +9,16 @@ from fir_sync.columns import CPL
 from fir_sync.errors import WorkbookFormatError
 from fir_sync.parse import read_table
 from fir_sync.reader import read_catalogue
-from fir_sync.testing import (CPL_HEADERS, FIR_HEADERS, cpl_row, fake_hash, fir_row,
-                              write_csv, write_pair, write_xlsx)
+from fir_sync.testing import (
+    CPL_HEADERS,
+    FIR_HEADERS,
+    cpl_row,
+    fake_hash,
+    fir_row,
+    write_csv,
+    write_pair,
+    write_xlsx,
+)
 
 
 def codes(parsed: object) -> list[str]:
