@@ -15,6 +15,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         processors=[structlog.contextvars.merge_contextvars,
                     structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    structlog.processors.format_exc_info,
                     renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)),

@@ -137,7 +137,7 @@ class SqlAlchemyCampaignRepository:
         for start in range(0, len(device_ids), 900):
             query = select(device_jobs).where(
                 device_jobs.c.device_id.in_(device_ids[start:start + 900]),
-                device_jobs.c.state.in_(_ACTIVE))
+                device_jobs.c.state.in_(_ACTIVE)).order_by(device_jobs.c.device_id)
             if self.postgres:
                 query = query.with_for_update()
             found += [_job(r._mapping) for r in self.connection.execute(query)]
@@ -152,7 +152,8 @@ class SqlAlchemyCampaignRepository:
     def by_request(self, request_id: str) -> list[DeviceJob]:
         """Non-terminal jobs waiting on a request."""
         query = select(device_jobs).where(device_jobs.c.request_id == request_id,
-                                          device_jobs.c.state.in_(_ACTIVE))
+                                          device_jobs.c.state.in_(_ACTIVE)).order_by(
+                                              device_jobs.c.device_id)
         if self.postgres:
             query = query.with_for_update()
         return [_job(r._mapping) for r in self.connection.execute(query)]
@@ -170,9 +171,10 @@ class SqlAlchemyCampaignRepository:
     def update_jobs(self, changes: Sequence[tuple[DeviceJob, DeviceJob]],
                     events: Sequence[JobEvent], now: dt.datetime) -> None:
         """Write changed jobs, their events and the counter deltas."""
-        if changes:
-            rows = [{f"v_{k}": v for k, v in _job_values(new, now).items()}
-                    for _, new in changes]
+        if changes:  # rows in one order everywhere, so concurrent writers cannot deadlock
+            ordered = sorted((new for _, new in changes),
+                             key=lambda j: (j.campaign_id, j.device_id))
+            rows = [{f"v_{k}": v for k, v in _job_values(new, now).items()} for new in ordered]
             self.connection.execute(_UPDATE_JOB, rows)
         if events:
             self.connection.execute(insert(job_events), [_event_values(e) for e in events])
@@ -184,7 +186,7 @@ class SqlAlchemyCampaignRepository:
             if old.state != new.state:
                 deltas[(old.campaign_id, old.wave, old.state.value)] -= 1
                 deltas[(new.campaign_id, new.wave, new.state.value)] += 1
-        for (campaign_id, wave, state), delta in deltas.items():
+        for (campaign_id, wave, state), delta in sorted(deltas.items()):  # one lock order
             if delta:
                 self._add_count(campaign_id, wave, state, delta)
 

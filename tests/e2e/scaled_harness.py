@@ -23,7 +23,7 @@ from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy
 from orchestrator.service import campaigns, catalogue, fleet, inbound
-from simulators import build_simulation
+from simulators import ReceiverError, build_simulation
 from simulators.generate import generate
 from simulators.service import create_app
 
@@ -83,8 +83,15 @@ class ScaledRun:
     def start_dsp(self, speed: float = 3600.0) -> Any:
         """The simulated DSP over HTTP, delivering to the receiver in this process."""
         execution = self.app.execution()
+
+        def receiver(raw: bytes) -> None:
+            try:
+                inbound.receive(execution, raw)
+            except Exception as err:  # as an HTTP receiver answering 5xx: the DSP retries
+                raise ReceiverError(f"{type(err).__name__}: {err}") from err
+
         self.sim = build_simulation(self.data, faults="none", seed=4, speed=speed,
-                                    receiver=lambda raw: inbound.receive(execution, raw))
+                                    receiver=receiver)
         self.server = uvicorn.Server(uvicorn.Config(create_app(self.sim, real_time=True),
                                                     host="127.0.0.1", port=self.port,
                                                     log_level="error"))
