@@ -39,6 +39,10 @@ class CampaignError(OrchestratorError):
     """A campaign operation is not possible (unknown campaign, wrong state, bad policy)."""
 
 
+class CampaignNotFoundError(CampaignError):
+    """No such campaign, or the device is not in it."""
+
+
 class DspUnavailableError(OrchestratorError):
     """The DSP could not be reached or answered with something unusable; retry later."""
 

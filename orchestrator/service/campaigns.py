@@ -10,7 +10,7 @@ from orchestrator.domain.errors import DomainError
 from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome
 from orchestrator.domain.policy import Policy
 from orchestrator.domain.waves import assign_waves
-from orchestrator.errors import CampaignError
+from orchestrator.errors import CampaignError, CampaignNotFoundError
 from orchestrator.service import planning
 from orchestrator.service.applying import apply_in_uow, run_gate, wave_counts
 from orchestrator.service.execution import send_cancellations
@@ -141,7 +141,7 @@ def device_action(ex: Execution, campaign_id: int, device_id: str, action: str,
         job = next((j for j in uow.campaigns.jobs_of_device(device_id)
                     if j.campaign_id == campaign_id), None)
         if job is None:
-            raise CampaignError(f"device {device_id} is not in campaign {campaign_id}")
+            raise CampaignNotFoundError(f"device {device_id} is not in campaign {campaign_id}")
         moved = apply_in_uow(ex, uow, [(device_id, Outcome(kinds[action], None,
                                                            f"{action} by {actor}: {reason}"))],
                              None, include_terminal=action == "retry")
@@ -154,7 +154,7 @@ def device_action(ex: Execution, campaign_id: int, device_id: str, action: str,
 def _load(uow: Any, campaign_id: int, lock: bool = False) -> Campaign:
     campaign = uow.campaigns.get(campaign_id, lock=lock)
     if campaign is None:
-        raise CampaignError(f"no campaign {campaign_id}")
+        raise CampaignNotFoundError(f"no campaign {campaign_id}")
     return campaign
 
 

@@ -21,6 +21,7 @@ from orchestrator.errors import (
     AuditError,
     AuthenticationError,
     CampaignError,
+    CampaignNotFoundError,
     CatalogueError,
     ConfigurationError,
     DatabaseError,
@@ -58,6 +59,7 @@ STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (CatalogueError, 404, "Catalogue"),
     (FleetError, 422, "Fleet"),
     (PlanningError, 422, "Planning"),
+    (CampaignNotFoundError, 404, "Not found"),
     (CampaignError, 409, "Campaign action not possible"),
     (DspUnavailableError, 503, "DSP unavailable"),
     (DatabaseError, 503, "Database unavailable"),
@@ -94,8 +96,6 @@ def _campaign(err: CampaignError) -> tuple[int, str] | None:
         return 403, "Four-eyes rule"
     if isinstance(err.__cause__, InvalidTransitionError):
         return 409, "Invalid campaign transition"
-    if text.startswith("no campaign ") or " is not in campaign " in text:
-        return 404, "Not found"
     if isinstance(err.__cause__, DomainError) or text.startswith("unknown "):
         return 422, "Invalid campaign request"
     return None

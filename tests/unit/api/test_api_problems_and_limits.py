@@ -14,6 +14,7 @@ from orchestrator.entrypoints.api.problems import classify
 from orchestrator.errors import (
     AuthenticationError,
     CampaignError,
+    CampaignNotFoundError,
     ConfigurationError,
     DeviceNotFoundError,
     NoCatalogueError,
@@ -33,7 +34,8 @@ def caused(err: Exception, cause: Exception) -> Exception:
     (AuthenticationError("x"), 401), (PermissionDeniedError("x"), 403),
     (caused(CampaignError("needs approval by someone else"), ApprovalError("x")), 403),
     (caused(CampaignError("campaign 1 is paused: cannot pause"), InvalidTransitionError()), 409),
-    (CampaignError("no campaign 5"), 404), (CampaignError("device X is not in campaign 1"), 404),
+    (CampaignNotFoundError("no campaign 5"), 404),
+    (CampaignNotFoundError("device X is not in campaign 1"), 404),
     (caused(CampaignError("bad waves"), PolicyError("x")), 422),
     (DeviceNotFoundError("x"), 404), (SelectionError("x"), 422), (NoCatalogueError("x"), 409),
     (SyncRefusedError("x"), 422), (ConfigurationError("x"), 503), (ValueError("x"), 500),
