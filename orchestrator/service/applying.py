@@ -37,13 +37,12 @@ def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
         found = uow.campaigns.active_for_devices(devices)
     jobs = {j.device_id: j for j in found}
     originals = dict(jobs)
-    campaigns: dict[int, tuple[Campaign, Any]] = {}
     events: list[JobEvent] = []
     for (device, outcome), mid in zip(results, ids):
         job = jobs.get(device)
         if job is None:
             continue
-        campaign, catalogue = _campaign(ex, uow, campaigns, job.campaign_id)
+        campaign, catalogue = _campaign(ex, uow, job.campaign_id)
         entry = catalogue.get(job.entry)
         ctx = Context(now, campaign.policy, entry.firmware_version if entry else "", ex.rng,
                       entry.image_hash if entry else "")
@@ -71,8 +70,7 @@ def _expand(uow: Any, results: list[tuple[str, Outcome]], ids: list[int | None]
     return expanded, expanded_ids
 
 
-def _campaign(ex: Execution, uow: Any, cache: dict[int, tuple[Campaign, Any]],
-              campaign_id: int) -> tuple[Campaign, Any]:
+def _campaign(ex: Execution, uow: Any, campaign_id: int) -> tuple[Campaign, Any]:
     """A campaign's policy and catalogue (both fixed at creation, so cached per process)."""
     if campaign_id not in ex.campaign_cache:
         campaign = uow.campaigns.get(campaign_id)

@@ -172,7 +172,7 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue,
     first = str(send.answered_by)
     try:
         image = ex.upgrade_image(entry) if send.sr_type in ("11.1", "11.4") else None
-        xml = outbound.request_xml(ex, send, image, entry.firmware_version, entry.image_hash,
+        xml = outbound.request_xml(send, image, entry.firmware_version, entry.image_hash,
                                    identity)
         response = outbound.transmit(ex, xml)
         _note(codes, send.request_ids[0], response.header.response_code)

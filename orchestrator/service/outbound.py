@@ -40,7 +40,7 @@ class Send:
         return 2 if self.sr_type == "11.3" else 1
 
 
-def request_xml(ex: Execution, send: Send, image: bytes | None, version: str,
+def request_xml(send: Send, image: bytes | None, version: str,
                 image_hash: str, identity: SupplierIdentity) -> bytes:
     """The signed XML of a send's first request."""
     rid = send.request_ids[0]
