@@ -19,7 +19,10 @@ from orchestrator.domain.fleet import Device
 # Device fields in table-column order ("" is stored as NULL for the optional ones).
 FIELDS = ("device_id", "device_type", "manufacturer", "model", "hardware_version",
           "firmware_hash", "firmware_version", "status", "comms_hub_id",
-          "comms_hub_gbcs_version", "han_variant", "tags", "source", "observed_at")
+          "comms_hub_gbcs_version", "han_variant", "tags", "source", "observed_at",
+          "firmware_entry", "read_at")
+# Facts only reads establish: an upsert without them keeps what is stored (see `_facts`).
+_READ_FACTS = ("firmware_entry", "read_at")
 _STAGE = "fwo_devices_stage"
 READ_BATCH = 20_000
 SQLITE_CACHE_KIB = 131_072  # page cache for bulk upserts: random keys thrash the 2 MiB default
@@ -77,7 +80,8 @@ class SqlAlchemyFleetRepository:
         """Insert or update these devices (one row per ID); keep rows observed later."""
         if not batch:
             return 0
-        update = ", ".join(f"{n} = excluded.{n}" for n in FIELDS[1:])
+        update = ", ".join([f"{n} = excluded.{n}" for n in FIELDS[1:]
+                            if n not in _READ_FACTS] + [_facts(self.connection)])
         guard = f"WHERE devices.observed_at <= excluded.observed_at AND ({_changed(self.connection)})"
         if self.connection.dialect.name == "postgresql":
             self.connection.exec_driver_sql(
@@ -133,19 +137,34 @@ _PROFILE = ("device_type", "manufacturer", "model", "status", "hardware_version"
 
 
 def _changed(connection: Connection) -> str:
-    """SQL true when an upsert would change the stored row (unchanged rows are not rewritten)."""
+    """SQL true when an upsert would change the stored row (unchanged rows are not rewritten).
+
+    A new read always carries a new observation time, so the read facts need no comparison.
+    """
+    names = [n for n in FIELDS[1:] if n not in _READ_FACTS]
     if connection.dialect.name == "postgresql":
-        old = ", ".join(f"devices.{n}::text" if n == "tags" else f"devices.{n}"
-                        for n in FIELDS[1:])
+        old = ", ".join(f"devices.{n}::text" if n == "tags" else f"devices.{n}" for n in names)
         new = ", ".join(f"excluded.{n}::text" if n == "tags" else f"excluded.{n}"
-                        for n in FIELDS[1:])
+                        for n in names)
         return f"({old}) IS DISTINCT FROM ({new})"
-    return " OR ".join(f"devices.{n} IS NOT excluded.{n}" for n in FIELDS[1:])
+    return " OR ".join(f"devices.{n} IS NOT excluded.{n}" for n in names)
+
+
+def _facts(connection: Connection) -> str:
+    """SET clauses keeping the last read time, and the confirmed entry while the firmware
+    stays the same, when the new row (a CSV import, say) does not carry them."""
+    same = ("IS NOT DISTINCT FROM" if connection.dialect.name == "postgresql" else "IS")
+    unchanged = (f"devices.firmware_version {same} excluded.firmware_version AND "
+                 f"devices.firmware_hash {same} excluded.firmware_hash")
+    return ("read_at = COALESCE(excluded.read_at, devices.read_at), "
+            "firmware_entry = CASE WHEN excluded.firmware_entry IS NOT NULL THEN "
+            f"excluded.firmware_entry WHEN {unchanged} THEN devices.firmware_entry END")
 
 
 def _read_columns() -> list[Any]:
     return [devices.c.device_id, devices.c.comms_hub_id, *(devices.c[n] for n in _PROFILE),
-            type_coerce(devices.c.observed_at, String), cast(devices.c.tags, Text)]
+            type_coerce(devices.c.observed_at, String), cast(devices.c.tags, Text),
+            devices.c.firmware_entry, type_coerce(devices.c.read_at, String)]
 
 
 class _Writer:
@@ -163,7 +182,7 @@ class _Writer:
         # Device is a NamedTuple: indexes are its field order, faster than names here.
         return (d[0], d[1], d[2], d[3], d[5] or None, d[6] or None, d[7] or None, d[4],
                 d[8] or None, d[9] or None, d[10] or None, self._tag_json(d), d[12],
-                self._time(d))
+                self._time(d), d[14] or None, self._read_time(d))
 
     def text(self, batch: Sequence[Device]) -> str:
         """COPY text lines (empty fields are NULL); fields escaped only when they need it."""
@@ -172,8 +191,9 @@ class _Writer:
             line = (f"{d.device_id}\t{d.device_type}\t{d.manufacturer}\t{d.model}\t"
                     f"{d.hardware_version}\t{d.firmware_hash}\t{d.firmware_version}\t"
                     f"{d.status}\t{d.comms_hub_id}\t{d.comms_hub_gbcs_version}\t"
-                    f"{d.han_variant}\t{self._tag_json(d)}\t{d.source}\t{self._time(d)}\n")
-            if "\\" in line or "\r" in line or line.count("\t") != 13 or line.count("\n") != 1:
+                    f"{d.han_variant}\t{self._tag_json(d)}\t{d.source}\t{self._time(d)}\t"
+                    f"{d.firmware_entry}\t{copy_field(self._read_time(d))}\n")
+            if "\\" in line or "\r" in line or line.count("\t") != 15 or line.count("\n") != 1:
                 line = "\t".join(copy_field(v) for v in self.row(d)) + "\n"
             lines.append(line)
         return "".join(lines)
@@ -191,6 +211,9 @@ class _Writer:
                 self.connection, d.observed_at or dt.datetime.now(dt.UTC))
         return found
 
+    def _read_time(self, d: Device) -> Any:
+        return None if d.read_at is None else datetime_param(self.connection, d.read_at)
+
 
 class _Reader:
     """Row -> Device; a row's repeating values are looked up as one interned profile."""
@@ -198,6 +221,7 @@ class _Reader:
     def __init__(self) -> None:
         self._profiles: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._tags: dict[Any, tuple[tuple[str, str], ...]] = {}
+        self._reads: dict[Any, dt.datetime | None] = {None: None}
 
     def device(self, row: Sequence[Any]) -> Device:
         key = tuple(row[2:13])
@@ -207,8 +231,11 @@ class _Reader:
         tags = self._tags.get(row[13])
         if tags is None:
             tags = self._tags[row[13]] = _tag_tuple(row[13])
+        read_at = self._reads.get(row[15])
+        if read_at is None and row[15] is not None:
+            read_at = self._reads[row[15]] = _aware(row[15])
         return Device(row[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], row[1] or "", p[7],
-                      p[8], tags, p[9], p[10])
+                      p[8], tags, p[9], p[10], row[14] or "", read_at)
 
 
 def _tag_tuple(raw: Any) -> tuple[tuple[str, str], ...]:

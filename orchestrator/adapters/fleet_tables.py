@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables of the fleet inventory and of stored plans (migration 0002)."""
+"""SQLAlchemy Core tables of the fleet inventory, its history and stored plans (0002, 0005)."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -32,6 +32,8 @@ devices = Table(
     Column("tags", JSON, nullable=False),
     Column("source", Text, nullable=False),
     Column("observed_at", DateTime(timezone=True), nullable=False),
+    Column("firmware_entry", String(64)),  # the CPL entry a verified read-back confirmed
+    Column("read_at", DateTime(timezone=True)),  # last firmware read (11.2 / 8.2)
     Index("ix_devices_model", "manufacturer", "model"),
     sqlite_with_rowid=False,  # clustered by device ID: ordered scans read sequentially
 )
@@ -63,4 +65,19 @@ plan_devices = Table(
     Column("path", JSON, nullable=False),
     Column("next_action", JSON, nullable=False),
     sqlite_with_rowid=False,
+)
+
+fleet_events = Table(
+    "fleet_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(23), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),  # when the fact was observed
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("campaign_id", Integer),
+    Column("message_id", Integer),
+    Column("data", JSON, nullable=False),
+    Index("ix_fleet_events_device", "device_id", "id"),
+    Index("ix_fleet_events_name", "name", "id"),
 )

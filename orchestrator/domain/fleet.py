@@ -60,6 +60,8 @@ class Device(NamedTuple):
     tags: tuple[tuple[str, str], ...] = ()
     source: str = ""
     observed_at: dt.datetime | None = None
+    firmware_entry: str = ""  # the CPL entry a verified read-back confirmed, if any
+    read_at: dt.datetime | None = None  # when the running firmware was last read (11.2/8.2)
 
     def tag(self, key: str) -> str | None:
         """The value of one free tag, if the device has it."""
@@ -74,6 +76,8 @@ class Device(NamedTuple):
         data["tags"] = dict(self.tags)
         data["source"] = self.source
         data["observed_at"] = None if self.observed_at is None else self.observed_at.isoformat()
+        data["firmware_entry"] = self.firmware_entry or None
+        data["read_at"] = None if self.read_at is None else self.read_at.isoformat()
         return data
 
 
