@@ -9,6 +9,8 @@ from pathlib import Path
 from orchestrator.errors import ConfigurationError
 
 ENV_PREFIX = "FWO_"
+DUIS_XSD_OFF = ("DUIS schema validation is off (the strict DUIS parser still checks every "
+                "message); set FWO_DUIS_XSD to the DCC's DUIS XSD file to turn it on")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Settings:
     api_port: int = 8000
     api_max_body_bytes: int = 64 * 1024 * 1024
     receiver_max_body_bytes: int = 1024 * 1024
+    duis_xsd: str = ""  # the DCC's DUIS schema file (DUIS_Schema_V5.4.xsd); empty: not checked
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,11 +7,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The DCC reference material (official DUIS XSD, DCC Boxed samples, RTDS vectors) is not
+# shipped with the project: tests that need it read it from beside the project when present.
+REFERENCE = (Path(__file__).resolve().parents[1].parent / "shared" / "reference").resolve()
+OFFICIAL_XSD = REFERENCE / "duis" / "DUIS_Schema_V5.4.xsd"
 POSTGRES_URL = os.environ.get("FWO_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("FWO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -23,6 +28,30 @@ def service_missing(what: str, err: Exception) -> None:
     if IN_CI:
         pytest.fail(f"{message}; CI=true requires it")
     pytest.skip(message)
+
+
+def reference_missing(what: str) -> None:
+    """Fail under CI, skip elsewhere, naming the missing reference material."""
+    message = f"{what} is absent on this machine (it is not shipped with the project)"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """The DCC reference folder (`../shared/reference` beside the project root)."""
+    if not (REFERENCE / "duis").is_dir() or not (REFERENCE / "dcc").is_dir():
+        reference_missing(f"DCC reference folder {REFERENCE}")
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def xsd() -> Path:
+    """The official DUIS 5.4 schema."""
+    if not OFFICIAL_XSD.is_file():
+        reference_missing(f"official DUIS schema {OFFICIAL_XSD}")
+    return OFFICIAL_XSD
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.adapters.keystore import KeyStore
 from orchestrator.domain.pacing import InProcessPacer
+from orchestrator.errors import ConfigurationError
 from orchestrator.service import inbound
 from orchestrator.service.wiring import Execution
 
@@ -62,13 +63,18 @@ def simulated_execution(app: Any, directory: Path, *, faults: str, seed: int,
                         period: dt.timedelta = dt.timedelta(days=1)
                         ) -> tuple[Execution, DryRunWorld]:
     """An Execution whose DSP, devices and clock are the simulators over `directory`."""
-    from simulators import build_simulation
+    from simulators import SimulatorError, build_simulation
     from simulators.dsp.config import AnomalyThresholds
 
     buffer: list[bytes] = []
-    simulation = build_simulation(directory, faults=faults, seed=seed, receiver=buffer.append,
-                                  thresholds=AnomalyThresholds(thresholds or {}, period))
     settings = app.settings
+    try:
+        simulation = build_simulation(
+            directory, faults=faults, seed=seed, receiver=buffer.append,
+            thresholds=AnomalyThresholds(thresholds or {}, period),
+            schema_path=Path(settings.duis_xsd) if settings.duis_xsd else None)
+    except SimulatorError as err:
+        raise ConfigurationError(str(err)) from err
     keys = KeyStore(directory / "keys", settings.import_supplier_eui, settings.gas_supplier_eui)
     execution = app.execution(gateway=SimulatedDspGateway(simulation.dsp),
                               clock=simulation.clock, keystore=keys,

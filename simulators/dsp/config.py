@@ -11,8 +11,6 @@ from duis.codes import DCC_EUI
 from duis.xmlsafe import MAX_DOCUMENT_BYTES
 from simulators import ConfigurationError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SCHEMA = PROJECT_ROOT.parent / "shared" / "reference" / "duis" / "DUIS_Schema_V5.4.xsd"
 PERIOD_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, so weekly periods start on Mondays
 
 
@@ -38,14 +36,17 @@ class AnomalyThresholds:
 
 @dataclass(frozen=True)
 class DspConfig:
-    """What the DSP checks and how: schema, DCC identity, thresholds, size limits."""
+    """What the DSP checks and how: schema, DCC identity, thresholds, size limits.
 
-    schema_path: Path | None = DEFAULT_SCHEMA
+    `schema_path` is the DCC's DUIS XSD (a DCC User has it; it is not shipped here). Without
+    it the DSP still parses every request strictly (structure, types, signature).
+    """
+
+    schema_path: Path | None = None
     dcc_eui: str = DCC_EUI
     thresholds: AnomalyThresholds = field(default_factory=AnomalyThresholds)
     max_request_bytes: int = MAX_DOCUMENT_BYTES
 
     def __post_init__(self) -> None:
         if self.schema_path is not None and not Path(self.schema_path).is_file():
-            raise ConfigurationError(f"DUIS schema not found at {self.schema_path} "
-                                     "(pass schema_path=None to skip schema validation)")
+            raise ConfigurationError(f"DUIS schema not found at {self.schema_path}")

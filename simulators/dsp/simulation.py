@@ -24,7 +24,7 @@ from duis.testing.pki import Pki
 from simulators import ConfigurationError
 from simulators.clock import DEFAULT_START, SimulatedClock
 from simulators.dsp.codes import DEVICE_RULES, NO_RULE
-from simulators.dsp.config import DEFAULT_SCHEMA, AnomalyThresholds, DspConfig
+from simulators.dsp.config import AnomalyThresholds, DspConfig
 from simulators.dsp.engine import Dsp
 from simulators.dsp.receivers import CollectingReceiver, Receiver
 from simulators.dsp.users import (
@@ -136,7 +136,7 @@ def build_simulation(
     source: Path | str | GeneratedData, *, faults: str | FaultProfile = "none", seed: int = 0,
     receiver: Receiver | None = None, users: Sequence[UserIdentity | UserConfig] | None = None,
     thresholds: AnomalyThresholds | None = None, start: datetime = DEFAULT_START,
-    speed: float = 1.0, schema_path: Path | None = DEFAULT_SCHEMA,
+    speed: float = 1.0, schema_path: Path | None = None,
 ) -> Simulation:
     """A DSP over a generated directory (cpl.xlsx, fir.xlsx, fleet.csv, keys/) or data."""
     if isinstance(source, GeneratedData):

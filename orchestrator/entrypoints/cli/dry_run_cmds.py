@@ -12,10 +12,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestrator.bootstrap import bootstrap
-from orchestrator.config import Settings
+from orchestrator.config import DUIS_XSD_OFF, Settings
 from orchestrator.domain.jobs import TERMINAL
 from orchestrator.domain.policy import Budget, FailureThreshold, Policy, parse_waves
-from orchestrator.entrypoints.cli.common import console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import console, err_console, print_json, user_errors
 from orchestrator.service import campaigns, catalogue, fleet
 from orchestrator.service.driver import RunStats, run_campaign
 
@@ -65,6 +65,8 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     if catalogue_dir is None:
         generate(data, entries=entries, devices=devices, seed=seed)
     base = Settings.from_env()
+    if not base.duis_xsd:
+        err_console.print(DUIS_XSD_OFF, style="dim", highlight=False, soft_wrap=True)
     app = bootstrap(replace(base, data_dir=work, database_url=database or
                             f"sqlite:///{work / 'dry-run.sqlite3'}"))
     options = app.fetch_options()

@@ -17,6 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchestrator.config import DUIS_XSD_OFF, Settings
+from orchestrator.errors import OrchestratorError
+
 if TYPE_CHECKING:
     from simulators.fleet.workspace import FleetWorkspace
     from simulators.generate import Manifest
@@ -98,7 +101,9 @@ def dsp(
     speed: Annotated[float, typer.Option(help="Simulated seconds per wall-clock second.")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
     schema: Annotated[Path | None, typer.Option(
-        help="DUIS XSD to validate requests against (default: ../shared/reference).")] = None,
+        "--schema", "--xsd",
+        help="The DCC's DUIS XSD to validate requests against (default: FWO_DUIS_XSD; "
+             "unset: the strict DUIS parser only).")] = None,
     stepped: Annotated[bool, typer.Option(
         "--stepped", help="Do not run in real time; step with POST /advance.")] = False,
 ) -> None:
@@ -106,19 +111,30 @@ def dsp(
     import uvicorn
 
     from simulators import SimulatorError, build_simulation
-    from simulators.dsp.config import DEFAULT_SCHEMA
     from simulators.dsp.receivers import HttpReceiver
     from simulators.service import create_app
 
+    xsd = schema or _configured_xsd()
     try:
         sim = build_simulation(catalogue, faults=faults, seed=seed, speed=speed,
                                receiver=HttpReceiver(receiver) if receiver else None,
-                               schema_path=schema or DEFAULT_SCHEMA)
+                               schema_path=xsd)
     except SimulatorError as err:
         _fail(str(err))
+    if xsd is None:
+        err_console.print(DUIS_XSD_OFF, highlight=False, soft_wrap=True)
     err_console.print(f"Simulated DSP: {len(sim.fleet):,} devices, faults {faults}, "
                       f"speed x{speed:g}, POST http://{host}:{port}/duis", highlight=False)
     uvicorn.run(create_app(sim, real_time=not stepped), host=host, port=port, log_level="info")
+
+
+def _configured_xsd() -> Path | None:
+    """FWO_DUIS_XSD, the DCC's DUIS schema file, if set."""
+    try:
+        xsd = Settings.from_env().duis_xsd
+    except OrchestratorError as err:
+        _fail(str(err))
+    return Path(xsd) if xsd else None
 
 
 def _workspace(catalogue: Path) -> FleetWorkspace:

@@ -1,4 +1,8 @@
-"""Fixtures for duis integration tests: the shared DCC reference material and xmlsec1."""
+"""Fixtures for duis integration tests: the DCC reference material and xmlsec1.
+
+`reference` and `xsd` (the official DUIS schema) come from tests/conftest.py: they skip
+when the reference material is absent, and fail under CI=true.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +14,11 @@ import pytest
 
 from duis.testing.pki import Pki
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-REFERENCE = (PROJECT_ROOT / "../shared/reference").resolve()
-
 
 def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{what} is required under CI=true")
     pytest.skip(f"{what} is absent on this machine (outside CI this skips)")
-
-
-@pytest.fixture(scope="session")
-def reference() -> Path:
-    """The shared reference folder (`../shared/reference` next to the project root)."""
-    if not (REFERENCE / "duis").is_dir() or not (REFERENCE / "dcc").is_dir():
-        _missing(f"reference folder {REFERENCE}")
-    return REFERENCE
-
-
-@pytest.fixture(scope="session")
-def xsd(reference: Path) -> Path:
-    """The official DUIS 5.4 schema."""
-    return reference / "duis" / "DUIS_Schema_V5.4.xsd"
 
 
 @pytest.fixture(scope="session")

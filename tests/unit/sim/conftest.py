@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from simulators import GeneratedData, SimulatedSupplier, Simulation, build_simul
 from simulators.fleet.catalogue import FirmwareEntry
 
 _EUIS = itertools.count(1)
+OFFICIAL_XSD = (Path(__file__).resolve().parents[3].parent
+                / "shared" / "reference" / "duis" / "DUIS_Schema_V5.4.xsd")
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +62,6 @@ class World:
 
 @pytest.fixture
 def world(data: GeneratedData) -> World:
-    """A fresh simulation (no faults, schema checked) with both suppliers."""
-    sim = build_simulation(data)
+    """A fresh simulation (no faults; the official DUIS schema checked when present)."""
+    sim = build_simulation(data, schema_path=OFFICIAL_XSD if OFFICIAL_XSD.is_file() else None)
     return World(sim, SimulatedSupplier(sim, "IS"), SimulatedSupplier(sim, "GS"))

@@ -8,6 +8,7 @@ from duis import build
 from duis.codes import DCC_EUI
 from duis.models import ReadFirmwareVersion
 from duis.requestid import RequestId
+from duis.sign import sign_document
 from duis.testing.pki import Pki
 from simulators import SimulatedSupplier, build_simulation
 from simulators.dsp.users import UserIdentity
@@ -21,15 +22,36 @@ def _read(supplier, device: str) -> str:  # type: ignore[no-untyped-def]
     return supplier.send(ReadFirmwareVersion(supplier.request_id(device))).header.response_code
 
 
+SR = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
+
+
+def _signed_after(supplier, edit) -> bytes:  # type: ignore[no-untyped-def]
+    """A read request edited by `edit(root)`, then properly signed by `supplier`."""
+    request = ReadFirmwareVersion(supplier.request_id("00-11-22-33-44-55-66-77"))
+    root = etree.fromstring(build.to_xml(request))
+    edit(root)
+    return sign_document(root, supplier.user.xml)
+
+
+def _unknown_body(root) -> None:  # type: ignore[no-untyped-def]
+    root.find(f"{SR}Body")[0].tag = f"{SR}Extra"
+
+
 def test_malformed_and_schema_invalid_requests_get_e43(world) -> None:
-    """Not XML, or XML that breaks the DUIS schema, is answered E43 before anything else."""
-    signed = world.gas.user.sign(ReadFirmwareVersion(world.gas.request_id("00-11-22-33-44-55-"
-                                                                         "66-77")))
-    root = etree.fromstring(signed)
-    etree.SubElement(root[0], "{http://www.dccinterface.co.uk/ServiceUserGateway}Extra")
+    """Not XML, or a signed request whose body is no DUIS request, is answered E43."""
+    root = etree.fromstring(_signed_after(world.gas, _unknown_body))
     assert _code(world, b"<not xml") == "E43"
     assert _code(world, etree.tostring(root)) == "E43"
     assert world.sim.dsp.journal[-1].code == "E43"
+
+
+def test_requests_breaking_the_official_schema_get_e43(data, xsd) -> None:
+    """With the DCC's DUIS XSD configured, a signed request with a stray element is E43."""
+    sim = build_simulation(data, schema_path=xsd)
+    signed = _signed_after(SimulatedSupplier(sim, "GS"),
+                           lambda root: etree.SubElement(root[0], f"{SR}Extra"))
+    assert sim.verify(sim.dsp.submit(signed)).header.response_code == "E43"
+    assert xsd.name in sim.dsp.journal[-1].reason
 
 
 def test_unsigned_tampered_or_foreign_signatures_get_e41(world) -> None:

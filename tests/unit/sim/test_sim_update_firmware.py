@@ -7,7 +7,6 @@ from duis.models import DccAlert, FirmwareDeliveryStatus, ResponseMessage
 from duis.testing.pki import Pki
 from simulators import SimulatedSupplier, build_simulation
 from simulators.dsp.client import alerts_of, device_of
-from simulators.dsp.config import DEFAULT_SCHEMA
 from simulators.fleet.devices import BRICKED
 
 
@@ -132,7 +131,7 @@ def test_bricked_device_fails_delivery_with_n61(world) -> None:
     assert not n61.body.detail.success
 
 
-def test_every_message_is_schema_valid_and_dcc_signed(world) -> None:
+def test_every_message_is_schema_valid_and_dcc_signed(world, xsd) -> None:
     """Responses and alerts validate against the DUIS XSD and verify with the DCC cert."""
     old, new = world.edge("GSME")
     devices = world.add_devices(old, 2)
@@ -141,7 +140,7 @@ def test_every_message_is_schema_valid_and_dcc_signed(world) -> None:
     raw = list(world.sim.received)
     assert len(raw) == 4
     for xml in raw:
-        schema.validate(xml, DEFAULT_SCHEMA)
+        schema.validate(xml, xsd)
         assert world.sim.verify(xml).signed
 
 
