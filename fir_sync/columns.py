@@ -19,7 +19,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
 
-    def keys(self) -> set[str]:
+    def spellings(self) -> set[str]:
         """Every normalised header text that means this column."""
         return {normalise_header(t) for t in (self.header, self.field, *self.aliases)}
 
@@ -33,7 +33,7 @@ class TableSpec:
 
     def lookup(self) -> dict[str, Column]:
         """Map each normalised header text to its column."""
-        return {key: col for col in self.columns for key in col.keys()}
+        return {key: col for col in self.columns for key in col.spellings()}
 
     @property
     def required(self) -> tuple[Column, ...]:

@@ -1,25 +1,38 @@
 """Read and validate a CPL and a FIR together into one `ParsedCatalogue`."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from fir_sync import columns, validate
 from fir_sync.integrity import file_sha256
 from fir_sync.parse import Table, read_table
-from fir_sync.records import ParsedCatalogue, SourceInfo
+from fir_sync.records import CarriedEntry, ParsedCatalogue, Problem, SourceInfo
+
+Previous = Mapping[str, Mapping[str, Any]]
 
 
-def read_catalogue(cpl_path: Path, fir_path: Path) -> ParsedCatalogue:
-    """Read both tables, validate every row and the predecessor graph, and join them."""
+def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = None
+                   ) -> ParsedCatalogue:
+    """Read both tables, validate every row and the predecessor graph, and join them.
+
+    `previous` is the catalogue this one replaces, as `{entry_id: flat fields}`: an entry
+    whose new CPL row is rejected but which `previous` holds is carried over unchanged
+    (`ParsedCatalogue.carried`), and other rows may still name it as a previous version.
+    """
     cpl_table = read_table(cpl_path, columns.CPL)
     fir_table = read_table(fir_path, columns.FIR)
     cpl, problems = validate.read_cpl(cpl_table)
-    rejected = {r.cells.get("cpl_entry_id", "") for r in cpl_table.rows} - set(cpl)
-    fir, fir_problems = validate.read_fir(fir_table, cpl, rejected)
-    row_of = {r.cells.get("cpl_entry_id", ""): r.number for r in fir_table.rows}
-    cycle_problems = validate.reject_cycles(fir_table, fir, row_of)
+    rejected = validate.rejected_ids(cpl_table, cpl)
+    carried = carried_entries(rejected, problems, previous or {})
+    fir, fir_problems = validate.read_fir(fir_table, cpl, rejected, {
+        e: (c.fields["manufacturer"], c.fields["model"]) for e, c in carried.items()})
+    cycle_problems = validate.reject_cycles(fir_table, fir, _row_of(fir_table), {
+        e: c.fields.get("predecessors") or () for e, c in carried.items()})
     all_problems = tuple(problems + fir_problems + cycle_problems)
-    rejected_rows = len({(p.file, p.sheet, p.row) for p in all_problems if p.row is not None})
+    rejected_rows = len({(p.file, p.sheet, p.row) for p in all_problems if p.row is not None
+                         and p.code not in _LIST_ONLY})
     return ParsedCatalogue(
         records=validate.join(cpl, fir),
         problems=all_problems,
@@ -27,7 +40,26 @@ def read_catalogue(cpl_path: Path, fir_path: Path) -> ParsedCatalogue:
         fir_source=_source(fir_path, fir_table),
         fir_rows_accepted=len(fir),
         rejected_rows=rejected_rows,
+        carried=carried,
     )
+
+
+# Problems that reject only a FIR row's predecessor list (a formula there does too, but a
+# formula elsewhere rejects its row: counted as rejected either way, erring towards notice).
+_LIST_ONLY = frozenset({"malformed_predecessors", "previous_not_on_cpl",
+                        "previous_other_model", "predecessor_cycle"})
+
+
+def carried_entries(rejected: set[str], problems: list[Problem], previous: Previous
+                    ) -> dict[str, CarriedEntry]:
+    """Entries whose new CPL row was rejected, kept as `previous` held them."""
+    return {e: CarriedEntry(e, dict(previous[e]),
+                            tuple(p for p in problems if p.cpl_entry_id == e))
+            for e in sorted(rejected) if e in previous}
+
+
+def _row_of(table: Table) -> dict[str, int]:
+    return {r.cells.get("cpl_entry_id", ""): r.number for r in table.rows}
 
 
 def _source(path: Path, table: Table) -> SourceInfo:

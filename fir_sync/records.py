@@ -31,7 +31,10 @@ BAND_JOIN_OPTIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one cell or row, located precisely enough to fix it."""
+    """One thing wrong with one cell or row, located precisely enough to fix it.
+
+    `cpl_entry_id` is the row's CPL Entry ID when it has a well-formed one.
+    """
 
     code: str
     reason: str
@@ -40,6 +43,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    cpl_entry_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The problem as a JSON-ready mapping."""
@@ -49,6 +53,8 @@ class Problem:
         where = self.file + (f" [{self.sheet}]" if self.sheet else "")
         if self.row is not None:
             where += f" row {self.row}"
+        if self.cpl_entry_id:
+            where += f" (entry {self.cpl_entry_id})"
         if self.column:
             where += f" column '{self.column}'"
         shown = f" value {self.value!r}" if self.value not in (None, "") else ""
@@ -132,6 +138,19 @@ class CatalogueRecord:
 
 
 @dataclass(frozen=True)
+class CarriedEntry:
+    """An entry whose new CPL row was rejected, kept as the previous snapshot held it.
+
+    `fields` are the previous snapshot's flat fields (as `CatalogueRecord.flat` gives them);
+    `problems` say why the new row was rejected.
+    """
+
+    cpl_entry_id: str
+    fields: dict[str, Any]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
 class ParsedCatalogue:
     """The outcome of reading and validating a CPL and a FIR: accepted records and problems."""
 
@@ -141,3 +160,4 @@ class ParsedCatalogue:
     fir_source: SourceInfo
     fir_rows_accepted: int = 0
     rejected_rows: int = field(default=0)
+    carried: dict[str, CarriedEntry] = field(default_factory=dict)

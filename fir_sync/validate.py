@@ -1,12 +1,14 @@
 """Turn located CPL and FIR rows into records, collecting every problem precisely.
 
-A row with a problem is rejected and reported; the rest is accepted. Graph checks (unknown or
-foreign predecessors, cycles) run after both tables are read.
+A row with a problem is rejected and reported; the rest is accepted. A problem in a FIR
+row's previous-version list (malformed, unknown or foreign IDs, cycles) rejects only that
+list: the entry's predecessors become unknown and its contact, notes and ZigBee data stay.
+Every problem carries the row's CPL Entry ID when it has a well-formed one.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from fir_sync import values
@@ -17,27 +19,46 @@ from fir_sync.records import CatalogueRecord, CplRecord, FirRecord, Problem
 T = TypeVar("T")
 
 
+Lineage = tuple[str, str]  # (manufacturer, model): what a predecessor must share
+
+
 @dataclass
 class _RowCheck:
-    """Collects the problems of one row while its cells are normalised."""
+    """Collects the problems of one row while its cells are normalised.
+
+    A `local` problem rejects only the FIR row's predecessor list (the entry's previous
+    versions become unknown); any other problem rejects the whole row.
+    """
 
     table: Table
     row: Row
     problems: list[Problem] = field(default_factory=list)
+    row_rejected: bool = False
+    list_rejected: bool = False
+    entry_id: str | None = field(init=False, default=None)
 
-    def problem(self, code: str, reason: str, column: str | None, value: str | None) -> None:
+    def __post_init__(self) -> None:
+        self.entry_id = _normalised_id(self.row) or None
+
+    def problem(self, code: str, reason: str, column: str | None, value: str | None,
+                *, local: bool = False) -> None:
         header = self.table.header_of(column) if column else None
         self.problems.append(Problem(code, reason, self.table.file, self.table.sheet,
-                                     self.row.number, header, value))
+                                     self.row.number, header, value, self.entry_id))
+        if local:
+            self.list_rejected = True
+        else:
+            self.row_rejected = True
 
-    def take(self, column: str, convert: Callable[[str], T], code: str) -> T | None:
+    def take(self, column: str, convert: Callable[[str], T], code: str,
+             *, local: bool = False) -> T | None:
         raw = self.row.cells.get(column, "")
         if column in self.row.formulas:
             return None
         try:
             return convert(raw)
         except values.ValueProblem as err:
-            self.problem(code, str(err), column, raw)
+            self.problem(code, str(err), column, raw, local=local)
             return None
 
     def text(self, column: str, *, required: bool = False) -> str:
@@ -46,10 +67,11 @@ class _RowCheck:
             self.problem("missing_value", "required value is empty", column, raw)
         return raw
 
-    def formulas(self) -> None:
+    def formulas(self, local: tuple[str, ...] = ()) -> None:
         for column in self.row.formulas:
             self.problem("formula", "formulas are not accepted (never evaluated); "
-                         "publish the value", column, self.row.cells.get(column, column))
+                         "publish the value", column, self.row.cells.get(column, column),
+                         local=column in local)
 
 
 def read_cpl(table: Table) -> tuple[dict[str, CplRecord], list[Problem]]:
@@ -66,10 +88,15 @@ def read_cpl(table: Table) -> tuple[dict[str, CplRecord], list[Problem]]:
             check.problem("duplicate_entry_id", "CPL Entry ID also used on row(s) "
                           f"{', '.join(map(str, others))}; all of them rejected",
                           "cpl_entry_id", entry)
-        if record is not None and not check.problems:
+        if record is not None and not check.row_rejected:
             records[record.cpl_entry_id] = record
         problems.extend(check.problems)
     return records, problems
+
+
+def rejected_ids(table: Table, accepted: Mapping[str, object]) -> set[str]:
+    """Well-formed CPL Entry IDs that appear on rows of `table` but were not accepted."""
+    return {e for e in map(_normalised_id, table.rows) if e and e not in accepted}
 
 
 def _normalised_id(row: Row) -> str:
@@ -91,25 +118,50 @@ def _rows_by_id(table: Table) -> dict[str, list[int]]:
 def _cpl_record(check: _RowCheck) -> CplRecord | None:
     check.formulas()
     entry = check.take("cpl_entry_id", values.entry_id, "malformed_entry_id")
-    fields = dict(
-        device_type=check.take("device_type", values.device_type, "unknown_device_type"),
-        manufacturer=values.code(check.text("manufacturer", required=True)),
-        model=values.code(check.text("model", required=True)),
-        hardware_version=values.code(check.text("hardware_version")),
-        firmware_version=check.text("firmware_version", required=True),
-        image_hash=check.take("image_hash", values.image_hash, "malformed_hash"),
-        gbcs_version=check.text("gbcs_version"),
-        han_variant=check.text("han_variant"),
-        status=check.take("status", values.status, "unknown_status"),
-    )
+    fields = {
+        "device_type": check.take("device_type", values.device_type, "unknown_device_type"),
+        "manufacturer": values.code(check.text("manufacturer", required=True)),
+        "model": values.code(check.text("model", required=True)),
+        "hardware_version": values.code(check.text("hardware_version")),
+        "firmware_version": check.text("firmware_version", required=True),
+        "image_hash": check.take("image_hash", values.image_hash, "malformed_hash"),
+        "gbcs_version": check.text("gbcs_version"),
+        "han_variant": check.text("han_variant"),
+        "status": check.take("status", values.status, "unknown_status"),
+    }
     if entry is None or any(v is None for v in fields.values()):
         return None
     return CplRecord(entry, extra=tuple(sorted(check.row.extra.items())), **fields)  # type: ignore[arg-type]
 
 
-def read_fir(table: Table, cpl: dict[str, CplRecord],
-             cpl_rejected: set[str]) -> tuple[dict[str, FirRecord], list[Problem]]:
-    """Accepted FIR records by entry ID (row checks only), and the problems found."""
+@dataclass(frozen=True)
+class _FirContext:
+    """What FIR rows are checked against: accepted CPL entries, rejected IDs, carried ones."""
+
+    cpl: Mapping[str, CplRecord]
+    rejected: set[str]
+    carried: Mapping[str, Lineage]
+
+    def lineage(self, entry: str) -> Lineage | None:
+        found = self.cpl.get(entry)
+        return (found.manufacturer, found.model) if found else self.carried.get(entry)
+
+    def why_unknown(self, entry: str) -> str:
+        if entry in self.carried:
+            return ("its CPL row was rejected; the entry keeps its last good version "
+                    "from the previous snapshot")
+        return "its CPL row was rejected" if entry in self.rejected else "no such CPL Entry ID"
+
+
+def read_fir(table: Table, cpl: Mapping[str, CplRecord], cpl_rejected: set[str],
+             carried: Mapping[str, Lineage] | None = None
+             ) -> tuple[dict[str, FirRecord], list[Problem]]:
+    """Accepted FIR records by entry ID (row checks only), and the problems found.
+
+    `carried` maps entries kept from the previous snapshot (their new CPL row was rejected)
+    to their lineage, so other rows may still name them as previous versions.
+    """
+    context = _FirContext(cpl, cpl_rejected, carried or {})
     records: dict[str, FirRecord] = {}
     rows: dict[str, int] = {}
     problems: list[Problem] = []
@@ -117,78 +169,86 @@ def read_fir(table: Table, cpl: dict[str, CplRecord],
         check = _RowCheck(table, row)
         record = _fir_record(check)
         if record is not None:
-            _check_fir_row(check, record, cpl, cpl_rejected, rows)
-            if record.cpl_entry_id in rows:  # ambiguous predecessor data: reject both rows
+            record = _check_fir_row(check, record, context, rows)
+            if record.cpl_entry_id in rows:  # ambiguous FIR data: reject every row
                 records.pop(record.cpl_entry_id, None)
             rows.setdefault(record.cpl_entry_id, row.number)
-        if record is not None and not check.problems:
+        if record is not None and not check.row_rejected:
             records[record.cpl_entry_id] = record
         problems.extend(check.problems)
     return records, problems
 
 
 def _fir_record(check: _RowCheck) -> FirRecord | None:
-    check.formulas()
+    check.formulas(local=("predecessors",))
     entry = check.take("cpl_entry_id", values.entry_id, "malformed_entry_id")
-    previous = check.take("predecessors", _predecessors_or_problem, "malformed_predecessors")
+    previous = check.take("predecessors", values.predecessor_list, "malformed_predecessors",
+                          local=True)
     if entry is None:
         return None
-    preds = None if previous is None or previous == "unknown" else previous
     return FirRecord(
         entry, check.text("contact_email"), check.text("contact_telephone"),
-        check.text("contact_address"), check.text("release_notes"), preds,  # type: ignore[arg-type]
+        check.text("contact_address"), check.text("release_notes"), previous,
         check.text("zigbee_chipset_vendor"), check.text("zigbee_stack_version"),
         check.text("zigbee_band_join_option"), tuple(sorted(check.row.extra.items())))
 
 
-def _predecessors_or_problem(text: str) -> tuple[str, ...] | str:
-    parsed = values.predecessor_list(text)
-    return "unknown" if parsed is None else parsed
-
-
-def _check_fir_row(check: _RowCheck, record: FirRecord, cpl: dict[str, CplRecord],
-                   cpl_rejected: set[str], rows: dict[str, int]) -> None:
+def _check_fir_row(check: _RowCheck, record: FirRecord, context: _FirContext,
+                   rows: dict[str, int]) -> FirRecord:
+    """The row's record, its predecessor list dropped (unknown) when that list is wrong."""
     entry = record.cpl_entry_id
     if entry in rows:
         check.problem("duplicate_fir_row", f"FIR already has a row for this entry on row "
                       f"{rows[entry]}; both rows rejected", "cpl_entry_id", entry)
-    elif entry not in cpl:
-        why = ("its CPL row was rejected" if entry in cpl_rejected
-               else "no such CPL Entry ID on the CPL")
-        check.problem("fir_unknown_entry", f"FIR row for an unknown CPL entry: {why}",
-                      "cpl_entry_id", entry)
-        return
+        return record
+    this = context.lineage(entry)
+    if entry not in context.cpl or this is None:  # (`this` is known for every CPL entry)
+        check.problem("fir_unknown_entry", "FIR row for an unknown CPL entry: "
+                      + context.why_unknown(entry), "cpl_entry_id", entry)
+        return record
     for previous in record.predecessors or ():
-        _check_predecessor(check, cpl[entry], previous, cpl)
+        _check_predecessor(check, entry, this, previous, context)
+    return replace(record, predecessors=None) if check.list_rejected else record
 
 
-def _check_predecessor(check: _RowCheck, this: CplRecord, previous: str,
-                       cpl: dict[str, CplRecord]) -> None:
+_LIST_DROPPED = "; the previous-version list is ignored (predecessors unknown)"
+
+
+def _check_predecessor(check: _RowCheck, entry: str, this: Lineage, previous: str,
+                       context: _FirContext) -> None:
     raw = check.row.cells.get("predecessors", "")
-    other = cpl.get(previous)
+    other = context.lineage(previous)
     if other is None:
+        why = " (its CPL row was rejected)" if previous in context.rejected else ""
         check.problem("previous_not_on_cpl", f"previous CPL Entry ID {previous} is not on "
-                      "the CPL", "predecessors", raw)
-    elif (other.manufacturer, other.model) != (this.manufacturer, this.model):
+                      f"the CPL{why}{_LIST_DROPPED}", "predecessors", raw, local=True)
+    elif other != this:
         check.problem("previous_other_model", f"previous CPL Entry ID {previous} is "
-                      f"{other.manufacturer}/{other.model}, not {this.manufacturer}/"
-                      f"{this.model}", "predecessors", raw)
-    elif previous == this.cpl_entry_id:
-        check.problem("predecessor_cycle", "entry lists itself as its previous version",
-                      "predecessors", raw)
+                      f"{'/'.join(other)}, not {'/'.join(this)}{_LIST_DROPPED}",
+                      "predecessors", raw, local=True)
+    elif previous == entry:
+        check.problem("predecessor_cycle", "entry lists itself as its previous version"
+                      + _LIST_DROPPED, "predecessors", raw, local=True)
 
 
-def reject_cycles(table: Table, fir: dict[str, FirRecord],
-                  row_of: dict[str, int]) -> list[Problem]:
-    """Remove FIR rows whose predecessor lists form a cycle, reporting each."""
-    graph = {e: r.predecessors or () for e, r in fir.items()}
+def reject_cycles(table: Table, fir: dict[str, FirRecord], row_of: Mapping[str, int],
+                  carried: Mapping[str, Sequence[str]] | None = None) -> list[Problem]:
+    """Drop the predecessor list of every FIR row on a cycle (unknown), reporting each.
+
+    `carried` adds the predecessor lists of entries kept from the previous snapshot, so a
+    new row cannot close a cycle through one of them.
+    """
+    graph = {**(carried or {}), **{e: r.predecessors or () for e, r in fir.items()}}
     problems = []
     for entry, cycle in sorted(cycle_members(graph).items()):
-        record = fir.pop(entry)
+        record = fir.get(entry)
+        if record is None:
+            continue
+        fir[entry] = replace(record, predecessors=None)
         problems.append(Problem(
-            "predecessor_cycle", f"predecessor graph has a cycle: {' -> '.join(cycle)}",
-            table.file, table.sheet, row_of.get(entry), table.header_of("predecessors"),
-            ", ".join(record.predecessors or ())))
+            "predecessor_cycle", f"predecessor graph has a cycle: {' -> '.join(cycle)}"
+            + _LIST_DROPPED, table.file, table.sheet, row_of.get(entry),
+            table.header_of("predecessors"), ", ".join(record.predecessors or ()), entry))
     return problems
 
 

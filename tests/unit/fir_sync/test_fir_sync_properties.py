@@ -4,7 +4,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fir_sync.errors import FirSyncError
@@ -34,6 +34,9 @@ def _read_ok(cpl: Path, fir: Path) -> None:
 @FAST
 @given(cpl_rows=st.lists(row, max_size=15), fir_rows=st.lists(row, max_size=15),
        suffix=st.sampled_from([".csv", ".xlsx"]))
+# Two FIR rows, with a previous-version list, for an entry not on the CPL (was a KeyError).
+@example(cpl_rows=[], fir_rows=[["7", "", "", "", "", "1"], ["7", "", "", "", "", "1"]],
+         suffix=".csv")
 def test_random_rows_under_real_headers_never_crash(cpl_rows: list[list[object]],
                                                     fir_rows: list[list[object]],
                                                     suffix: str) -> None:

@@ -111,7 +111,8 @@ def test_bad_values_are_reported_with_file_sheet_row_column_value(tmp_path: Path
 
 
 def test_fir_graph_problems_reject_the_fir_row(tmp_path: Path) -> None:
-    """Unknown entry, unknown previous ID and a previous ID of another model are rejected."""
+    """An unknown entry rejects its FIR row; an unknown or foreign previous ID rejects only
+    that row's previous-version list (predecessors unknown), keeping the rest of the row."""
     cpl, fir = write_pair(tmp_path, [cpl_row(1), cpl_row(2), cpl_row(3, model="99990000"),
                                      cpl_row(4)],
                           [fir_row(1), fir_row(2, "77"), fir_row(3, "1"), fir_row(4, "1"),
@@ -120,11 +121,15 @@ def test_fir_graph_problems_reject_the_fir_row(tmp_path: Path) -> None:
     assert sorted(codes(parsed)) == ["fir_unknown_entry", "previous_not_on_cpl",
                                      "previous_other_model"]
     assert parsed.records["4"].fir is not None
-    assert parsed.records["2"].fir is None and parsed.records["3"].fir is None
+    for entry in "23":
+        kept = parsed.records[entry].fir
+        assert kept is not None and kept.predecessors is None
+        assert kept.contact_email == "fw@maker.example"
 
 
 def test_cycles_in_the_predecessor_graph_are_rejected(tmp_path: Path) -> None:
-    """Every FIR row on a cycle is rejected; rows off the cycle stay."""
+    """Every FIR row on a cycle loses its previous-version list (unknown); rows off the
+    cycle keep theirs, and every row keeps its other FIR data."""
     cpl, fir = write_pair(tmp_path, [cpl_row(i) for i in range(1, 6)],
                           [fir_row(1), fir_row(2, "1, 4"), fir_row(3, "2"), fir_row(4, "3"),
                            fir_row(5, "5")])
@@ -132,7 +137,9 @@ def test_cycles_in_the_predecessor_graph_are_rejected(tmp_path: Path) -> None:
     cycle = [p for p in parsed.problems if p.code == "predecessor_cycle"]
     assert sorted(p.row for p in cycle) == [3, 4, 5, 6]
     assert parsed.records["1"].fir is not None
-    assert all(parsed.records[e].fir is None for e in "2345")
+    assert parsed.records["1"].fir.predecessors == ()
+    assert all(parsed.records[e].fir.predecessors is None for e in "2345")  # type: ignore[union-attr]
+    assert all(parsed.records[e].fir.release_notes == "Fixes." for e in "2345")  # type: ignore[union-attr]
 
 
 def test_unknown_extra_columns_are_kept(tmp_path: Path) -> None:
