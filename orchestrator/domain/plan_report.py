@@ -66,6 +66,10 @@ REASONS: dict[str, ReasonRule] = {
     "han_band_incompatible": ReasonRule(
         "site_visit_replace_hub", "entry {entry} joins {image_bands} but the comms hub "
         "({hub_han_variant}) offers {hub_bands}: a compatible hub or image is needed"),
+    "han_variant_unknown": ReasonRule(
+        "correct_han_variant", "the {side} HAN variant / band join option {value!r} is not "
+        "understood, so whether the comms hub can take entry {entry} cannot be checked: "
+        "correct it (CPL/FIR or fleet inventory) or re-read the hub with an 8.2"),
 }
 
 

@@ -10,7 +10,8 @@ Checks, first match wins: device type policy (`device_type_not_supported`,
 `dcc_managed_device`); the current entry (`unknown_firmware`, `current_unidentified`); the
 target (`target_not_for_model`, `target_not_active`); up to date; `not_commissioned`; the
 path (`path_unknown`, `no_permitted_path`); the comms hub along the path
-(`ch_gbcs_incompatible`, `han_band_incompatible`); planned.
+(`ch_gbcs_incompatible`, `han_variant_unknown`, `han_band_incompatible`; HAN values are read
+by `orchestrator.domain.han` in every published spelling); planned.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry, entry_id_key, version_key
-from orchestrator.domain.fleet import COMMISSIONED, Device, gbcs_key, hub_bands, image_bands
+from orchestrator.domain.fleet import COMMISSIONED, Device, gbcs_key
+from orchestrator.domain.han import BandReading, image_bands, read_bands
 from orchestrator.domain.plan_report import (
     BLOCKED,
     LATEST,
@@ -198,18 +200,16 @@ class Planner:
 
     def _hub_check(self, route: Outcome, hub_gbcs: str, hub_han: str) -> Outcome:
         """The route, or the first entry on it that the device's comms hub cannot take."""
-        hub_version, offered = gbcs_key(hub_gbcs), hub_bands(hub_han)
+        hub_version, hub = gbcs_key(hub_gbcs), read_bands(hub_han)
         ids = (route.current_entry, route.target_entry)
         for entry in (self._entries[e] for e in route.path):
             needed = gbcs_key(entry.gbcs_version)
             if hub_version is not None and needed is not None and hub_version < needed:
                 return blocked("ch_gbcs_incompatible", *ids, entry=entry.cpl_entry_id,
                                hub_gbcs_version=hub_gbcs, entry_gbcs_version=entry.gbcs_version)
-            bands = image_bands(entry.zigbee_band_join_option, entry.han_variant)
-            if bands is not None and offered is not None and not bands & offered:
-                return blocked("han_band_incompatible", *ids, entry=entry.cpl_entry_id,
-                               image_bands=sorted(bands), hub_han_variant=hub_han,
-                               hub_bands=sorted(offered))
+            found = _band_check(entry, hub, ids)
+            if found is not None:
+                return found
         return route
 
     def _type_outcome(self, device_type: str, handling: str) -> Outcome:
@@ -283,6 +283,26 @@ class Planner:
         reached = sorted((self._entries[e] for e in seen if e != current),
                          key=lambda e: entry_id_key(e.cpl_entry_id))
         return max(reached, default=None, key=lambda e: version_key(e.firmware_version))
+
+
+def _band_check(entry: CatalogueEntry, hub: BandReading,
+                ids: tuple[str | None, str | None]) -> Outcome | None:
+    """Blocked when the image's bands miss the hub's, or when either value is not understood
+    and the image is (or may be) restricted to one band; None when the image fits."""
+    image = image_bands(entry.zigbee_band_join_option, entry.han_variant)
+    if image.unknown:
+        return blocked("han_variant_unknown", *ids, entry=entry.cpl_entry_id,
+                       side="entry", value=image.value)
+    if not image.restricted or image.bands is None:
+        return None
+    if hub.unknown:
+        return blocked("han_variant_unknown", *ids, entry=entry.cpl_entry_id,
+                       side="comms hub", value=hub.value)
+    if hub.bands is not None and not image.bands & hub.bands:
+        return blocked("han_band_incompatible", *ids, entry=entry.cpl_entry_id,
+                       image_bands=sorted(image.bands), hub_han_variant=hub.value,
+                       hub_bands=sorted(hub.bands))
+    return None
 
 
 def walk(tree: _Tree, current: str) -> list[str]:
