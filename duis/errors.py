@@ -15,6 +15,7 @@ DuisError
 │   ├── UntrustedCertificateError   no trusted certificate matches, or it is not valid then
 │   └── SignatureMismatchError      the digest or the signature value does not match
 ├── GbcsPayloadError           a GBCS payload cannot be decoded
+│   └── PreCommandMismatchError a pre-command is not the activation we requested
 └── ImageError                 a GBCS Upgrade Image is inconsistent
     └── ImageSignatureError    the Supplier signature over the Manufacturer Image is wrong
 ```
@@ -77,6 +78,10 @@ class SignatureMismatchError(SignatureError):
 
 class GbcsPayloadError(DuisError):
     """A GBCS payload cannot be decoded."""
+
+
+class PreCommandMismatchError(GbcsPayloadError):
+    """A DCC pre-command is undecodable or differs from the 11.3 we sent: never sign it."""
 
 
 class ImageError(DuisError):

@@ -144,8 +144,45 @@ class PreCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceAlert:
+    """A device alert with its decoded GBCS facts (see `duis.gbcs` for the message codes).
+
+    `device_id` raised it; `target_device_id` is the device it concerns when another raised
+    it (CCS08: the hub reports a transfer to a PPMID/HCALCS). `timestamp` is the alert time
+    (for 0x8F66/0x8F67 the execution time), `firmware_hash` the hash an FDRA computed,
+    `firmware_version`/`result` what 0x8F66/0x8F67/CCS08/CS09 report, `command_counter` the
+    activation command a future-dated alert answers. `decode_error` says why the payload
+    could not be read (the other facts are then None).
+    """
+
+    alert_code: int
+    name: str
+    gbcs_payload: bytes
+    device_id: str | None = None
+    timestamp: datetime | None = None
+    firmware_hash: bytes | None = None
+    decode_error: str | None = None
+    message_code: int | None = None
+    firmware_version: str | None = None
+    result: int | None = None
+    target_device_id: str | None = None
+    command_counter: int | None = None
+
+    @property
+    def subject_device_id(self) -> str | None:
+        """The device the alert is about (the target for CCS08, else the sender)."""
+        return self.target_device_id or self.device_id
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseMessage:
-    """A service response; decoded GBCS facts filled in for 11.2 and 11.3."""
+    """A service response with the decoded GBCS facts of its payload.
+
+    11.2: `firmware_version` (ECS52, GCS38 or CS08) or the device's error `read_result`.
+    11.3: `activation_result` (immediate; `firmware_version` is then the running version)
+    or `activation_accepted` (future-dated or cancellation accepted, ASN.1 NULL).
+    `future_dated_alert`: 0x8F66/0x8F67 sent as `FutureDatedDeviceAlertMessage`.
+    """
 
     service_reference: str
     variant: str
@@ -155,19 +192,9 @@ class ResponseMessage:
     pre_command: PreCommand | None = None
     firmware_version: str | None = None
     activation_result: ActivationResult | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceAlert:
-    """A device alert (e.g. 0x8F72 with the hash the device computed)."""
-
-    alert_code: int
-    name: str
-    gbcs_payload: bytes
-    device_id: str | None = None
-    timestamp: datetime | None = None
-    firmware_hash: bytes | None = None
-    decode_error: str | None = None
+    read_result: int | None = None
+    activation_accepted: bool = False
+    future_dated_alert: DeviceAlert | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,12 @@ from lxml import etree
 from duis import xmlread as x
 from duis.codes import (
     DCC_ALERT_NAMES,
-    DEVICE_ALERTS,
     SR_BY_BODY,
     WARNING_ELEMENTS,
     WARNING_LISTS,
-    ActivationResult,
 )
-from duis.errors import DuisError, GbcsPayloadError, MessageStructureError
-from duis.gbcs import decode_message, firmware_version_of, first_int_of
+from duis.errors import DuisError, MessageStructureError
+from duis.facts import device_alert, response_facts
 from duis.keys import TrustStore
 from duis.models import (
     ActivateFirmware,
@@ -148,24 +146,12 @@ def _inventory_device(d: etree._Element) -> InventoryDevice:
     )
 
 
-def _gbcs_facts(reference: str, payload: bytes) -> dict[str, object]:
-    if reference == "11.2":
-        return {"firmware_version": firmware_version_of(decode_message(payload))}
-    if reference == "11.3":
-        value = first_int_of(decode_message(payload))
-        try:
-            return {"activation_result": ActivationResult(value)}
-        except ValueError as err:
-            raise GbcsPayloadError(f"unknown activation result {value}") from err
-    return {}
-
-
 def _response_message(m: etree._Element) -> ResponseMessage:
     reference, variant = x.text(m, "ServiceReference"), x.text(m, "ServiceReferenceVariant")
     extra: dict[str, object] = {}
     if (payload := x.opt_text(m, "GBCSPayload")) is not None:
         extra["gbcs_payload"] = raw = x.b64(payload, "GBCSPayload")
-        extra.update(_gbcs_facts(reference, raw))
+        extra.update(response_facts(reference, raw))
     if (w := m.find(x.q(WARNING_ELEMENTS.get(reference, "-")))) is not None:
         extra["warnings"] = _warnings(w)
     if (inv := m.find(x.q("DSPInventory"))) is not None:
@@ -174,22 +160,14 @@ def _response_message(m: etree._Element) -> ResponseMessage:
         extra["pre_command"] = PreCommand(
             x.text(pre, "GBCSVersion"), x.b64(x.text(pre, "GBCSPayload"), "GBCSPayload")
         )
+    if (future := m.find(x.q("FutureDatedDeviceAlertMessage"))) is not None:
+        extra["future_dated_alert"] = _device_alert(future, "FutureDatedAlertCode")
     return ResponseMessage(reference, variant, **extra)  # type: ignore[arg-type]
 
 
-def _device_alert(m: etree._Element) -> DeviceAlert:
-    code = int.from_bytes(x.hex_bytes(x.text(m, "AlertCode"), "AlertCode"), "big")
-    payload = x.b64(x.text(m, "GBCSPayload"), "GBCSPayload")
-    kind = DEVICE_ALERTS.get(code)
-    name = kind.name if kind else f"Alert{code:04X}"
-    try:
-        message = decode_message(payload)
-    except GbcsPayloadError as err:
-        return DeviceAlert(code, name, payload, decode_error=str(err))
-    fields = message.data[0] if message.data else None
-    digest = fields[1] if isinstance(fields, tuple) and len(fields) > 1 else None
-    firmware_hash = digest if kind and kind.carries_hash and isinstance(digest, bytes) else None
-    return DeviceAlert(code, name, payload, message.originator, message.timestamp, firmware_hash)
+def _device_alert(m: etree._Element, code_element: str = "AlertCode") -> DeviceAlert:
+    code = int.from_bytes(x.hex_bytes(x.text(m, code_element), code_element), "big")
+    return device_alert(code, x.b64(x.text(m, "GBCSPayload"), "GBCSPayload"))
 
 
 def _delivery(e: etree._Element) -> FirmwareDeliveryStatus:

@@ -12,14 +12,25 @@ from lxml import etree
 from duis.build import format_datetime
 from duis.codes import (
     DCC_EUI,
-    DEVICE_ALERTS,
     SCHEMA_VERSION,
     SR_NS,
     WARNING_ELEMENTS,
     WARNING_LISTS,
 )
 from duis.errors import RequestBuildError
-from duis.gbcs import encode_alert, encode_response
+from duis.facts import device_alert as alert_from_payload
+from duis.gbcs import (
+    FirmwareDistributionReceipt,
+    FirmwareTransferAlert,
+    FutureDatedActivationAlert,
+    PpmidActivationAlert,
+    encode_activation_response,
+    encode_fdra,
+    encode_firmware_version_response,
+    encode_future_dated_alert,
+    encode_ppmid_activation_alert,
+    encode_transfer_alert,
+)
 from duis.models import (
     DccAlert,
     DeviceAlert,
@@ -111,7 +122,8 @@ def _(m: ResponseMessage, parent: etree._Element) -> None:
     node = _add(parent, "ResponseMessage")
     _add(node, "ServiceReference", m.service_reference)
     _add(node, "ServiceReferenceVariant", m.variant)
-    parts = [p for p in (m.gbcs_payload, m.warnings, m.inventory, m.pre_command) if p is not None]
+    parts = [p for p in (m.gbcs_payload, m.warnings, m.inventory, m.pre_command,
+                         m.future_dated_alert) if p is not None]
     if len(parts) > 1:
         raise RequestBuildError("a ResponseMessage carries at most one payload")
     if m.warnings is not None:
@@ -126,6 +138,12 @@ def _(m: ResponseMessage, parent: etree._Element) -> None:
         pre = _add(node, "PreCommand")
         _add(pre, "GBCSVersion", m.pre_command.gbcs_version)
         _add(pre, "GBCSPayload", _b64(m.pre_command.gbcs_payload))
+    elif m.future_dated_alert is not None:
+        alert = _add(node, "FutureDatedDeviceAlertMessage")
+        _add(alert, "FutureDatedAlertCode", f"{m.future_dated_alert.alert_code:04X}")
+        _add(alert, "GBCSPayload", _b64(m.future_dated_alert.gbcs_payload))
+        _add(alert, "InstructionNumber", "1")
+        _add(alert, "TotalCommandInstructions", "1")
     elif m.gbcs_payload is not None:
         _add(node, "GBCSPayload", _b64(m.gbcs_payload))
 
@@ -215,6 +233,27 @@ def sign_response(response: Response, identity: SigningIdentity) -> bytes:
     return sign_canonical(etree.tostring(response_element(response), method="c14n"), identity)
 
 
+def _alert_payload(alert_code: int, device_id: str, recipient: str, counter: int,
+                   at: datetime, firmware_hash: bytes | None) -> bytes:
+    if alert_code in (0x8F72, 0x8F1C):
+        if firmware_hash is None:
+            raise RequestBuildError(f"alert 0x{alert_code:04X} needs the computed image hash")
+        receipt = FirmwareDistributionReceipt(alert_code, at, firmware_hash)
+        return encode_fdra(counter, device_id, recipient, receipt)
+    if alert_code in (0x8F66, 0x8F67):
+        done = FutureDatedActivationAlert(alert_code, at, counter, int(alert_code == 0x8F67) * 3,
+                                          "00000000")
+        return encode_future_dated_alert(counter, device_id, recipient, done)
+    if alert_code in (0x8F8A, 0x8F89):
+        moved = FirmwareTransferAlert(alert_code, at, device_id, "00000000",
+                                      int(alert_code == 0x8F89))
+        return encode_transfer_alert(counter, device_id, recipient, moved)
+    if alert_code == 0x8F8B:
+        ran = PpmidActivationAlert(alert_code, at, "00000000", 0)
+        return encode_ppmid_activation_alert(counter, device_id, recipient, ran)
+    raise RequestBuildError(f"no GBCS alert shape for 0x{alert_code:04X}")
+
+
 def device_alert(
     alert_code: int,
     device_id: str,
@@ -223,17 +262,35 @@ def device_alert(
     at: datetime,
     firmware_hash: bytes | None = None,
 ) -> DeviceAlert:
-    """A device alert model with its GBCS payload (hash for 0x8F72/0x8F1C)."""
-    kind = DEVICE_ALERTS.get(alert_code)
-    payload = encode_alert(counter, device_id, recipient, alert_code, at, firmware_hash)
-    name = kind.name if kind else f"Alert{alert_code:04X}"
-    return DeviceAlert(alert_code, name, payload, device_id, at, firmware_hash)
+    """A device alert model with an unsigned RTDS-shaped payload (generic facts).
+
+    0x8F72/0x8F1C become FDRA DLMS (0x00CE) with the hash; 0x8F66/0x8F67 a 0x00CA alert
+    (result 0 or 3, version 00000000); 0x8F8A/0x8F89 a CCS08 alert about `device_id`;
+    0x8F8B a CS09 alert. Encode with `duis.gbcs` and use `alert_message` for exact facts.
+    """
+    return alert_message(alert_code, _alert_payload(alert_code, device_id, recipient, counter,
+                                                    at, firmware_hash))
+
+
+def alert_message(alert_code: int, payload: bytes) -> DeviceAlert:
+    """The DeviceAlert model for an encoded GBCS alert payload."""
+    alert = alert_from_payload(alert_code, payload)
+    if alert.decode_error is not None:
+        raise RequestBuildError(f"alert payload does not decode: {alert.decode_error}")
+    return alert
 
 
 def device_response_payload(
     device_id: str, request_id: RequestId, counter: int, item: bytes | int, recipient: str = DCC_EUI
 ) -> bytes:
-    """GBCS payload of a device's answer: 11.2 version bytes or the 11.3 result code."""
-    return encode_response(
-        counter, device_id, recipient, 0, request_id.originator, request_id.counter, (item,)
-    )
+    """GBCS payload of a device's answer: an ECS52 11.2 version, or a CS06 immediate result.
+
+    The transaction counter is the request's (as the RTDS answers); `counter` is unused
+    by these shapes and kept for callers. Other use cases: `duis.gbcs.encode`.
+    """
+    if isinstance(item, bytes):
+        return encode_firmware_version_response(
+            "ECS52", request_id.counter, device_id, recipient, item.hex().upper()
+        )
+    return encode_activation_response(request_id.counter, device_id, recipient, None, item,
+                                      "00000000")

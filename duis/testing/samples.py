@@ -36,7 +36,7 @@ TO_DCC, TO_DEVICE = RequestId(SUPPLIER, DCC, 1), RequestId(SUPPLIER, DEVICE, 2)
 
 def sample_requests(pki: Pki) -> dict[str, Request]:
     """One request of each kind the library builds."""
-    pre = gbcs.encode_pre_command(1, SUPPLIER, DEVICE, 0x5A, b"\x01" * 32, None)
+    pre = gbcs.encode_pre_command(2, SUPPLIER, DEVICE, gbcs.CS06, b"\x01" * 32, None)
     many = [f"00-DB-12-34-56-78-90-{i:02X}" for i in range(50)]
     return {
         "11.1": build.update_firmware(TO_DCC, b"\x1e\xf1" * 500, "ACDCACDC", many),

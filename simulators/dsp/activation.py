@@ -65,7 +65,7 @@ def handle_signed(ctx: DspContext, admitted: Admitted) -> Response:
     key = (rid.originator, message.originator_counter)
     record = ctx.precommands.get(key)
     if (record is None or record.device_id != rid.target
-            or request.gbcs_payload[:-SIGNATURE_TRAILER] != record.payload[:-1]):
+            or request.gbcs_payload[:-SIGNATURE_TRAILER] != record.payload):
         raise Rejected("E44", "not a pre-command the DCC issued for this device", envelope)
     del ctx.precommands[key]
     send_to_device(ctx, rid, i, "11.3", _action(ctx, i, rid, record), suspend_if_lost=True)

@@ -93,4 +93,4 @@ DEVICE_SR_STATUSES: dict[str, frozenset[str]] = {
     "11.2": frozenset({"Commissioned", "Suspended"}),
     "11.3": frozenset({"Commissioned"}),
 }
-ACTIVATE_MESSAGE_CODE = 0x005A
+ACTIVATE_MESSAGE_CODE = 0x0012  # CS06 Activate Firmware (GBCS message code)

@@ -17,13 +17,18 @@ AT = datetime(2030, 1, 15, 9, 0, 0, tzinfo=UTC)
 
 
 def _response(version: bytes = b"\x00\x02\x01\x2f") -> bytes:
-    return gbcs.encode_response(7, DEVICE, SUPPLIER, 0x59, SUPPLIER, 1234, (version,))
+    return gbcs.encode_firmware_version_response("ECS52", 7, DEVICE, SUPPLIER, version.hex())
+
+
+def _version(message: gbcs.GbcsMessage) -> str | None:
+    assert isinstance(message.body, gbcs.FirmwareVersionResponse)
+    return message.body.firmware_version
 
 
 def test_firmware_version_response_round_trips() -> None:
     """An encoded 11.2 answer decodes to the same version and parties."""
     message = gbcs.decode_message(_response())
-    assert gbcs.firmware_version_of(message) == "0002012F"
+    assert _version(message) == "0002012F"
     assert (message.originator, message.recipient, message.originator_counter) == (
         DEVICE,
         SUPPLIER,
@@ -33,16 +38,18 @@ def test_firmware_version_response_round_trips() -> None:
 
 def test_alert_carries_time_and_hash() -> None:
     """A 0x8F72 alert keeps its timestamp and the device's computed hash."""
-    message = gbcs.decode_message(gbcs.encode_alert(3, DEVICE, SUPPLIER, 0x8F72, AT, b"\xab" * 32))
-    assert message.cra_flag == gbcs.CRA_ALERT and message.timestamp == AT
-    assert message.data == ((b"\x8f\x72", b"\xab" * 32),)
+    receipt = gbcs.FirmwareDistributionReceipt(0x8F72, AT, b"\xab" * 32)
+    message = gbcs.decode_message(gbcs.encode_fdra(3, DEVICE, SUPPLIER, receipt))
+    assert message.cra_flag == gbcs.CRA_ALERT and message.body.time == AT
+    assert (message.body.alert_code, message.body.image_hash) == (0x8F72, b"\xab" * 32)
 
 
 def test_signed_pre_command_verifies_and_tamper_fails(pki: Pki, other_pki: Pki) -> None:
     """The Supplier's digital signature on a pre-command verifies only unchanged and with its key."""
-    pre = gbcs.encode_pre_command(1, SUPPLIER, DEVICE, 0x5A, b"\x11" * 32, AT)
+    pre = gbcs.encode_pre_command(1, SUPPLIER, DEVICE, gbcs.CS06, b"\x11" * 32, AT)
     signed = gbcs.sign_pre_command(pre, pki.supplier_ds.key)
-    assert gbcs.verify_signed_pre_command(signed, pki.supplier_ds.key.public_key()).timestamp == AT
+    verified = gbcs.verify_signed_pre_command(signed, pki.supplier_ds.key.public_key())
+    assert verified.body.execution_time == AT
     with pytest.raises(GbcsPayloadError):
         gbcs.verify_signed_pre_command(signed, other_pki.supplier_ds.key.public_key())
     tampered = bytearray(signed)
@@ -53,7 +60,7 @@ def test_signed_pre_command_verifies_and_tamper_fails(pki: Pki, other_pki: Pki) 
 
 def test_signing_an_already_signed_pre_command_is_refused(pki: Pki) -> None:
     """Only an unsigned pre-command can be signed."""
-    pre = gbcs.encode_pre_command(1, SUPPLIER, DEVICE, 0x5A, b"\x11" * 32, None)
+    pre = gbcs.encode_pre_command(1, SUPPLIER, DEVICE, gbcs.CS06, b"\x11" * 32, None)
     with pytest.raises(GbcsPayloadError):
         gbcs.sign_pre_command(gbcs.sign_pre_command(pre, pki.supplier_ds.key), pki.supplier_ds.key)
 
@@ -65,7 +72,7 @@ def test_truncated_payloads_raise_payload_errors(cut: int) -> None:
     if cut >= len(data):
         return
     with pytest.raises(GbcsPayloadError):
-        gbcs.firmware_version_of(gbcs.decode_message(data[:cut]))
+        _version(gbcs.decode_message(data[:cut]))
 
 
 @given(st.binary(max_size=200))

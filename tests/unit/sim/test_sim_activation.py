@@ -49,9 +49,9 @@ def test_bad_pre_commands_are_refused_with_e44(world) -> None:
     rid = world.gas.request_id(device)
     pre = world.gas.send(build.activate_firmware(rid, new.image_hash)).body.pre_command
     stranger = gbcs.sign_pre_command(pre.gbcs_payload, Pki.generate().supplier_ds.key)
-    forged = gbcs.encode_pre_command(rid.counter + 7, rid.originator, device, 0x5A,
+    forged = gbcs.encode_pre_command(rid.counter + 7, rid.originator, device, gbcs.CS06,
                                      bytes.fromhex(new.image_hash), None)
-    altered = pre.gbcs_payload[:-33] + bytes(32) + b"\x00"
+    altered = pre.gbcs_payload.replace(bytes.fromhex(new.image_hash), bytes(32))
     for payload in (stranger, world.gas.user.sign_pre_command(forged),
                     world.gas.user.sign_pre_command(altered)):
         answer = world.gas.send(SignedPreCommand(rid, payload))
