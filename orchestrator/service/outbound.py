@@ -28,6 +28,7 @@ class Send:
     jobs: list[DeviceJob]
     request_ids: list[RequestId] = field(default_factory=list)
     execute_at: dt.datetime | None = None
+    image_hash: str = ""  # an 11.3's FirmwareHash, recorded as its request is built
 
     @property
     def answered_by(self) -> RequestId:
@@ -49,6 +50,7 @@ def request_xml(send: Send, image: bytes | None, version: str,
         request = build.update_firmware(rid, image, version, [j.device_id for j in send.jobs],
                                         ppmid=send.sr_type == "11.4")
     elif send.sr_type == "11.3":
+        send.image_hash = image_hash  # the pre-command must carry it (sign_pre_command)
         request = build.activate_firmware(rid, image_hash, at=send.execute_at)
     else:
         request = ReadFirmwareVersion(rid)
@@ -66,14 +68,27 @@ def transmit(ex: Execution, xml: bytes) -> Response:
 
 def sign_pre_command(ex: Execution, send: Send, response: Response,
                      identity: SupplierIdentity) -> bytes:
-    """CommandVariant 5: the DCC's pre-command signed with the digital-signing key."""
+    """CommandVariant 5: the DCC's pre-command, checked against the 11.3 sent, then signed.
+
+    Never signs what we did not request: a pre-command whose message code, target device,
+    image hash, originator counter or execution time differ from the 11.3 raises
+    `PreCommandMismatchError` with the reason (the device's job is refused, not retried).
+    """
     message = response.body
     if not isinstance(message, ResponseMessage) or message.pre_command is None:
         raise DspUnavailableError("11.3 answer carries no pre-command to sign")
-    signed = gbcs.sign_pre_command(message.pre_command.gbcs_payload,
-                                   identity.digital_signing_key)
-    request = SignedPreCommand(send.request_ids[1], signed, send.execute_at)
+    payload = message.pre_command.gbcs_payload
+    gbcs.check_pre_command(payload, expected_activation(send))
+    signed = gbcs.sign_pre_command(payload, identity.digital_signing_key)
+    request = SignedPreCommand(send.request_ids[-1], signed, send.execute_at)
     return build.sign_request(request, identity.xml)
+
+
+def expected_activation(send: Send) -> gbcs.ExpectedActivation:
+    """What the DCC's pre-command for this 11.3 must say (the CV4 RequestID's counter)."""
+    rid = send.request_ids[0]
+    return gbcs.ExpectedActivation(rid.originator, rid.target, bytes.fromhex(send.image_hash),
+                                   rid.counter, send.execute_at)
 
 
 def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple[str, Outcome]]:
