@@ -7,14 +7,24 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from orchestrator.adapters.tables import catalogue_current, catalogue_entries, catalogue_snapshots
-from orchestrator.domain.catalogue import Catalogue, CatalogueEntry, Snapshot
+from orchestrator.domain.catalogue import (
+    CARRIED_KEY,
+    CarriedOver,
+    Catalogue,
+    CatalogueEntry,
+    Snapshot,
+)
 
 CURRENT_ROW = 1
 _ENTRY_COLUMNS = [c.name for c in catalogue_entries.columns if c.name != "snapshot_id"]
 
 
 class SqlAlchemyCatalogueRepository:
-    """Snapshots are append-only; the current pointer moves inside the sync transaction."""
+    """Snapshots are append-only; the current pointer moves inside the sync transaction.
+
+    An entry carried over from an earlier snapshot is marked under `CARRIED_KEY` in its
+    `extra` JSON (no column of its own); `load` turns the mark into `carried_over`.
+    """
 
     def __init__(self, connection: Connection):
         self.connection = connection
@@ -62,7 +72,8 @@ class SqlAlchemyCatalogueRepository:
 
     def load(self, snapshot_id: int) -> Catalogue:
         """The catalogue of one snapshot, ready for queries and planning."""
-        entries = [_entry(fields) for fields in self.entry_fields(snapshot_id).values()]
+        entries = [_entry(fields, snapshot_id)
+                   for fields in self.entry_fields(snapshot_id).values()]
         return Catalogue(entries, snapshot_id)
 
     def entry_count(self, snapshot_id: int) -> int:
@@ -80,10 +91,12 @@ class SqlAlchemyCatalogueRepository:
         return int(result.rowcount or 0)
 
 
-def _entry(fields: dict[str, Any]) -> CatalogueEntry:
+def _entry(fields: dict[str, Any], snapshot_id: int) -> CatalogueEntry:
     predecessors = fields.pop("predecessors")
-    extra = fields.pop("extra") or {}
-    return CatalogueEntry(**fields, extra=extra,
+    extra = dict(fields.pop("extra") or {})
+    mark = extra.pop(CARRIED_KEY, None)
+    carried = CarriedOver.from_mark(mark, snapshot_id) if mark else None
+    return CatalogueEntry(**fields, extra=extra, carried_over=carried,
                           predecessors=None if predecessors is None else tuple(predecessors))
 
 

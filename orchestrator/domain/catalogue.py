@@ -24,9 +24,73 @@ class Contact:
     address: str
 
 
+# Key, in an entry's stored `extra`, of the mark saying the entry was carried over.
+CARRIED_KEY = "fwo.carried_over"
+
+
+@dataclass(frozen=True)
+class CarriedOver:
+    """Why an entry is its last good version from an earlier snapshot, not this sync's row.
+
+    `rejected_in_snapshot` rejected the entry's new CPL row for `problems`;
+    `kept_from_snapshot` is the last snapshot that accepted it (the version kept).
+    """
+
+    kept_from_snapshot: int | None
+    rejected_in_snapshot: int | None
+    problems: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def codes(self) -> list[str]:
+        """The problem codes that rejected the new row, each once."""
+        return list(dict.fromkeys(str(p.get("code", "")) for p in self.problems))
+
+    def describe(self) -> str:
+        """One line for ops: which version is kept and what rejected the new one."""
+        return (f"kept as in snapshot {self.kept_from_snapshot}: snapshot "
+                f"{self.rejected_in_snapshot} rejected its CPL row ({', '.join(self.codes)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"kept_from_snapshot": self.kept_from_snapshot,
+                "rejected_in_snapshot": self.rejected_in_snapshot,
+                "problems": [dict(p) for p in self.problems], "message": self.describe()}
+
+    @classmethod
+    def from_mark(cls, mark: Mapping[str, Any], snapshot_id: int | None) -> CarriedOver:
+        """The mark as stored in `extra` of an entry row of `snapshot_id`."""
+        return cls(mark.get("kept_from_snapshot"), snapshot_id,
+                   tuple(mark.get("problems") or ()))
+
+
+def carry_forward(fields: Mapping[str, Any], previous_snapshot: int,
+                  problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """An entry's stored fields from `previous_snapshot`, marked as carried for `problems`.
+
+    An entry carried again keeps the snapshot of its last good version.
+    """
+    extra = dict(fields.get("extra") or {})
+    earlier = extra.pop(CARRIED_KEY, None)
+    kept = earlier.get("kept_from_snapshot") if isinstance(earlier, Mapping) else None
+    extra[CARRIED_KEY] = {"kept_from_snapshot": kept or previous_snapshot, "problems": problems}
+    return {**fields, "extra": extra}
+
+
+def unmarked(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored fields without the carried-over mark (what a diff compares)."""
+    extra = fields.get("extra") or {}
+    if CARRIED_KEY not in extra:
+        return dict(fields)
+    return {**fields, "extra": {k: v for k, v in extra.items() if k != CARRIED_KEY}}
+
+
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """One CPL entry with its FIR data; `predecessors` is () for N/A, None when unknown."""
+    """One CPL entry with its FIR data; `predecessors` is () for N/A, None when unknown.
+
+    `carried_over` is set when this sync rejected the entry's CPL row and the entry is its
+    last good version from an earlier snapshot (so devices on it stay identified).
+    """
 
     cpl_entry_id: str
     device_type: str
@@ -48,6 +112,7 @@ class CatalogueEntry:
     zigbee_band_join_option: str = ""
     has_fir: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+    carried_over: CarriedOver | None = None
 
     @property
     def active(self) -> bool:
@@ -81,6 +146,7 @@ class CatalogueEntry:
                        "stack_version": self.zigbee_stack_version,
                        "band_join_option": self.zigbee_band_join_option},
             "extra": dict(self.extra),
+            "carried_over": None if self.carried_over is None else self.carried_over.to_dict(),
         }
 
 

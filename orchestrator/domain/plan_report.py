@@ -10,10 +10,16 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from orchestrator.domain.catalogue import Catalogue, CatalogueEntry, Contact, entry_id_key
+from orchestrator.domain.catalogue import (
+    CarriedOver,
+    Catalogue,
+    CatalogueEntry,
+    Contact,
+    entry_id_key,
+)
 from orchestrator.domain.fleet import Device
 
 LATEST = "latest"
@@ -211,6 +217,27 @@ def path_outcome(current: CatalogueEntry, target: CatalogueEntry, path: list[str
                    furthest_reachable_version=furthest.firmware_version if furthest else None)
 
 
+def note_carried(outcome: Outcome, carried: Mapping[str, CarriedOver]) -> Outcome:
+    """The outcome, saying which of its entries (current, path, target) are carried over
+    from an earlier snapshot because this sync rejected their CPL row."""
+    named = dict.fromkeys((outcome.current_entry, *outcome.path, outcome.target_entry))
+    ids = tuple(e for e in named if e is not None and e in carried)
+    if not ids:
+        return outcome
+    note = "; ".join(f"entry {e} is {carried[e].describe()}" for e in ids)
+    action = outcome.next_action
+    action = replace(action, message=f"{action.message} (note: {note})",
+                     details=(*action.details, ("carried_entries", ids)))
+    return replace(outcome, next_action=action)
+
+
+def carried_entries(outcomes: Iterable[Outcome]) -> list[str]:
+    """Entries carried over from an earlier snapshot that any of the outcomes names."""
+    found = {e for o in outcomes for k, v in o.next_action.details
+             if k == "carried_entries" for e in v}
+    return sorted(found, key=entry_id_key)
+
+
 DISTRIBUTION_SR: dict[str, str] = {"PPMID": "11.4"}  # device type -> SR; others 11.1
 # Per-period budgets: the campaign policy's defaults (per hour); set them to the User's
 # anomaly detection thresholds.
@@ -245,6 +272,7 @@ def summarise(plans: Iterable[DevicePlan], catalogue: Catalogue,
     return {"devices": sum(outcomes.values()), **_counts(outcomes),
             "by_model": _by_model(models), "blocked": _blocked_groups(outcomes, samples),
             "campaign": campaign_estimate(outcomes, catalogue, options),
+            "carried_entries": carried_entries(outcomes),
             "entries": sorted(plan_entries(outcomes), key=entry_id_key)}
 
 

@@ -11,7 +11,9 @@ Checks, first match wins: device type policy (`device_type_not_supported`,
 target (`target_not_for_model`, `target_not_active`); up to date; `not_commissioned`; the
 path (`path_unknown`, `no_permitted_path`); the comms hub along the path
 (`ch_gbcs_incompatible`, `han_variant_unknown`, `han_band_incompatible`; HAN values are read
-by `orchestrator.domain.han` in every published spelling); planned.
+by `orchestrator.domain.han` in every published spelling); planned. An entry carried over from
+an earlier snapshot (its new CPL row rejected) is planned as its last good version, and every
+outcome naming one says so (`carried_entries`).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from orchestrator.domain.plan_report import (
     DevicePlan,
     Outcome,
     blocked,
+    note_carried,
     path_outcome,
 )
 
@@ -97,6 +100,9 @@ class Planner:
         self._trees: dict[str, _Tree] = {}
         self._final: dict[tuple[Outcome, str, str, str], Outcome] = {}
         self._situations: dict[str, dict[tuple[str, ...], Outcome]] = {}
+        self._carried = {e.cpl_entry_id: e.carried_over for e in self._entries.values()
+                         if e.carried_over is not None}
+        self._noted: dict[Outcome, Outcome] = {}
 
     @property
     def snapshot_id(self) -> int | None:
@@ -135,6 +141,15 @@ class Planner:
         return found
 
     def _decide(self, device: Device, target: str) -> Outcome:
+        found = self._judge(device, target)
+        if not self._carried:
+            return found
+        noted = self._noted.get(found)
+        if noted is None:
+            noted = self._noted[found] = note_carried(found, self._carried)
+        return noted
+
+    def _judge(self, device: Device, target: str) -> Outcome:
         handling = self.policy.device_types.get(device.device_type, NOT_SUPPORTED)
         if handling != UPGRADE:
             return self._type_outcome(device.device_type, handling)

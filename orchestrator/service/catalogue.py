@@ -14,7 +14,13 @@ from fir_sync.errors import FirSyncError
 from fir_sync.fetch import Credentials, fetch
 from fir_sync.reader import read_catalogue
 from fir_sync.records import ParsedCatalogue, Problem
-from orchestrator.domain.catalogue import Catalogue, Snapshot
+from orchestrator.domain.catalogue import (
+    Catalogue,
+    Snapshot,
+    carry_forward,
+    entry_id_key,
+    unmarked,
+)
 from orchestrator.errors import CatalogueError, NoCatalogueError, SyncRefusedError
 from orchestrator.service import planning
 from orchestrator.service.unit_of_work import UnitOfWork
@@ -37,7 +43,7 @@ class FetchOptions:
     """How sources are fetched (from Settings)."""
 
     work_dir: Path
-    credentials: Credentials = Credentials()
+    credentials: Credentials = field(default_factory=Credentials)
     timeout_s: float = 30.0
     retries: int = 3
 
@@ -61,14 +67,23 @@ class SyncResult:
                 "added": len(self.diff.get("added", [])),
                 "removed": len(self.diff.get("removed", [])),
                 "changed": len(self.diff.get("changed", [])),
+                "carried": len(self.diff.get("carried", [])),
                 "changed_by_kind": self.diff.get("changed_by_kind", {}),
                 "content_hash": self.content_hash, "problems": self.problems}
+
+
+SYNC_ATTEMPTS = 3
 
 
 def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
                    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
                    ) -> SyncResult:
-    """Fetch, check integrity, read, validate and store as one transaction."""
+    """Fetch, check integrity, read, validate and store as one transaction.
+
+    Rows are validated against the current catalogue, so an entry whose new CPL row is
+    rejected keeps its last good version (marked `carried_over`). Should another sync make
+    a new snapshot current meanwhile, the files are validated again against that one.
+    """
     files = _fetch_checked(cmd, options)
     same_files = _unchanged_files(uow, files)
     if same_files is not None:
@@ -76,31 +91,67 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
             raise SyncRefusedError(f"--strict: the current snapshot from these files has "
                                    f"{len(same_files.problems)} problem(s)")
         return same_files
-    parsed = _read(files)
+    for _ in range(SYNC_ATTEMPTS):
+        previous_id, previous = _current_entries(uow)
+        parsed = _read(files, previous)
+        if cmd.strict and parsed.problems:
+            raise SyncRefusedError(_refusal(parsed.problems))
+        stored = _store(uow, parsed, previous_id, previous, now())
+        if stored is not None:
+            return stored
+    raise SyncRefusedError("other syncs kept replacing the catalogue while this one read its "
+                           "files; run it again")
+
+
+Entries = dict[str, dict[str, Any]]
+
+
+def _current_entries(uow: UnitOfWork) -> tuple[int | None, Entries]:
+    with uow:
+        current_id = uow.catalogue.current_id()
+        return current_id, (uow.catalogue.entry_fields(current_id)
+                            if current_id is not None else {})
+
+
+def _store(uow: UnitOfWork, parsed: ParsedCatalogue, previous_id: int | None,
+           previous: Entries, created_at: dt.datetime) -> SyncResult | None:
+    """Store the new snapshot; None when the current one is no longer `previous_id`."""
     problems = [p.to_dict() for p in parsed.problems]
-    if cmd.strict and parsed.problems:
-        raise SyncRefusedError(_refusal(parsed.problems))
     content_hash = _content_hash(parsed)
     with uow:
         current_id = uow.catalogue.current_id()
+        if current_id != previous_id:
+            return None
         current = uow.catalogue.snapshot(current_id) if current_id is not None else None
         if current is not None and current.content_hash == content_hash:
             return _unchanged(current)
-        new_entries = {e: r.flat() for e, r in parsed.records.items()}
-        old_entries = uow.catalogue.entry_fields(current_id) if current_id is not None else {}
-        diff = diff_entries(old_entries, new_entries).to_dict()
-        record = _snapshot_record(parsed, content_hash, problems, diff, current_id, now())
-        snapshot_id = uow.catalogue.add(record, new_entries.values())
+        entries = _new_entries(parsed, current_id)
+        diff = diff_entries({e: unmarked(f) for e, f in previous.items()},
+                            {e: unmarked(f) for e, f in entries.items()}).to_dict()
+        diff["carried"] = sorted(parsed.carried, key=entry_id_key)
+        record = _snapshot_record(parsed, content_hash, problems, diff, current_id, created_at)
+        snapshot_id = uow.catalogue.add(record, entries.values())
         uow.catalogue.make_current(snapshot_id)
         planning.mark_stale_plans(uow, diff)
         uow.commit()
-    return SyncResult(snapshot_id, False, len(parsed.records), parsed.fir_rows_accepted, diff,
+    return SyncResult(snapshot_id, False, len(entries), parsed.fir_rows_accepted, diff,
                       problems, content_hash)
+
+
+def _new_entries(parsed: ParsedCatalogue, previous_id: int | None) -> Entries:
+    """Accepted records, plus the entries carried from the previous snapshot."""
+    entries = {e: r.flat() for e, r in parsed.records.items()}
+    for entry, carried in parsed.carried.items():
+        if previous_id is not None:
+            entries[entry] = carry_forward(carried.fields, previous_id,
+                                           [p.to_dict() for p in carried.problems])
+    return entries
 
 
 def _unchanged(current: Snapshot) -> SyncResult:
     return SyncResult(current.id, True, current.cpl_entries, current.fir_entries,
-                      {"added": [], "removed": [], "changed": []}, current.problems,
+                      {"added": [], "removed": [], "changed": [], "carried": []},
+                      current.problems,
                       current.content_hash)
 
 
@@ -128,9 +179,9 @@ def _fetch_checked(cmd: SyncCatalogue, options: FetchOptions) -> dict[str, Path]
         raise SyncRefusedError(str(err)) from err
 
 
-def _read(files: dict[str, Path]) -> ParsedCatalogue:
+def _read(files: dict[str, Path], previous: Entries) -> ParsedCatalogue:
     try:
-        return read_catalogue(files["cpl"], files["fir"])
+        return read_catalogue(files["cpl"], files["fir"], previous)
     except FirSyncError as err:
         raise SyncRefusedError(str(err)) from err
 
@@ -186,7 +237,8 @@ def _snapshot_record(parsed: ParsedCatalogue, content_hash: str, problems: list[
         "cpl_sheet": cpl.sheet, "fir_sheet": fir.sheet, "cpl_file_sha256": cpl.file_sha256,
         "fir_file_sha256": fir.file_sha256, "cpl_content_sha256": cpl.content_sha256,
         "fir_content_sha256": fir.content_sha256, "content_hash": content_hash,
-        "cpl_rows": cpl.rows, "fir_rows": fir.rows, "cpl_entries": len(parsed.records),
+        "cpl_rows": cpl.rows, "fir_rows": fir.rows,
+        "cpl_entries": len(parsed.records) + len(parsed.carried),
         "fir_entries": parsed.fir_rows_accepted, "problem_count": len(problems),
         "problems": problems, "diff": diff, "previous_snapshot_id": previous,
     }

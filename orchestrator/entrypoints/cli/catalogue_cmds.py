@@ -41,19 +41,23 @@ def sync(
     state = "unchanged" if result.unchanged else "new snapshot"
     console.print(f"[bold]Snapshot {result.snapshot_id}[/] ({state}): "
                   f"{result.cpl_entries} CPL entries, {result.fir_entries} FIR rows; "
-                  f"+{data['added']} -{data['removed']} ~{data['changed']}")
+                  f"+{data['added']} -{data['removed']} ~{data['changed']}"
+                  + (f", {data['carried']} carried over" if data["carried"] else ""))
     _print_problems(result.problems)
+    for entry_id in result.diff.get("carried", []):
+        console.print(f"entry {entry_id}: CPL row rejected; its last good version is kept "
+                      "(see `fwo catalogue show --entry`)", highlight=False)
 
 
 def _print_problems(problems: list[dict[str, Any]], limit: int = 20) -> None:
     if not problems:
         return
-    table = Table(title=f"{len(problems)} problem(s): rows rejected")
-    for name in ("file", "sheet", "row", "column", "value", "reason"):
-        table.add_column(name, overflow="fold")
+    table = Table(title=f"{len(problems)} problem(s): rows or previous-version lists rejected")
+    names = ("file", "sheet", "row", "cpl_entry_id", "column", "value", "reason")
+    for name in names:
+        table.add_column("entry" if name == "cpl_entry_id" else name, overflow="fold")
     for p in problems[:limit]:
-        table.add_row(*(str(p.get(k) if p.get(k) is not None else "") for k in
-                        ("file", "sheet", "row", "column", "value", "reason")))
+        table.add_row(*(str(p.get(k) if p.get(k) is not None else "") for k in names))
     console.print(table)
     if len(problems) > limit:
         console.print(f"... and {len(problems) - limit} more (use --json for all)")
@@ -92,10 +96,15 @@ def _entry_table(entries: list[CatalogueEntry], title: str) -> None:
         table.add_column(name)
     for e in entries:
         previous = "unknown" if e.predecessors is None else (", ".join(e.predecessors) or "N/A")
+        status = e.status + (" *" if e.carried_over else "")
         table.add_row(e.cpl_entry_id, e.device_type, e.manufacturer, e.model,
-                      e.hardware_version, e.firmware_version, e.status, previous,
+                      e.hardware_version, e.firmware_version, status, previous,
                       e.contact_email)
     console.print(table)
+    for e in entries:
+        if e.carried_over is not None:
+            console.print(f"* entry {e.cpl_entry_id} carried over, "
+                          f"{e.carried_over.describe()}", highlight=False)
 
 
 @app.command()
@@ -113,7 +122,9 @@ def diff(
         return
     console.print(f"[bold]Snapshot {record.id}[/] against {record.previous_snapshot_id}: "
                   f"{len(record.diff['added'])} added, {len(record.diff['removed'])} removed, "
-                  f"{len(record.diff['changed'])} changed {record.diff.get('changed_by_kind', {})}")
+                  f"{len(record.diff['changed'])} changed {record.diff.get('changed_by_kind', {})}"
+                  + (f"; carried over: {', '.join(record.diff['carried'])}"
+                     if record.diff.get("carried") else ""), highlight=False)
     for change in record.diff["changed"][:50]:
         fields = ", ".join(f"{k}: {v['old']!r} -> {v['new']!r}"
                            for k, v in change["fields"].items())

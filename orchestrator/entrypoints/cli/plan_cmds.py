@@ -89,6 +89,9 @@ def print_report(result: PlanResult, csv_file: Path | None, blocked_rows: int = 
                   f"requests {c['requests']}; {c['periods']} period(s) of "
                   f"{c['period_hours']} h under budgets {c['budgets']}", highlight=False)
     _blocked_table(s["blocked"][:blocked_rows])
+    if s.get("carried_entries"):
+        console.print("Entries kept from an earlier snapshot (this sync rejected their CPL "
+                      f"row): {', '.join(s['carried_entries'])}", highlight=False)
     if csv_file:
         console.print(f"Devices written to {csv_file}")
 

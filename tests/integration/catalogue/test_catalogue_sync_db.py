@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -114,7 +115,7 @@ def test_a_failure_inside_the_transaction_leaves_the_previous_catalogue(
     first = sync(app, *write_pair(tmp_path, *base_rows()))
 
     class FailingUnitOfWork(SqlAlchemyUnitOfWork):
-        def __enter__(self) -> FailingUnitOfWork:
+        def __enter__(self) -> Self:
             super().__enter__()
 
             def explode(snapshot_id: int) -> None:
