@@ -27,6 +27,9 @@ FIR_COLUMNS = (
     "Previous CPL Entry IDs", "ZigBee Chipset Vendor", "ZigBee Stack Version",
     "ZigBee Band Join Option",
 )
+# The CPL's HAN Variant as MP231 writes it, by the generator's short band name.
+CPL_HAN_SPELLINGS = {"2.4GHz": "Single Band (2.4GHz)", "Sub-GHz": "Single Band (Sub-GHz)",
+                     "Dual Band": "Dual Band"}
 CPL_SHEET, FIR_SHEET, NOTES_SHEET = "CPL", "FIR", "Notes"
 TITLE_ROWS = 2  # rows above the header row on the first sheet
 _BOLD = Font(bold=True)
@@ -47,7 +50,8 @@ def write_fir(catalogue: Catalogue, path: Path) -> None:
 def cpl_row(e: CplEntry) -> tuple[object, ...]:
     """Return the cell values of one CPL row, in CPL_COLUMNS order."""
     return (e.entry_id, e.device_type, e.manufacturer, e.model, e.hardware_version,
-            e.firmware_version, e.image_hash, e.gbcs_version, e.han_variant, e.status)
+            e.firmware_version, e.image_hash, e.gbcs_version,
+            CPL_HAN_SPELLINGS.get(e.han_variant, e.han_variant), e.status)
 
 
 def fir_row(r: FirRow) -> tuple[object, ...]:
