@@ -27,9 +27,11 @@ from orchestrator.service.wiring import Execution
 
 # N60 only says the hub passed the image on; the device's own verdict (0x8F72 with the hash
 # it computed, or 0x8F8A from the hub for a PPMID) is what makes a step "delivered".
+# Alerts that carry a result (0x8F66/0x8F67, CCS08, CS09) go by it: 0 is success.
 DEVICE_ALERTS = {0x8F72: "delivered", 0x8F8A: "delivered", 0x8F1C: "image_verification_failed",
                  0x8F89: "delivery_failed", 0x8F66: "activated", 0x8F8B: "activated",
                  0x8F67: "activation_failed"}
+FAILED_RESULT = {"delivered": "delivery_failed", "activated": "activation_failed"}
 
 
 @dataclass(frozen=True)
@@ -96,14 +98,42 @@ def outcomes_of(response: Response) -> list[tuple[str, Outcome]]:
     body = response.body
     rid = _request_id(response)
     if isinstance(body, DeviceAlert):
-        kind = DEVICE_ALERTS.get(body.alert_code)
-        if kind is None or body.device_id is None:
-            raise UnknownMessageError(f"device alert 0x{body.alert_code:04X} is not handled")
-        computed = body.firmware_hash.hex() if body.firmware_hash else None
-        return [(body.device_id, Outcome(kind, None, body.name, firmware_hash=computed))]
+        return alert_outcomes(body)
     if isinstance(body, DccAlert):
         return _dcc_alert(body)
     return _response_message(response, body, rid)
+
+
+def alert_outcomes(alert: DeviceAlert) -> list[tuple[str, Outcome]]:
+    """A device alert (DeviceAlertMessage or FutureDatedDeviceAlertMessage) as an outcome."""
+    kind, device = DEVICE_ALERTS.get(alert.alert_code), alert.subject_device_id
+    if alert.decode_error is not None:
+        raise UnknownMessageError(f"device alert 0x{alert.alert_code:04X}: {alert.decode_error}")
+    if kind is None or device is None:
+        raise UnknownMessageError(f"device alert 0x{alert.alert_code:04X} is not handled")
+    detail = alert.name if alert.result is None else f"{alert.name} result {alert.result}"
+    if alert.result == 1 and alert.alert_code in (0x8F66, 0x8F67):
+        kind = "no_image_held"
+    elif alert.result:
+        kind = FAILED_RESULT.get(kind, kind)
+    computed = alert.firmware_hash.hex() if alert.firmware_hash else None
+    return [(device, Outcome(kind, None, detail, firmware_hash=computed))]
+
+
+def _device_results(target: str, body: ResponseMessage,
+                    rid: str | None) -> list[tuple[str, Outcome]] | None:
+    """Outcomes of a device's 11.3 / 11.2 answer (None when the body carries neither)."""
+    if body.future_dated_alert is not None:
+        return alert_outcomes(body.future_dated_alert)
+    if body.activation_result is not None:
+        code_value = int(body.activation_result)
+        kind = {0: "activated", 1: "no_image_held"}.get(code_value, "activation_failed")
+        return [(target, Outcome(kind, rid, f"activation response {code_value}"))]
+    if body.activation_accepted:
+        return []  # future-dated or cancellation accepted: 0x8F66/0x8F67 tells the outcome
+    if body.read_result is not None:
+        return [(target, Outcome("comms_failure", rid, f"11.2 device result {body.read_result}"))]
+    return None
 
 
 def _response_message(response: Response, body: ResponseMessage,
@@ -115,12 +145,10 @@ def _response_message(response: Response, body: ResponseMessage,
     if code.startswith("E"):
         kind = "comms_failure" if code in COMMS_CODES else "refused"
         return [(target, Outcome(kind, rid, f"response code {code}"))]
+    if (found := _device_results(target, body, rid)) is not None:
+        return found
     if body.firmware_version is not None:
         return [(target, Outcome("version_read", rid, firmware_version=body.firmware_version))]
-    if body.activation_result is not None:
-        code_value = int(body.activation_result)
-        kind = {0: "activated", 1: "no_image_held"}.get(code_value, "activation_failed")
-        return [(target, Outcome(kind, rid, f"activation response {code_value}"))]
     return []
 
 
