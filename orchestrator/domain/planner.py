@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry, entry_id_key, version_key
 from orchestrator.domain.fleet import COMMISSIONED, Device, gbcs_key
 from orchestrator.domain.han import BandReading, image_bands, read_bands
+from orchestrator.domain.paths import Tree, effective_predecessors, reverse_tree, walk
 from orchestrator.domain.plan_report import (
     BLOCKED,
     LATEST,
@@ -55,7 +56,6 @@ _TARGET_REASONS = frozenset({"target_not_active", "target_not_for_model"})
 _situation = operator.attrgetter(
     "device_type", "manufacturer", "model", "status", "hardware_version", "firmware_hash",
     "firmware_version", "comms_hub_gbcs_version", "han_variant")
-Preds = Mapping[str, tuple[str, ...] | None]
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,6 @@ class PlanningPolicy:
                 "device_types": dict(self.device_types)}
 
 
-@dataclass
-class _Tree:
-    """Reverse search from one target: the next hop towards it from every entry that can."""
-
-    next_hop: dict[str, str]
-    unknown: list[str] = field(default_factory=list)
-
-
 class Planner:
     """Plans devices against one catalogue snapshot under one policy (memoised, one thread)."""
 
@@ -89,7 +81,8 @@ class Planner:
         self._lineages: dict[tuple[str, str, str], list[CatalogueEntry]] = {}
         for entry in self._entries.values():
             self._lineages.setdefault(entry.lineage_key, []).append(entry)
-        self._preds, self._guessed = effective_predecessors(self._entries, self.policy)
+        self._preds, self._guessed = effective_predecessors(
+            self._entries, self.policy.allow_unknown_predecessors)
         self._succ: dict[str, list[str]] = {}
         for entry_id, preds in self._preds.items():
             for previous in preds or ():
@@ -97,7 +90,7 @@ class Planner:
         self._identified: dict[tuple[str, ...], CatalogueEntry | Outcome] = {}
         self._routes: dict[tuple[str, str], Outcome] = {}
         self._by_type: dict[str, Outcome] = {}
-        self._trees: dict[str, _Tree] = {}
+        self._trees: dict[str, Tree] = {}
         self._final: dict[tuple[Outcome, str, str, str], Outcome] = {}
         self._situations: dict[str, dict[tuple[str, ...], Outcome]] = {}
         self._carried = {e.cpl_entry_id: e.carried_over for e in self._entries.values()
@@ -318,70 +311,3 @@ def _band_check(entry: CatalogueEntry, hub: BandReading,
                        image_bands=sorted(image.bands), hub_han_variant=hub.value,
                        hub_bands=sorted(hub.bands))
     return None
-
-
-def walk(tree: _Tree, current: str) -> list[str]:
-    """The path from `current` to the tree's target, excluding current ([] if none)."""
-    path: list[str] = []
-    step = tree.next_hop.get(current)
-    while step:
-        path.append(step)
-        step = tree.next_hop.get(step)
-    return path
-
-
-def reverse_tree(entries: Mapping[str, CatalogueEntry], preds: Preds, target: str) -> _Tree:
-    """Breadth-first from the target over reversed predecessor edges, level by level.
-
-    `rank` orders each level by its whole remaining path ([entry] + path onwards, compared
-    by `entry_id_key`), so the first node of the previous level, in rank order, that lists
-    an entry gives it its lexicographically smallest shortest path. Cycles are harmless: an
-    entry is placed once, at its first (shortest) level.
-    """
-    tree = _Tree({target: ""})
-    rank = {target: 0}
-    level = [target]
-    while level:
-        chosen: dict[str, str] = {}
-        for node in level:
-            if node != target and not entries[node].active:
-                continue  # a non-Active entry may start a path but is never entered
-            previous = preds.get(node)
-            if previous is None:
-                tree.unknown.append(node)
-                continue
-            for p in previous:
-                if p in entries and p not in tree.next_hop and p not in chosen:
-                    chosen[p] = node
-        level = sorted(chosen, key=lambda p: (entry_id_key(p), rank[chosen[p]]))
-        for position, p in enumerate(level):
-            rank[p] = position
-            tree.next_hop[p] = chosen[p]
-    return tree
-
-
-def effective_predecessors(entries: Mapping[str, CatalogueEntry], policy: PlanningPolicy
-                           ) -> tuple[dict[str, tuple[str, ...] | None], set[str]]:
-    """Predecessors per entry, with unknown ones guessed only when the policy allows it.
-
-    The guess is the most conservative one: the entries of the same lineage with the next
-    lower firmware version (a strictly sequential upgrade). Returns the guessed entries too.
-    """
-    preds = {e.cpl_entry_id: e.predecessors for e in entries.values()}
-    if not policy.allow_unknown_predecessors:
-        return preds, set()
-    lineages: dict[tuple[str, str, str], list[CatalogueEntry]] = {}
-    for entry in entries.values():
-        lineages.setdefault(entry.lineage_key, []).append(entry)
-    guessed = {e.cpl_entry_id for e in entries.values() if e.predecessors is None}
-    for entry_id in guessed:
-        entry = entries[entry_id]
-        mine = version_key(entry.firmware_version)
-        lower = [version_key(e.firmware_version) for e in lineages[entry.lineage_key]
-                 if version_key(e.firmware_version) < mine]
-        below = max(lower, default=None)
-        preds[entry_id] = tuple(sorted(
-            (e.cpl_entry_id for e in lineages[entry.lineage_key]
-             if below is not None and version_key(e.firmware_version) == below),
-            key=entry_id_key))
-    return preds, guessed
