@@ -240,7 +240,7 @@ _UPDATE_JOB = update(device_jobs).where(
     device_jobs.c.device_id == bindparam("v_device_id")).values(
     {name: bindparam(f"v_{name}") for name in (
         "wave", "path", "step", "entry", "state", "attempt", "due_at", "deadline_at",
-        "request_id", "failure", "ppmid", "updated_at")})
+        "request_id", "failure", "ppmid", "updated_at", "read_at")})
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -275,7 +275,7 @@ def _job_values(j: DeviceJob, now: dt.datetime) -> dict[str, Any]:
             "path": list(j.path), "step": j.step, "entry": j.entry, "state": j.state.value,
             "attempt": j.attempt, "due_at": j.due_at, "deadline_at": j.deadline_at,
             "request_id": j.request_id, "failure": j.failure, "ppmid": j.ppmid,
-            "updated_at": now}
+            "updated_at": now, "read_at": j.read_at}
 
 
 def _job(row: Any) -> DeviceJob:
@@ -284,7 +284,7 @@ def _job(row: Any) -> DeviceJob:
         wave=row["wave"], step=row["step"], state=JobState(row["state"]),
         attempt=row["attempt"], due_at=_aware(row["due_at"]),
         deadline_at=_aware(row["deadline_at"]), request_id=row["request_id"],
-        failure=row["failure"], ppmid=bool(row["ppmid"]))
+        failure=row["failure"], ppmid=bool(row["ppmid"]), read_at=_aware(row["read_at"]))
 
 
 def _event_values(e: JobEvent) -> dict[str, Any]:

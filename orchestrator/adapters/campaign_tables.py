@@ -58,6 +58,7 @@ device_jobs = Table(
     Column("failure", String(64)),
     Column("ppmid", Boolean, nullable=False, default=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True)),  # the job's last read of the firmware (0005)
     Index("ix_device_jobs_due", "campaign_id", "state", "due_at"),
     Index("ix_device_jobs_deadline", "state", "deadline_at"),
     Index("ix_device_jobs_device", "device_id"),

@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, Text, cast, func, select, type_coerce
+from sqlalchemy import Connection, String, Table, Text, cast, func, insert, select, type_coerce
 
-from orchestrator.adapters.fleet_tables import devices
+from orchestrator.adapters.fleet_tables import devices, fleet_events
 from orchestrator.domain.fleet import Device
+from orchestrator.domain.observations import FleetFact
 
 # Device fields in table-column order ("" is stored as NULL for the optional ones).
 FIELDS = ("device_id", "device_type", "manufacturer", "model", "hardware_version",
@@ -128,6 +129,33 @@ class SqlAlchemyFleetRepository:
     def count(self) -> int:
         """How many devices the inventory holds."""
         return int(self.connection.scalar(select(func.count()).select_from(devices)) or 0)
+
+    def add_events(self, facts: Sequence[FleetFact], recorded_at: dt.datetime) -> None:
+        """Append facts to the devices' histories."""
+        if facts:
+            self.connection.execute(insert(fleet_events), [
+                {"device_id": f.device_id, "at": f.at, "recorded_at": recorded_at,
+                 "name": f.name, "source": f.source, "campaign_id": f.campaign_id,
+                 "message_id": f.message_id, "data": f.data} for f in facts])
+
+    def events(self, device_id: str | None = None, names: Sequence[str] = (),
+               limit: int = 500, newest_first: bool = False) -> list[FleetFact]:
+        """History entries of one device (or all), optionally of some kinds only."""
+        query = select(fleet_events)
+        if device_id is not None:
+            query = query.where(fleet_events.c.device_id == device_id)
+        if names:
+            query = query.where(fleet_events.c.name.in_(list(names)))
+        order = fleet_events.c.id.desc() if newest_first else fleet_events.c.id
+        return [FleetFact(r.device_id, r.name, utc(r.at), r.source, dict(r.data or {}),
+                          r.campaign_id, r.message_id)
+                for r in self.connection.execute(query.order_by(order).limit(limit))]
+
+    def count_events(self, names: Sequence[str]) -> dict[str, int]:
+        """How many history entries of each of these kinds exist."""
+        rows = self.connection.execute(select(fleet_events.c.name, func.count()).where(
+            fleet_events.c.name.in_(list(names))).group_by(fleet_events.c.name))
+        return {str(name): int(n) for name, n in rows}
 
 
 # Read order: the two IDs, then the columns whose values repeat (one profile per combination).

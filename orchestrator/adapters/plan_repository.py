@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, insert, select, update
@@ -74,6 +74,21 @@ class SqlAlchemyPlanRepository:
         rows = self.connection.execute(select(plans.c.id, plans.c.entries)
                                        .where(plans.c.stale.is_(False)))
         return [(int(r.id), list(r.entries or [])) for r in rows]
+
+    def mark_stale_for_devices(self, device_ids: Sequence[str], reason: str,
+                               at: dt.datetime) -> list[int]:
+        """Flag every open plan holding any of these devices (their firmware changed)."""
+        wanted = sorted(set(device_ids))
+        stale = []
+        for plan_id, _ in self.open_plans():
+            for start in range(0, len(wanted), 900):
+                if self.connection.scalar(select(plan_devices.c.device_id).where(
+                        plan_devices.c.plan_id == plan_id,
+                        plan_devices.c.device_id.in_(wanted[start:start + 900])).limit(1)):
+                    self.mark_stale(plan_id, reason, at)
+                    stale.append(plan_id)
+                    break
+        return stale
 
     def mark_stale(self, plan_id: int, reason: str, at: dt.datetime) -> None:
         """Flag a plan as stale with the reason (the first reason is kept)."""

@@ -324,9 +324,10 @@ def observe_firmware(existing: Device, version_or_hash: str, source: str,
     text = version_or_hash.strip()
     if _HEX64.fullmatch(_EUI_LOOSE.sub("", text).lower()):
         new_hash = firmware_hash(text)
-        keep = existing.firmware_version if new_hash == existing.firmware_hash else ""
-        return existing._replace(firmware_hash=new_hash, firmware_version=keep, source=source,
-                                 observed_at=observed_at)
+        same = new_hash == existing.firmware_hash
+        return existing._replace(firmware_hash=new_hash, source=source, observed_at=observed_at,
+                                 firmware_version=existing.firmware_version if same else "",
+                                 firmware_entry=existing.firmware_entry if same else "")
     if not text:
         raise ValueError("empty firmware version")
     updated = existing._replace(source=source, observed_at=observed_at)
@@ -336,7 +337,8 @@ def observe_firmware(existing: Device, version_or_hash: str, source: str,
 def _with_version(device: Device, version: str) -> Device:
     same = device.firmware_version.upper() == version.upper()
     return device._replace(firmware_version=version,
-                           firmware_hash=device.firmware_hash if same else "")
+                           firmware_hash=device.firmware_hash if same else "",
+                           firmware_entry=device.firmware_entry if same else "")
 
 
 def newer(existing: Device | None, observed_at: dt.datetime) -> bool:

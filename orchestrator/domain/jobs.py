@@ -5,6 +5,13 @@ activating (11.3) → activated (code 0 / 0x8F66) → verifying (11.2 sent) → 
 A step is confirmed only by an 11.2 read-back showing the step's firmware version, so step
 k+1 is never sent before step k is confirmed (invariant 1). `advance` is a pure function
 from (job, outcome) to the job's next value and the event that records why.
+
+The fleet's record is a belief, so the running firmware is read before acting on it
+(`read_first`): a job's first request is a pre-read (preread → prereading → planned), and a
+job about to activate whose last read is missing or older than the policy allows reads again
+(reread → rereading → delivered). A read (or a wrong read-back) that shows the device is not
+on the step's predecessor never activates: the job follows the re-plan from what the device
+really runs (done when it already runs the target) or is blocked with `inventory_drift`.
 """
 from __future__ import annotations
 
@@ -22,9 +29,13 @@ from orchestrator.domain.policy import Policy
 class JobState(StrEnum):
     """Where a device is within its current step (or how it ended)."""
 
+    PREREAD = "preread"
+    PREREADING = "prereading"
     PLANNED = "planned"
     DISTRIBUTING = "distributing"
     DELIVERED = "delivered"
+    REREAD = "reread"
+    REREADING = "rereading"
     ACTIVATING = "activating"
     ACTIVATED = "activated"
     VERIFYING = "verifying"
@@ -44,12 +55,19 @@ TERMINAL = frozenset({J.DONE, J.REJECTED, J.DELIVERY_FAILED, J.VERIFICATION_FAIL
                       J.ACTIVATION_FAILED, J.QUARANTINED, J.TIMED_OUT, J.CANCELLED, J.BLOCKED})
 FAILED = TERMINAL - {J.DONE}
 # states in which the orchestrator owes the next request, and which SR it sends
-SEND: dict[JobState, str] = {J.PLANNED: "11.1", J.DELIVERED: "11.3", J.ACTIVATED: "11.2"}
-# states waiting for an answer, and the state a retry of that stage returns to
-WAIT: dict[JobState, JobState] = {J.DISTRIBUTING: J.PLANNED, J.ACTIVATING: J.DELIVERED,
+SEND: dict[JobState, str] = {J.PREREAD: "11.2", J.PLANNED: "11.1", J.REREAD: "11.2",
+                             J.DELIVERED: "11.3", J.ACTIVATED: "11.2"}
+# states waiting for an answer, and the state a retry of that stage returns to (a failed
+# pre-read falls back to distribution: the read before activation is the one that must happen)
+WAIT: dict[JobState, JobState] = {J.PREREADING: J.PLANNED, J.DISTRIBUTING: J.PLANNED,
+                                  J.REREADING: J.REREAD, J.ACTIVATING: J.DELIVERED,
                                   J.VERIFYING: J.ACTIVATED}
-SENT: dict[JobState, JobState] = {J.PLANNED: J.DISTRIBUTING, J.DELIVERED: J.ACTIVATING,
+SENT: dict[JobState, JobState] = {J.PREREAD: J.PREREADING, J.PLANNED: J.DISTRIBUTING,
+                                  J.REREAD: J.REREADING, J.DELIVERED: J.ACTIVATING,
                                   J.ACTIVATED: J.VERIFYING}
+# reading states, and where a read showing the step's predecessor lets the job go on
+CHECKS: dict[JobState, JobState] = {J.PREREADING: J.PLANNED, J.REREADING: J.DELIVERED}
+SENT_CAUSE: dict[JobState, str] = {J.PREREAD: "sent_preread", J.REREAD: "sent_reread"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,7 @@ class DeviceJob:
     request_id: str | None = None
     failure: str | None = None
     ppmid: bool = False
+    read_at: dt.datetime | None = None  # when this job last read the running firmware
 
     @property
     def entry(self) -> str:
@@ -95,6 +114,16 @@ class Outcome:
     detail: str = ""
     firmware_version: str | None = None
     firmware_hash: str | None = None
+    observed_at: dt.datetime | None = None  # when the DSP says the fact was observed
+
+
+@dataclass(frozen=True)
+class Replan:
+    """The plan of a device from what a read showed it runs (planner statuses)."""
+
+    status: str  # planned | up_to_date | blocked
+    path: tuple[str, ...] = ()
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +152,28 @@ class Context:
     expected_version: str
     rng: random.Random
     expected_hash: str = ""
+    replan: Replan | None = None  # for a read: the plan from the version it showed
+
+
+def read_first(job: DeviceJob, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    """The read a due job owes before its request, if any (the dispatcher asks first).
+
+    A job's very first request reads the running firmware (before any 11.1 is spent), and
+    a job about to activate reads again when its last read is missing or older than
+    `policy.read_max_age_s`: never activate on a belief.
+    """
+    if (job.state is J.PLANNED and job.step == 0 and job.read_at is None
+            and job.failure is None and job.attempt == 1):
+        to = J.PREREAD
+    elif job.state is J.DELIVERED and (
+            job.read_at is None
+            or (ctx.now - job.read_at).total_seconds() > ctx.policy.read_max_age_s):
+        to = J.REREAD
+    else:
+        return None
+    new = replace(job, state=to, due_at=ctx.now)
+    data = {"last_read_at": None if job.read_at is None else job.read_at.isoformat()}
+    return new, _event(job, new, ctx, "read_first", None, data=data)
 
 
 def sent(job: DeviceJob, request_id: str, ctx: Context) -> tuple[DeviceJob, JobEvent]:
@@ -132,13 +183,14 @@ def sent(job: DeviceJob, request_id: str, ctx: Context) -> tuple[DeviceJob, JobE
     to = SENT[job.state]
     deadline = ctx.now + dt.timedelta(seconds=_timeout(to, ctx.policy))
     new = replace(job, state=to, request_id=request_id, deadline_at=deadline, due_at=None)
-    return new, _event(job, new, ctx, f"sent_{job.sr_type}", request_id)
+    cause = SENT_CAUSE.get(job.state, f"sent_{job.sr_type}")
+    return new, _event(job, new, ctx, cause, request_id)
 
 
 def _timeout(state: JobState, policy: Policy) -> float:
     t = policy.timeouts
-    return {J.DISTRIBUTING: t.distributing_s, J.ACTIVATING: t.activating_s,
-            J.VERIFYING: t.verifying_s}[state]
+    return {J.DISTRIBUTING: t.distributing_s, J.ACTIVATING: t.activating_s}.get(
+        state, t.verifying_s)
 
 
 def advance(job: DeviceJob, outcome: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
@@ -166,15 +218,16 @@ def _same_image(outcome: Outcome, ctx: Context) -> bool:
             or outcome.firmware_hash.lower() == ctx.expected_hash.lower())
 
 
-def _move(job: DeviceJob, outcome: Outcome, ctx: Context, **changes: Any
-          ) -> tuple[DeviceJob, JobEvent]:
+def _move(job: DeviceJob, outcome: Outcome, ctx: Context, *, cause: str | None = None,
+          data: dict[str, Any] | None = None, **changes: Any) -> tuple[DeviceJob, JobEvent]:
     new = replace(job, **changes)
-    return new, _event(job, new, ctx, outcome.kind, outcome.request_id, outcome.detail)
+    return new, _event(job, new, ctx, cause or outcome.kind, outcome.request_id,
+                       outcome.detail, data)
 
 
 def _event(old: DeviceJob, new: DeviceJob, ctx: Context, cause: str, request_id: str | None,
-           detail: str = "") -> JobEvent:
-    data = {"detail": detail} if detail else {}
+           detail: str = "", data: dict[str, Any] | None = None) -> JobEvent:
+    data = {**(data or {}), **({"detail": detail} if detail else {})}
     if new.failure and (new.failure != old.failure or new.state in FAILED
                         or new.attempt > old.attempt):
         data["failure"] = new.failure
@@ -217,30 +270,76 @@ def _activated(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, Job
 
 
 def _version_read(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
+    if _expects(job, o, *CHECKS):
+        return _checked(job, o, ctx)
     if not _expects(job, o, J.VERIFYING):
         return None
     if (o.firmware_version or "").upper() != ctx.expected_version.upper():
         return _mismatch(job, o, ctx)
     if job.step + 1 >= len(job.path):
-        return _move(job, o, ctx, state=J.DONE, deadline_at=None, request_id=None)
+        return _move(job, o, ctx, state=J.DONE, deadline_at=None, request_id=None,
+                     read_at=ctx.now)
     return _move(job, o, ctx, state=J.PLANNED, step=job.step + 1, attempt=1, due_at=ctx.now,
-                 deadline_at=None, request_id=None)
+                 deadline_at=None, request_id=None, read_at=ctx.now)
+
+
+def _on_predecessor(job: DeviceJob, ctx: Context) -> bool:
+    """The re-plan from what the device runs is the job's own remaining path."""
+    r = ctx.replan
+    return r is not None and r.status == "planned" and r.path == job.path[job.step:]
+
+
+def _checked(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent]:
+    """A read before distribution or activation: go on only from the step's predecessor."""
+    cause = job.state.value.removesuffix("ing")  # preread | reread
+    if not _on_predecessor(job, ctx):
+        return _replanned(job, o, ctx, cause)
+    return _move(job, o, ctx, cause=cause,
+                 state=CHECKS[job.state], due_at=ctx.now, deadline_at=None, request_id=None,
+                 read_at=ctx.now, data={"read_version": o.firmware_version})
+
+
+def _replanned(job: DeviceJob, o: Outcome, ctx: Context, cause: str
+               ) -> tuple[DeviceJob, JobEvent]:
+    """The device does not run the step's predecessor: never activate; follow what it runs."""
+    r = ctx.replan
+    data: dict[str, Any] = {"read_version": o.firmware_version,
+                            "remaining_path": list(job.path[job.step:])}
+    common: dict[str, Any] = {"deadline_at": None, "request_id": None, "read_at": ctx.now}
+    if r is not None and r.status == "up_to_date":
+        return _move(job, o, ctx, cause=cause, data=data, state=J.DONE, due_at=None, **common)
+    if r is None or r.status != "planned" or not r.path:
+        data["plan_reason"] = None if r is None else r.reason
+        return _move(job, o, ctx, cause=cause, data=data, state=J.BLOCKED,
+                     failure="inventory_drift", due_at=None, **common)
+    data["new_path"] = list(r.path)
+    return _move(job, o, ctx, cause=cause, data=data, state=J.PLANNED, path=r.path, step=0,
+                 attempt=1, due_at=ctx.now, **common)
 
 
 def _mismatch(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent]:
-    """The read-back shows another version: activate again if allowed (then re-distribute)."""
+    """The read-back shows another version: activate again if allowed (then re-distribute),
+    unless it shows the device is not on the step's predecessor either (drift: re-plan)."""
+    if ctx.replan is not None and not _on_predecessor(job, ctx):
+        return _replanned(job, o, ctx, "version_drift")
     if ctx.policy.retry.should_retry("version_mismatch", job.attempt):
         delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
         return _move(job, o, ctx, state=J.DELIVERED, attempt=job.attempt + 1,
                      failure="version_mismatch", deadline_at=None, request_id=None,
-                     due_at=ctx.now + dt.timedelta(seconds=delay))
+                     due_at=ctx.now + dt.timedelta(seconds=delay), read_at=ctx.now)
     return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure="version_mismatch",
-                 due_at=None, deadline_at=None)
+                 due_at=None, deadline_at=None, read_at=ctx.now)
 
 
 def _fail(job: DeviceJob, o: Outcome, ctx: Context, failure: str,
           terminal: JobState) -> tuple[DeviceJob, JobEvent]:
-    """Retry the stage with backoff when the policy allows, else end in `terminal`."""
+    """Retry the stage with backoff when the policy allows, else end in `terminal`.
+
+    A failed pre-read is not retried: the job distributes, and reads before activating.
+    """
+    if job.state is J.PREREADING:
+        return _move(job, o, ctx, state=J.PLANNED, failure=f"preread_{failure}",
+                     due_at=ctx.now, deadline_at=None, request_id=None)
     if ctx.policy.retry.should_retry(failure, job.attempt):
         back = WAIT.get(job.state, job.state)
         delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)

@@ -159,6 +159,7 @@ class Policy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     device_id_list_max: int = 500
     approval_required_above: int = 1000
+    read_max_age_s: float = 86400.0  # an 11.3 needs a read of the device at most this old
 
     def budget(self, sr_type: str) -> Budget | None:
         """The budget configured for an SR type, if any."""
@@ -186,6 +187,7 @@ def policy_to_dict(policy: Policy) -> dict[str, object]:
                   "jitter": retry.jitter, "retry_on": sorted(retry.retry_on)},
         "device_id_list_max": policy.device_id_list_max,
         "approval_required_above": policy.approval_required_above,
+        "read_max_age_s": policy.read_max_age_s,
     }
 
 
@@ -205,4 +207,5 @@ def policy_from_dict(data: dict[str, Any]) -> Policy:
         retry=RetryPolicy(**retry),
         device_id_list_max=int(data["device_id_list_max"]),
         approval_required_above=int(data["approval_required_above"]),
+        read_max_age_s=float(data.get("read_max_age_s", Policy.read_max_age_s)),
     )

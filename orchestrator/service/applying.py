@@ -6,15 +6,22 @@ from dataclasses import replace
 from typing import Any
 
 from orchestrator.domain.campaign import Campaign, CampaignEvent
+from orchestrator.domain.fleet import Device, observe_firmware
 from orchestrator.domain.jobs import (
+    CHECKS,
     FAILED,
     Context,
+    DeviceJob,
     JobEvent,
     JobState,
     Outcome,
+    Replan,
     advance,
 )
+from orchestrator.domain.observations import FirmwareRead
+from orchestrator.domain.planner import Planner, PlanningPolicy
 from orchestrator.domain.waves import WaveCounts, evaluate_gate
+from orchestrator.service.fleet_facts import record_reads
 from orchestrator.service.wiring import Execution
 
 REQUEST_SCOPE = "*"  # an outcome for every device waiting on the outcome's request
@@ -25,7 +32,10 @@ def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
                  include_terminal: bool = False) -> int:
     """Advance each device's current job by its outcomes, in order; stale ones are no-ops.
 
-    `message_id` names the inbound message behind the outcomes: one for all, or one each.
+    Every firmware read among the outcomes also updates the fleet in the same transaction
+    (see `fleet_facts`), and a read the job waits on is judged against a re-plan from the
+    version it showed. `message_id` names the inbound message behind the outcomes: one for
+    all, or one each.
     """
     now = ex.clock.now()
     ids = message_id if isinstance(message_id, list) else [message_id] * len(results)
@@ -38,21 +48,113 @@ def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
     jobs = {j.device_id: j for j in found}
     originals = dict(jobs)
     events: list[JobEvent] = []
+    reads = _Reads(ex, uow, [d for d, o in results if _is_read(o)])
     for (device, outcome), mid in zip(results, ids):
         job = jobs.get(device)
         if job is None:
+            reads.add(device, outcome, mid, None, None)
             continue
         campaign, catalogue = _campaign(ex, uow, job.campaign_id)
         entry = catalogue.get(job.entry)
         ctx = Context(now, campaign.policy, entry.firmware_version if entry else "", ex.rng,
                       entry.image_hash if entry else "")
+        if _is_read(outcome):
+            ctx = replace(ctx, replan=reads.replan(job, outcome, ctx, campaign))
         moved = advance(job, outcome, ctx)
         if moved is not None:
             jobs[device], event = moved
             events.append(replace(event, message_id=mid) if mid is not None else event)
+        if _is_read(outcome):
+            reads.add(device, outcome, mid, job, moved[1] if moved else None, entry)
     changes = [(originals[d], j) for d, j in jobs.items() if j != originals[d]]
     uow.campaigns.update_jobs(changes, events, now)
+    reads.record(now)
     return len(changes)
+
+
+def _is_read(outcome: Outcome) -> bool:
+    return outcome.kind == "version_read" and bool(outcome.firmware_version)
+
+
+class _Reads:
+    """The firmware reads among a batch of outcomes: re-plans for the jobs waiting on them,
+    then one fleet update for all of them (campaign or not)."""
+
+    def __init__(self, ex: Execution, uow: Any, devices: list[str]):
+        self.ex, self.uow = ex, uow
+        self.known = uow.fleet.get_many(devices) if devices else {}
+        self.reads: list[FirmwareRead] = []
+        self.catalogues: list[Any] = []
+
+    def replan(self, job: DeviceJob, outcome: Outcome, ctx: Context,
+               campaign: Campaign) -> Replan | None:
+        """The plan from the version read, when the job's next move depends on it."""
+        version = outcome.firmware_version or ""
+        if job.state not in CHECKS and not (
+                job.state is JobState.VERIFYING
+                and version.upper() != ctx.expected_version.upper()):
+            return None
+        device = self.known.get(job.device_id)
+        if device is None:
+            return None
+        try:
+            seen = observe_firmware(device, version, "11.2", ctx.now)
+        except ValueError:
+            return None
+        planner = _planner(self.ex, self.uow, campaign)
+        found = planner.outcome(seen, campaign.target)
+        return Replan(found.status, found.path, found.reason)
+
+    def add(self, device: str, outcome: Outcome, mid: int | None, job: DeviceJob | None,
+            event: JobEvent | None, entry: Any = None) -> None:
+        if not _is_read(outcome):
+            return
+        at = outcome.observed_at or self.ex.clock.now()
+        read = FirmwareRead(device, outcome.firmware_version or "", at, "11.2",
+                            message_id=mid)
+        if job is not None and entry is not None:
+            read = replace(read, campaign_id=job.campaign_id, source="11.2 read-back"
+                           if job.state is JobState.VERIFYING else "11.2 read")
+            confirmed = (event is not None and event.cause == "version_read"
+                         and event.to_state in (JobState.PLANNED.value, JobState.DONE.value))
+            if confirmed:
+                read = replace(read, entry=entry.cpl_entry_id, entry_hash=entry.image_hash,
+                               expected=entry.firmware_version)
+            self.catalogues.append(_campaign(self.ex, self.uow, job.campaign_id)[1])
+        self.reads.append(read)
+
+    def record(self, now: Any) -> None:
+        if self.reads:
+            record_reads(self.uow, self.reads, now, known=self.known,
+                         version_of=self._version_of)
+
+    def _version_of(self, device: Device) -> str:
+        """The version of the entry the record names by hash or confirmed entry."""
+        for catalogue in self.catalogues:
+            entry = catalogue.get(device.firmware_entry) if device.firmware_entry else None
+            found = [entry] if entry else catalogue.by_hash(device.firmware_hash or "-")
+            if found:
+                return str(found[0].firmware_version)
+        return ""
+
+
+# planners by (catalogue object, guessing): a catalogue is immutable and kept alive here
+_PLANNERS: dict[tuple[int, bool], tuple[Any, Planner]] = {}
+
+
+def _planner(ex: Execution, uow: Any, campaign: Campaign) -> Planner:
+    """A planner over the campaign's catalogue with the policy its plan used (cached)."""
+    row = uow.campaigns.row(campaign.id)
+    plan = uow.plans.get(row["plan_id"]) if row.get("plan_id") else None
+    guess = bool((plan.policy if plan else {}).get("allow_unknown_predecessors"))
+    catalogue = _campaign(ex, uow, campaign.id)[1]
+    key = (id(catalogue), guess)
+    if key not in _PLANNERS:
+        if len(_PLANNERS) >= 8:
+            _PLANNERS.clear()
+        policy = PlanningPolicy(allow_unknown_predecessors=guess)
+        _PLANNERS[key] = (catalogue, Planner(catalogue, policy))
+    return _PLANNERS[key][1]
 
 
 def _expand(uow: Any, results: list[tuple[str, Outcome]], ids: list[int | None]

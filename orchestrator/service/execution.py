@@ -17,7 +17,7 @@ from duis.errors import DuisError
 from duis.requestid import RequestId
 from orchestrator.domain.campaign import Campaign
 from orchestrator.domain.catalogue import Catalogue
-from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, sent
+from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, read_first, sent
 from orchestrator.errors import DspUnavailableError, OrchestratorError
 from orchestrator.service import outbound
 from orchestrator.service.outbound import Send
@@ -59,9 +59,11 @@ def _claim(ex: Execution, campaign_id: int
         if not jobs:
             return None
         catalogue = ex.catalogue(uow.campaigns.row(campaign_id)["snapshot_id"], uow)
+        jobs, reads = _reads_first(jobs, Context(now, campaign.policy, "", ex.rng))
         sends = _group(jobs, campaign)
         sends, paced_until = _pace(ex, uow, campaign, sends, now)
         changes, events, rows = _mark_sent(ex, uow, campaign, catalogue, sends, now)
+        changes, events = _merge(reads, changes, events)
         uow.campaigns.update_jobs(changes, events, now)
         uow.requests.record_sent(rows)
         uow.commit()
@@ -69,6 +71,32 @@ def _claim(ex: Execution, campaign_id: int
     for row in rows:
         report.requests[row["sr_type"]] = report.requests.get(row["sr_type"], 0) + 1
     return campaign, catalogue, sends, report
+
+
+def _reads_first(jobs: list[DeviceJob], ctx: Context
+                 ) -> tuple[list[DeviceJob], list[tuple[DeviceJob, DeviceJob, JobEvent]]]:
+    """Jobs that owe a read of the running firmware first (see `jobs.read_first`) owe it now."""
+    out: list[DeviceJob] = []
+    reads: list[tuple[DeviceJob, DeviceJob, JobEvent]] = []
+    for job in jobs:
+        moved = read_first(job, ctx)
+        if moved is not None:
+            reads.append((job, *moved))
+        out.append(job if moved is None else moved[0])
+    return out, reads
+
+
+def _merge(reads: list[tuple[DeviceJob, DeviceJob, JobEvent]],
+           changes: list[tuple[DeviceJob, DeviceJob]], events: list[JobEvent]
+           ) -> tuple[list[tuple[DeviceJob, DeviceJob]], list[JobEvent]]:
+    """One change per job from its stored value (a read owed now, then maybe sent)."""
+    if not reads:
+        return changes, events
+    stored = {new.device_id: old for old, new, _ in reads}
+    merged = {old.device_id: (stored.pop(old.device_id, old), new) for old, new in changes}
+    merged.update((new.device_id, (old, new)) for old, new, _ in reads
+                  if new.device_id in stored)
+    return list(merged.values()), [e for _, _, e in reads] + events
 
 
 def _group(jobs: list[DeviceJob], campaign: Campaign) -> list[Send]:

@@ -1,4 +1,7 @@
-"""Fleet handlers: import inventory CSVs, record 8.2 and 11.2 observations, query devices."""
+"""Fleet handlers: import inventory CSVs, record 8.2 and 11.2 observations, query devices.
+
+How observations change the fleet is in `fleet_facts`; these are the committing wrappers.
+"""
 from __future__ import annotations
 
 import csv
@@ -15,12 +18,9 @@ from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.fleet import (
     Device,
     FleetProblem,
-    InventoryObservation,
     RowParser,
-    device_id,
     newer,
     observe_firmware,
-    observe_inventory,
 )
 from orchestrator.domain.planner import Planner
 from orchestrator.domain.selection import Selection
@@ -31,6 +31,7 @@ from orchestrator.errors import (
     NoCatalogueError,
     SelectionError,
 )
+from orchestrator.service.fleet_facts import ObservationResult, apply_inventory, eui_or_raw
 from orchestrator.service.unit_of_work import UnitOfWork
 
 CHUNK = 100_000
@@ -150,15 +151,6 @@ def _good_rows(reader: Any, parser: RowParser, tally: _Tally) -> Iterator[list[D
     yield chunk
 
 
-@dataclass(frozen=True)
-class ObservationResult:
-    """What recording observations did."""
-
-    recorded: int
-    ignored_older: int
-    problems: list[str] = field(default_factory=list)
-
-
 def record_inventory(uow: UnitOfWork, devices: Iterable[InventoryDevice],
                      observed_at: dt.datetime, source: str = "8.2") -> ObservationResult:
     """Record the devices of one 8.2 Read Inventory response (one premises) and commit."""
@@ -166,28 +158,6 @@ def record_inventory(uow: UnitOfWork, devices: Iterable[InventoryDevice],
         result = apply_inventory(uow, devices, observed_at, source)
         uow.commit()
     return result
-
-
-def apply_inventory(uow: UnitOfWork, devices: Iterable[InventoryDevice],
-                    observed_at: dt.datetime, source: str = "8.2") -> ObservationResult:
-    """As `record_inventory`, inside a unit of work the caller commits."""
-    seen = [InventoryObservation(d.device_id, d.device_type, d.manufacturer, d.model,
-                                 d.status or "", d.firmware_version or "", d.gbcs_version or "",
-                                 d.han_variant or "") for d in devices]
-    hub = next((s for s in seen if s.device_type.strip().upper() == "CHF"), None)
-    existing = uow.fleet.get_many(_eui_or_raw(s.device_id) for s in seen)
-    updated, problems, older = [], [], 0
-    for s in seen:
-        before = existing.get(_eui_or_raw(s.device_id))
-        if not newer(before, observed_at):
-            older += 1
-            continue
-        try:
-            updated.append(observe_inventory(before, s, hub, source, observed_at))
-        except ValueError as err:
-            problems.append(f"{s.device_id}: {err}")
-    uow.fleet.upsert(updated)
-    return ObservationResult(len(updated), older, problems)
 
 
 def record_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash: str,
@@ -203,7 +173,7 @@ def record_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash:
 def apply_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash: str,
                         observed_at: dt.datetime, source: str = "11.2") -> bool:
     """As `record_firmware_read`, inside a unit of work the caller commits."""
-    existing = uow.fleet.get(_eui_or_raw(device))
+    existing = uow.fleet.get(eui_or_raw(device))
     if existing is None:
         raise DeviceNotFoundError(f"device {device} is not in the fleet inventory")
     if not newer(existing, observed_at):
@@ -214,13 +184,6 @@ def apply_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash: 
         raise FleetError(f"device {device}: {err}") from err
     uow.fleet.upsert([updated])
     return True
-
-
-def _eui_or_raw(text: str) -> str:
-    try:
-        return device_id(text)
-    except ValueError:
-        return text
 
 
 def parse_selection(specs: Iterable[str]) -> Selection:

@@ -22,6 +22,7 @@ from duis.models import (
 from duis.parse import verify_response
 from orchestrator.domain.jobs import Outcome
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
+from orchestrator.service.fleet_facts import InboundFacts, apply_inbound_facts, inbound_facts
 from orchestrator.service.outbound import COMMS_CODES
 from orchestrator.service.wiring import Execution
 
@@ -71,10 +72,12 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
     outcomes: list[tuple[str, Outcome]] = []
     owners: list[int | None] = []
     marks: list[tuple[int, str, str, dict[str, str | None]]] = []
+    facts: list[InboundFacts] = []
     for message_id, raw in messages:
         try:
             response = verify_response(raw, ex.trust)
             found = outcomes_of(response)
+            facts += inbound_facts(response, message_id)
         except (DuisError, UnknownMessageError) as err:
             marks.append((message_id, "quarantined", f"{type(err).__name__}: {err}"[:2000], {}))
             continue
@@ -84,6 +87,7 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
                                                   "request_id": _request_id(response)}))
     with ex.uow() as uow:
         moved = apply_in_uow(ex, uow, outcomes, owners) if outcomes else 0
+        apply_inbound_facts(uow, facts, ex.clock.now())
         uow.requests.mark_many(marks, ex.clock.now())
         uow.commit()
     return [InboundResult(mid, status, reason, moved) for mid, status, reason, _ in marks]
@@ -148,7 +152,8 @@ def _response_message(response: Response, body: ResponseMessage,
     if (found := _device_results(target, body, rid)) is not None:
         return found
     if body.firmware_version is not None:
-        return [(target, Outcome("version_read", rid, firmware_version=body.firmware_version))]
+        return [(target, Outcome("version_read", rid, firmware_version=body.firmware_version,
+                                 observed_at=response.header.response_datetime))]
     return []
 
 

@@ -74,8 +74,9 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
                                                      str(data / "fir.xlsx")), app.uow(), options)
     if on_catalogue is not None:
         on_catalogue(catalogue.current_catalogue(app.uow()))
-    fleet.import_fleet(app.uow(), data / "fleet.csv")
     ex, world = simulated_execution(app, data, faults=faults, seed=seed, thresholds=THRESHOLDS)
+    # the inventory is the simulated fleet at the start of simulated time, so reads count
+    fleet.import_fleet(app.uow(), data / "fleet.csv", ex.clock.now())
     policy = Policy(waves=parse_waves(waves), budgets=tuple(
         Budget(sr, int(limit * BUDGET_SHARE), 86400.0) for sr, limit in THRESHOLDS.items()),
         success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),),

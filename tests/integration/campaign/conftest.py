@@ -68,9 +68,10 @@ def make_world(generated: Path, database_url: str, tmp_path: Path
         catalogue.sync_catalogue(catalogue.SyncCatalogue(
             str(generated / "cpl.xlsx"), str(generated / "fir.xlsx")), app.uow(),
             app.fetch_options())
-        fleet.import_fleet(app.uow(), generated / "fleet.csv")
         ex, world = simulated_execution(app, generated, faults=faults, seed=seed,
                                         thresholds=thresholds or GENEROUS)
+        # the inventory describes the simulated fleet at the start of simulated time
+        fleet.import_fleet(app.uow(), generated / "fleet.csv", ex.clock.now())
         return World(app, ex, world, generated)
 
     yield build

@@ -89,7 +89,8 @@ def test_with_faults_every_device_ends_terminal_and_agrees_with_the_simulator(
     assert_no_unrecorded_resend(world, campaign_id)
 
 
-SR_FROM = {"planned": "11.1", "delivered": "11.3", "activated": "11.2"}
+SR_FROM = {"planned": "11.1", "delivered": "11.3", "activated": "11.2", "preread": "preread",
+           "reread": "reread"}  # the state a recorded retry returns to -> what it sends
 
 
 def assert_no_unrecorded_resend(world: World, campaign_id: int) -> None:
