@@ -5,11 +5,13 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 from typer.testing import CliRunner
 
 from fir_sync.testing import cpl_row, fake_hash, fir_row, write_pair
+from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.fleet import Device
@@ -30,12 +32,12 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     application.close()
 
 
-def rows(hash_2: str | None = None, notes_1: str = "Fixes."
-         ) -> tuple[list[list[object]], list[list[object]]]:
+def rows(hash_2: str | None = None, notes_1: str = "Fixes.",
+         email_2: str = "two@maker.example") -> tuple[list[list[object]], list[list[object]]]:
     """Entries 1 -> 2 -> 3 of one model; entry 2's hash cell may be overridden."""
     cpl = [cpl_row(1, "00000001"), cpl_row(2, "00000002", image_hash=hash_2),
            cpl_row(3, "00000003")]
-    fir = [fir_row(1, notes=notes_1), fir_row(2, "1", email="two@maker.example"),
+    fir = [fir_row(1, notes=notes_1), fir_row(2, "1", email=email_2),
            fir_row(3, "2", email="three@maker.example")]
     return cpl, fir
 
@@ -121,3 +123,36 @@ def test_a_rejected_row_on_the_first_sync_is_just_rejected(app: App, tmp_path: P
     assert catalogue.get("2") is None
     assert catalogue.get("3").predecessors is None  # type: ignore[union-attr]
     assert catalogue.get("3").contact_email == "three@maker.example"  # type: ignore[union-attr]
+
+
+def test_a_sync_overtaken_by_another_validates_again_against_it(app: App,
+                                                                 tmp_path: Path) -> None:
+    """If another sync makes a new snapshot current while this one reads its files, this
+    one carries entries from that newer snapshot, not from the one it first saw."""
+    first = sync(app, tmp_path / "v1", *rows())
+    (tmp_path / "other").mkdir()
+    other_files = write_pair(tmp_path / "other", *rows(email_2="two@other.example"))
+    overtaken: list[int] = []
+
+    class OvertakenUnitOfWork(SqlAlchemyUnitOfWork):
+        entered = 0
+
+        def __enter__(self) -> Self:
+            OvertakenUnitOfWork.entered += 1
+            if OvertakenUnitOfWork.entered == 3:  # this sync's write transaction, first try
+                done = service.sync_catalogue(service.SyncCatalogue(*map(str, other_files)),
+                                              app.uow(), app.fetch_options())
+                overtaken.append(done.snapshot_id)
+            return super().__enter__()
+
+    (tmp_path / "v2").mkdir()
+    files = write_pair(tmp_path / "v2", *rows(hash_2="zz"))
+    result = service.sync_catalogue(service.SyncCatalogue(*map(str, files)),
+                                    OvertakenUnitOfWork(app.engine), app.fetch_options())
+    assert overtaken and overtaken[0] != first.snapshot_id
+    record = service.snapshot(app.uow())
+    assert (record.id, record.previous_snapshot_id) == (result.snapshot_id, overtaken[0])
+    entry = service.current_catalogue(app.uow()).get("2")
+    assert entry is not None and entry.carried_over is not None
+    assert entry.carried_over.kept_from_snapshot == overtaken[0]
+    assert entry.contact_email == "two@other.example"

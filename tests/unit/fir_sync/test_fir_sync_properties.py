@@ -90,3 +90,28 @@ def test_cycle_members_are_exactly_the_nodes_that_reach_themselves(
         return False
 
     assert set(cycle_members(graph)) == {n for n in graph if reaches_itself(n)}
+
+
+id_row = st.builds(lambda entry, rest: [entry, *rest], st.integers(1, 6), st.lists(cell, max_size=10))
+
+
+@FAST
+@given(cpl_rows=st.lists(id_row, max_size=10), fir_rows=st.lists(id_row, max_size=10))
+def test_no_entry_the_previous_catalogue_held_vanishes_for_a_bad_row(
+        cpl_rows: list[list[object]], fir_rows: list[list[object]]) -> None:
+    """An entry on the new CPL that the previous catalogue held is either accepted or carried
+    unchanged, with at least one problem naming it; nothing is both."""
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        old.mkdir()
+        held = read_catalogue(*write_pair(old, [cpl_row(i, f"0000000{i}") for i in range(1, 5)],
+                                          [fir_row(1), *(fir_row(i, str(i - 1))
+                                                         for i in range(2, 5))]))
+        previous = {e: r.flat() for e, r in held.records.items()}
+        parsed = read_catalogue(*write_pair(Path(tmp), cpl_rows, fir_rows), previous)
+    on_new_cpl = {str(row[0]) for row in cpl_rows}
+    assert on_new_cpl & set(previous) <= set(parsed.records) | set(parsed.carried)
+    assert not set(parsed.records) & set(parsed.carried)
+    for entry, carried in parsed.carried.items():
+        assert carried.fields == previous[entry]
+        assert carried.problems and all(p.cpl_entry_id == entry for p in carried.problems)

@@ -5,10 +5,19 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.fleet import Device
-from orchestrator.domain.han import BOTH, ONLY_24, ONLY_SUB, read_bands
+from orchestrator.domain.han import (
+    BAND_JOIN_OPTIONS,
+    BOTH,
+    HAN_VARIANTS,
+    ONLY_24,
+    ONLY_SUB,
+    read_bands,
+)
 from orchestrator.domain.planner import Planner
 from simulators.generate import vocab
 
@@ -118,3 +127,18 @@ def test_an_unknown_entry_value_blocks_whatever_the_hub() -> None:
 def test_an_unstated_hub_variant_is_left_to_the_dsp() -> None:
     """No HAN variant recorded for the hub: the band rule cannot apply and the DSP checks."""
     assert outcome(SUB_ONLY, "")["status"] == "planned"
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(sorted(HAN_VARIANTS | BAND_JOIN_OPTIONS)), data=st.data())
+def test_case_dash_and_space_variants_read_alike(name: str, data: st.DataObject) -> None:
+    """Changing case, swapping hyphen / en dash / em dash and adding or dropping spaces never
+    changes what a published value means."""
+    out = []
+    for char in name:
+        if char in "-–—":
+            char = data.draw(st.sampled_from(["-", "–", "—", " ", ""]))
+        elif char == " ":
+            char = data.draw(st.sampled_from([" ", "  ", ""]))
+        out.append(char.upper() if data.draw(st.booleans()) else char.lower())
+    assert read_bands("".join(out)).bands == read_bands(name).bands is not None
