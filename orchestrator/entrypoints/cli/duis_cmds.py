@@ -141,6 +141,39 @@ def build_activate_firmware(
     _sign_and_emit(request, sign_key, sign_cert, out)
 
 
+@build_app.command("signed-pre-command")
+@s.user_errors
+def build_signed_pre_command(
+    pre_command: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="The DCC's 11.3 CV4 response.")
+    ],
+    ds_key: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Digital-signing key, PEM or DER.")
+    ],
+    originator: Originator,
+    sign_key: SignKey,
+    sign_cert: SignCert,
+    at: Annotated[str | None, typer.Option(help="The execution time the 11.3 asked for.")] = None,
+    cancel: Annotated[bool, typer.Option("--cancel", help="The 11.3 was a cancellation.")] = False,
+    hash_: Annotated[
+        str | None, typer.Option("--hash", help="The FirmwareHash the 11.3 asked for (checked).")
+    ] = None,
+    out: Out = None,
+) -> None:
+    """SR 11.3 CommandVariant 5: check the DCC's pre-command against the 11.3, sign it.
+
+    The pre-command must name --originator, the CV4's target device and counter, the
+    execution time (--at, --cancel, or none for now) and, with --hash, that image hash;
+    anything else is refused. The CV5 repeats the CV4's RequestID.
+    """
+    when = build.CANCEL_AT if cancel else s.parse_time(at)
+    image_hash = None if hash_ is None else bytes.fromhex(hash_)
+    response = parse_response(pre_command.read_bytes())
+    key = load_private_key(ds_key.read_bytes())
+    request = s.signed_pre_command(response, originator, key, when, image_hash)
+    _sign_and_emit(request, sign_key, sign_cert, out)
+
+
 @build_app.command("read-firmware-version")
 @s.user_errors
 def build_read_firmware_version(
@@ -192,12 +225,16 @@ def duis_verify(
 @duis_app.command("inspect")
 @s.user_errors
 def duis_inspect(file: ExistingFile, as_json: Json = False) -> None:
-    """Parse a DUIS request, response or alert and show its fields."""
-    root = parse_xml(file.read_bytes())
-    is_request = root.tag.endswith("}Request")
-    view = (
-        s.request_view(parse_request(root)) if is_request else s.response_view(parse_response(root))
-    )
+    """Parse a DUIS request, response or alert (or a bare GBCS payload, hex or binary) and
+    show its fields, with every GBCS payload decoded; an undecodable payload exits non-zero."""
+    data = file.read_bytes()
+    if not data.lstrip().startswith(b"<"):
+        view = {"message": "gbcs", **s.gbcs_view(s.raw_gbcs(data))}
+    else:
+        root = parse_xml(data)
+        is_request = root.tag.endswith("}Request")
+        view = (s.request_view(parse_request(root)) if is_request
+                else s.response_view(parse_response(root)))
     if as_json:
         s.print_json(view)
     else:

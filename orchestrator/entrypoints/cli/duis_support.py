@@ -17,10 +17,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from duis.errors import DuisError, ImageError
+from duis import gbcs
+from duis.errors import DuisError, GbcsPayloadError, ImageError, MessageStructureError
 from duis.image import UpgradeImage, parse_image
-from duis.models import DccAlert, DeviceAlert, ParsedRequest, Response, UpdateFirmware
+from duis.models import (
+    DccAlert,
+    DeviceAlert,
+    ParsedRequest,
+    Response,
+    ResponseMessage,
+    SignedPreCommand,
+    UpdateFirmware,
+)
 from duis.requestid import RequestId
 from duis.sign import SigningIdentity
 
@@ -150,6 +160,7 @@ def request_view(parsed: ParsedRequest) -> dict[str, Any]:
             )
         except ImageError as err:
             body["image"] = {"length": len(request.image), "error": str(err)}
+    add_gbcs(body, request)
     return {
         "message": "request",
         "schema_version": parsed.schema_version,
@@ -170,6 +181,7 @@ def response_view(response: Response) -> dict[str, Any]:
     body = jsonable(response.body)
     if isinstance(response.body, DeviceAlert):
         body["alert_code"] = f"{response.body.alert_code:04X}"
+    add_gbcs(body, response.body)
     kind = {DeviceAlert: "DeviceAlertMessage", DccAlert: "DCCAlertMessage"}.get(
         type(response.body), "ResponseMessage"
     )
@@ -181,3 +193,76 @@ def response_view(response: Response) -> dict[str, Any]:
         "header": header,
         "body": body,
     }
+
+
+CRA_NAMES = {gbcs.CRA_COMMAND: "command", gbcs.CRA_RESPONSE: "response", gbcs.CRA_ALERT: "alert"}
+
+
+def gbcs_view(payload: bytes) -> dict[str, Any]:
+    """The decoded GBCS payload (GbcsPayloadError, hence a non-zero exit, when it cannot be)."""
+    message = gbcs.decode_message(payload)
+    frame, content = message.frame, jsonable(message.body)
+    if isinstance(code := getattr(message.body, "alert_code", None), int):
+        content["alert_code"] = f"{code:04X}"
+    relayed = frame.relayed_for
+    return {
+        "message_code": f"{frame.message_code:04X}",
+        "use_case": message.kind.use_case,
+        "name": message.kind.name,
+        "cra": CRA_NAMES.get(frame.cra_flag, str(frame.cra_flag)),
+        "originator": frame.originator,
+        "recipient": frame.recipient,
+        "originator_counter": frame.originator_counter,
+        "date_time": jsonable(frame.date_time),
+        "relayed_for": None if relayed is None else {"user": relayed[0], "counter": relayed[1]},
+        "signed": frame.signed,
+        "mac_wrapped": frame.mac is not None,
+        "content_type": type(message.body).__name__,
+        "content": content,
+    }
+
+
+def raw_gbcs(data: bytes) -> bytes:
+    """A GBCS payload file: hex text (as the RTDS ships them) or the bytes themselves."""
+    text = data.strip()
+    try:
+        return bytes.fromhex(text.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return data
+
+
+def _alert_gbcs(view: dict[str, Any], alert: DeviceAlert) -> None:
+    if alert.decode_error is not None:
+        raise GbcsPayloadError(f"alert 0x{alert.alert_code:04X}: {alert.decode_error}")
+    view["gbcs"] = gbcs_view(alert.gbcs_payload)
+
+
+def add_gbcs(view: dict[str, Any], body: object) -> None:
+    """Put the decoded GBCS payloads of a request or response body into its JSON view."""
+    if isinstance(body, SignedPreCommand):
+        view["gbcs"] = gbcs_view(body.gbcs_payload)
+    elif isinstance(body, DeviceAlert):
+        _alert_gbcs(view, body)
+    elif isinstance(body, ResponseMessage):
+        if body.gbcs_payload is not None:
+            view["gbcs"] = gbcs_view(body.gbcs_payload)
+        if body.pre_command is not None:
+            view["pre_command"]["gbcs"] = gbcs_view(body.pre_command.gbcs_payload)
+        if body.future_dated_alert is not None:
+            _alert_gbcs(view["future_dated_alert"], body.future_dated_alert)
+
+
+def signed_pre_command(response: Response, originator: str, ds_key: ec.EllipticCurvePrivateKey,
+                       at: datetime | None, image_hash: bytes | None) -> SignedPreCommand:
+    """The CV5 for a CV4 response: its pre-command checked against what we asked, then signed."""
+    body, rid = response.body, response.header.request_id
+    if not isinstance(body, ResponseMessage) or body.pre_command is None or rid is None:
+        raise MessageStructureError("not an 11.3 CV4 response with a RequestID and a PreCommand")
+    payload = body.pre_command.gbcs_payload
+    found = gbcs.decode_message(payload).body
+    if not isinstance(found, gbcs.ActivationCommand):
+        raise GbcsPayloadError("the PreCommand is not a CS06 activation")
+    expected = gbcs.ExpectedActivation(originator, rid.target, image_hash or found.image_hash,
+                                       rid.counter, at)
+    gbcs.check_pre_command(payload, expected)
+    return SignedPreCommand(rid, gbcs.sign_pre_command(payload, ds_key), at)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import typer
+from lxml import etree
 from typer.testing import CliRunner
 
+from duis import gbcs, respond
+from duis.keys import raw_ecdsa_verify
+from duis.models import PreCommand, Response, ResponseHeader, ResponseMessage, SignedPreCommand
 from duis.parse import parse_request
+from duis.requestid import RequestId
 from duis.testing.pki import Pki
 from duis.testing.samples import DEVICE, SUPPLIER
 from orchestrator.entrypoints.cli import duis_cmds
@@ -234,3 +241,91 @@ def test_garbage_file_inspect_is_one_line(tmp_path: Path) -> None:
     bad.write_bytes(b"<!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>")
     code, output = _run("duis", "inspect", bad, "--json")
     assert code != 0 and "DOCTYPE" in output
+
+
+CV4_COUNTER = 1_700_000_000_000
+PRE_HASH = bytes.fromhex("aa758690730934ff0685aa758690730934ff0685657788990011223344556677")
+FUTURE = datetime(2030, 1, 15, 9, tzinfo=UTC)
+
+
+def _cv4_response(tmp_path: Path, pre: bytes) -> Path:
+    rid = RequestId(SUPPLIER, DEVICE, CV4_COUNTER)
+    header = ResponseHeader(rid, RequestId(DEVICE, SUPPLIER, CV4_COUNTER), "I0", FUTURE)
+    body = ResponseMessage("11.3", "11.3", pre_command=PreCommand("4.0", pre))
+    path = tmp_path / "cv4.xml"
+    path.write_bytes(etree.tostring(respond.response_element(Response("5.4", header, body))))
+    return path
+
+
+def _signed_pre_command_args(files: dict[str, Path], cv4: Path) -> list[str]:
+    return ["duis", "build", "signed-pre-command", "--pre-command", str(cv4),
+            "--ds-key", str(files["supplier_ds_key"]), "--originator", SUPPLIER,
+            "--sign-key", str(files["supplier_xml_key"]),
+            "--sign-cert", str(files["supplier_xml_cert"])]
+
+
+def test_signed_pre_command_repeats_the_cv4_request_id_and_signs_without_the_tag(
+    files: dict[str, Path], tmp_path: Path, pki: Pki
+) -> None:
+    """The CV5 keeps the CV4 RequestID and carries pre-command | 0x40 | r||s over [1:]."""
+    pre = gbcs.encode_pre_command(CV4_COUNTER, SUPPLIER, DEVICE, gbcs.CS06, PRE_HASH, FUTURE)
+    out = tmp_path / "cv5.xml"
+    code, output = _run(*_signed_pre_command_args(files, _cv4_response(tmp_path, pre)),
+                        "--at", "2030-01-15T09:00:00Z", "--hash", PRE_HASH.hex(), "--out", out)
+    assert code == 0, output
+    parsed = parse_request(out.read_bytes())
+    request = parsed.request
+    assert isinstance(request, SignedPreCommand) and parsed.command_variant == 5
+    assert request.request_id == RequestId(SUPPLIER, DEVICE, CV4_COUNTER)
+    assert request.gbcs_payload[: len(pre) + 1] == pre + b"\x40"
+    signature = request.gbcs_payload[len(pre) + 1 :]
+    assert raw_ecdsa_verify(pki.supplier_ds.key.public_key(), signature, pre[1:])
+    view = json.loads(_run("duis", "inspect", out, "--json")[1])
+    assert view["body"]["gbcs"]["message_code"] == "0012" and view["body"]["gbcs"]["signed"]
+    assert view["body"]["gbcs"]["content"]["execution_time"] == "2030-01-15T09:00:00Z"
+
+
+@pytest.mark.parametrize(("extra", "reason"), [
+    (["--at", "2030-01-15T09:00:00Z", "--hash", "00" * 32], "image hash"),
+    (["--at", "2031-01-15T09:00:00Z"], "execution time"),
+    ([], "execution time"),
+    (["--cancel"], "execution time"),
+])
+def test_signed_pre_command_refuses_what_we_did_not_ask_for(
+    files: dict[str, Path], tmp_path: Path, extra: list[str], reason: str
+) -> None:
+    """Another hash or execution time than the 11.3's: one-line refusal, nothing written."""
+    pre = gbcs.encode_pre_command(CV4_COUNTER, SUPPLIER, DEVICE, gbcs.CS06, PRE_HASH, FUTURE)
+    out = tmp_path / "cv5.xml"
+    code, output = _run(*_signed_pre_command_args(files, _cv4_response(tmp_path, pre)), *extra,
+                        "--out", out)
+    assert code != 0 and reason in output and output.strip().count("\n") == 0
+    assert not out.exists()
+
+
+def test_inspect_decodes_every_rtds_vector(reference: Path) -> None:
+    """`fwo duis inspect --json` decodes each RTDS GBCS file to its message code and use case."""
+    vectors = sorted((reference / "gbcs-rtds").rglob("*.HEX"))
+    assert vectors
+    for path in vectors:
+        code, output = _run("duis", "inspect", path, "--json")
+        assert code == 0, (path.name, output)
+        view = json.loads(output)
+        assert view["message"] == "gbcs" and len(view["message_code"]) == 4
+        assert view["content_type"] and view["originator"]
+
+
+def test_inspect_shows_the_gbcs_facts_of_an_alert_and_fails_on_garbage(tmp_path: Path) -> None:
+    """A DeviceAlertMessage shows its decoded FDRA; an undecodable payload exits non-zero."""
+    header = ResponseHeader(None, RequestId(DEVICE, SUPPLIER, 9), "I0", FUTURE)
+    alert = respond.device_alert(0x8F72, DEVICE, SUPPLIER, 9, FUTURE, b"\x01" * 32)
+    good = tmp_path / "alert.xml"
+    good.write_bytes(etree.tostring(respond.response_element(Response("5.4", header, alert))))
+    view = json.loads(_run("duis", "inspect", good, "--json")[1])
+    assert view["body"]["gbcs"]["content"]["image_hash"] == "01" * 32
+    assert view["body"]["gbcs"]["message_code"] == "00CE"
+    broken = replace(alert, gbcs_payload=alert.gbcs_payload[:20])
+    bad = tmp_path / "bad-alert.xml"
+    bad.write_bytes(etree.tostring(respond.response_element(Response("5.4", header, broken))))
+    code, output = _run("duis", "inspect", bad, "--json")
+    assert code != 0 and output.startswith("error:") and "8F72" in output
