@@ -8,7 +8,7 @@ from typing import Any
 from fir_sync import columns, validate
 from fir_sync.integrity import file_sha256
 from fir_sync.parse import Table, read_table
-from fir_sync.records import CarriedEntry, ParsedCatalogue, Problem, SourceInfo
+from fir_sync.records import ROW, CarriedEntry, ParsedCatalogue, Problem, SourceInfo
 
 Previous = Mapping[str, Mapping[str, Any]]
 
@@ -31,8 +31,8 @@ def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = N
     cycle_problems = validate.reject_cycles(fir_table, fir, _row_of(fir_table), {
         e: c.fields.get("predecessors") or () for e, c in carried.items()})
     all_problems = tuple(problems + fir_problems + cycle_problems)
-    rejected_rows = len({(p.file, p.sheet, p.row) for p in all_problems if p.row is not None
-                         and p.code not in _LIST_ONLY})
+    rejected_rows = len({(p.file, p.sheet, p.row) for p in all_problems
+                         if p.row is not None and p.scope == ROW})
     return ParsedCatalogue(
         records=validate.join(cpl, fir),
         problems=all_problems,
@@ -42,12 +42,6 @@ def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = N
         rejected_rows=rejected_rows,
         carried=carried,
     )
-
-
-# Problems that reject only a FIR row's predecessor list (a formula there does too, but a
-# formula elsewhere rejects its row: counted as rejected either way, erring towards notice).
-_LIST_ONLY = frozenset({"malformed_predecessors", "previous_not_on_cpl",
-                        "previous_other_model", "predecessor_cycle"})
 
 
 def carried_entries(rejected: set[str], problems: list[Problem], previous: Previous

@@ -19,6 +19,8 @@ DEVICE_TYPES: frozenset[str] = frozenset(
     {"ESME", "GSME", "CHF", "GPF", "HCALCS", "PPMID", "IHD", "CAD", "SAPC"}
 )
 
+ROW, PREVIOUS_LIST = "row", "previous_list"  # what a problem rejected
+
 BAND_JOIN_OPTIONS: tuple[str, ...] = (
     "2.4 GHz Only",
     "Sub-GHz Only",
@@ -33,7 +35,9 @@ BAND_JOIN_OPTIONS: tuple[str, ...] = (
 class Problem:
     """One thing wrong with one cell or row, located precisely enough to fix it.
 
-    `cpl_entry_id` is the row's CPL Entry ID when it has a well-formed one.
+    `cpl_entry_id` is the row's CPL Entry ID when it has a well-formed one. `scope` says what
+    the problem rejected: the whole `row`, or only a FIR row's `previous_list` (the entry's
+    predecessors become unknown, the rest of the row stays).
     """
 
     code: str
@@ -44,6 +48,7 @@ class Problem:
     column: str | None = None
     value: str | None = None
     cpl_entry_id: str | None = None
+    scope: str = ROW
 
     def to_dict(self) -> dict[str, Any]:
         """The problem as a JSON-ready mapping."""

@@ -14,7 +14,14 @@ from typing import TypeVar
 from fir_sync import values
 from fir_sync.graph import cycle_members
 from fir_sync.parse import Row, Table
-from fir_sync.records import CatalogueRecord, CplRecord, FirRecord, Problem
+from fir_sync.records import (
+    PREVIOUS_LIST,
+    ROW,
+    CatalogueRecord,
+    CplRecord,
+    FirRecord,
+    Problem,
+)
 
 T = TypeVar("T")
 
@@ -44,7 +51,8 @@ class _RowCheck:
                 *, local: bool = False) -> None:
         header = self.table.header_of(column) if column else None
         self.problems.append(Problem(code, reason, self.table.file, self.table.sheet,
-                                     self.row.number, header, value, self.entry_id))
+                                     self.row.number, header, value, self.entry_id,
+                                     PREVIOUS_LIST if local else ROW))
         if local:
             self.list_rejected = True
         else:
@@ -248,7 +256,8 @@ def reject_cycles(table: Table, fir: dict[str, FirRecord], row_of: Mapping[str, 
         problems.append(Problem(
             "predecessor_cycle", f"predecessor graph has a cycle: {' -> '.join(cycle)}"
             + _LIST_DROPPED, table.file, table.sheet, row_of.get(entry),
-            table.header_of("predecessors"), ", ".join(record.predecessors or ()), entry))
+            table.header_of("predecessors"), ", ".join(record.predecessors or ()), entry,
+            PREVIOUS_LIST))
     return problems
 
 

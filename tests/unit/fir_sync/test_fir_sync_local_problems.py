@@ -41,9 +41,10 @@ def test_a_bad_previous_list_drops_only_the_list(tmp_path: Path, previous: str,
     assert kept is not None and kept.predecessors is None
     assert (kept.release_notes, kept.zigbee_chipset_vendor) == ("Fix 3.", "Ember")
     assert kept.contact_email == "fw@maker.example"
-    assert [(p.code, p.row, p.cpl_entry_id) for p in parsed.problems] == [(code, 4, "3")]
+    assert [(p.code, p.row, p.cpl_entry_id, p.scope) for p in parsed.problems] == [
+        (code, 4, "3", "previous_list")]
     assert parsed.records["2"].fir.predecessors == ("1",)  # type: ignore[union-attr]
-    assert parsed.rejected_rows == (1 if code == "formula" else 0)
+    assert parsed.rejected_rows == 0
 
 
 def test_a_rejected_cpl_row_no_longer_wipes_its_successors_fir_data(tmp_path: Path) -> None:
@@ -72,6 +73,7 @@ def test_every_problem_names_its_entry_when_the_row_has_one(tmp_path: Path) -> N
                      ("malformed_entry_id", None), ("fir_unknown_entry", "50")}
     hashed = next(p for p in parsed.problems if p.code == "malformed_hash")
     assert hashed.to_dict()["cpl_entry_id"] == "2" and "(entry 2)" in str(hashed)
+    assert {p.scope for p in parsed.problems} == {"row"} and parsed.rejected_rows == 4
 
 
 def test_two_fir_rows_for_an_entry_not_on_the_cpl_are_problems(tmp_path: Path) -> None:
