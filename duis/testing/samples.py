@@ -52,6 +52,24 @@ def sample_requests(pki: Pki) -> dict[str, Request]:
     }
 
 
+def _gbcs_alerts() -> dict[str, DeviceAlert]:
+    """FDRA GBZ, CCS08 and CS09 device alerts in their RTDS shapes (unsigned)."""
+    receipt = gbcs.FirmwareDistributionReceipt(0x8F72, NOW, b"\xa1" * 32)
+    moved = gbcs.FirmwareTransferAlert(0x8F8A, NOW, DEVICE, "0123ABCD", 0)
+    ran = gbcs.PpmidActivationAlert(0x8F8B, NOW, "1234ABCD", 0)
+    return {
+        "fdra_gbz": respond.alert_message(
+            0x8F72, gbcs.encode_fdra(6, DEVICE, SUPPLIER, receipt, gbz_format=True)
+        ),
+        "ccs08": respond.alert_message(
+            0x8F8A, gbcs.encode_transfer_alert(7, COMMS_HUB, DCC, moved)
+        ),
+        "cs09": respond.alert_message(
+            0x8F8B, gbcs.encode_ppmid_activation_alert(8, DEVICE, DCC, ran)
+        ),
+    }
+
+
 def sample_responses() -> dict[str, Response]:
     """One response or alert of each kind the simulator will send."""
     h = ResponseHeader(TO_DCC, RequestId(DCC, SUPPLIER, 1), "I0", NOW)
@@ -69,6 +87,10 @@ def sample_responses() -> dict[str, Response]:
         "5",
     )
     version = respond.device_response_payload(DEVICE, TO_DEVICE, 3, b"\x01\x02\x03\x04")
+    pre = gbcs.encode_pre_command(2, SUPPLIER, DEVICE, gbcs.CS06, b"\x01" * 32, None)
+    activated = gbcs.encode_activation_response(2, DEVICE, SUPPLIER, NOW, 0, "0123ABCE")
+    done = gbcs.FutureDatedActivationAlert(0x8F66, NOW, 2, 0, "0123ABCE")
+    dated = gbcs.encode_future_dated_alert(5, DEVICE, SUPPLIER, done)
     bodies: dict[str, ResponseMessage | DeviceAlert | DccAlert] = {
         "warnings": ResponseMessage(
             "11.1", "11.1", warnings=FirmwareWarnings((DEVICE,), (COMMS_HUB,))
@@ -79,8 +101,13 @@ def sample_responses() -> dict[str, Response]:
         "no_warnings": ResponseMessage("11.1", "11.1"),
         "inventory": ResponseMessage("8.2", "8.2", inventory=(device,)),
         "version": ResponseMessage("11.2", "11.2", gbcs_payload=version),
-        "pre_command": ResponseMessage("11.3", "11.3", pre_command=PreCommand("4.2", b"\xdf\x00")),
+        "pre_command": ResponseMessage("11.3", "11.3", pre_command=PreCommand("4.2", pre)),
+        "activation": ResponseMessage("11.3", "11.3", gbcs_payload=activated),
+        "future_dated_alert": ResponseMessage(
+            "11.3", "11.3", future_dated_alert=respond.alert_message(0x8F66, dated)
+        ),
         "device_alert": respond.device_alert(0x8F72, DEVICE, SUPPLIER, 4, NOW, b"\x11" * 32),
+        **_gbcs_alerts(),
         "n60": DccAlert(
             "N60", "", FirmwareDeliveryStatus(TO_DCC, COMMS_HUB, DEVICE, "0102", NOW, True)
         ),
