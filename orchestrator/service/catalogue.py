@@ -85,17 +85,12 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
     a new snapshot current meanwhile, the files are validated again against that one.
     """
     files = _fetch_checked(cmd, options)
-    same_files = _unchanged_files(uow, files)
+    same_files = _unchanged_files(uow, files, cmd.strict)
     if same_files is not None:
-        if cmd.strict and same_files.problems:
-            raise SyncRefusedError(f"--strict: the current snapshot from these files has "
-                                   f"{len(same_files.problems)} problem(s)")
         return same_files
     for _ in range(SYNC_ATTEMPTS):
         previous_id, previous = _current_entries(uow)
-        parsed = _read(files, previous)
-        if cmd.strict and parsed.problems:
-            raise SyncRefusedError(_refusal(parsed.problems))
+        parsed = _read(files, previous, cmd.strict)
         stored = _store(uow, parsed, previous_id, previous, now())
         if stored is not None:
             return stored
@@ -155,8 +150,10 @@ def _unchanged(current: Snapshot) -> SyncResult:
                       current.content_hash)
 
 
-def _unchanged_files(uow: UnitOfWork, files: dict[str, Path]) -> SyncResult | None:
-    """The current snapshot when both files are byte-identical to its sources (no re-read)."""
+def _unchanged_files(uow: UnitOfWork, files: dict[str, Path], strict: bool
+                     ) -> SyncResult | None:
+    """The current snapshot when both files are byte-identical to its sources (no re-read);
+    under `strict`, refused if that snapshot has problems."""
     with uow:
         current_id = uow.catalogue.current_id()
         current = uow.catalogue.snapshot(current_id) if current_id is not None else None
@@ -164,6 +161,9 @@ def _unchanged_files(uow: UnitOfWork, files: dict[str, Path]) -> SyncResult | No
         return None
     same = (integrity.file_sha256(files["cpl"]) == current.cpl_file_sha256
             and integrity.file_sha256(files["fir"]) == current.fir_file_sha256)
+    if same and strict and current.problems:
+        raise SyncRefusedError(f"--strict: the current snapshot from these files has "
+                               f"{len(current.problems)} problem(s)")
     return _unchanged(current) if same else None
 
 
@@ -179,11 +179,14 @@ def _fetch_checked(cmd: SyncCatalogue, options: FetchOptions) -> dict[str, Path]
         raise SyncRefusedError(str(err)) from err
 
 
-def _read(files: dict[str, Path], previous: Entries) -> ParsedCatalogue:
+def _read(files: dict[str, Path], previous: Entries, strict: bool) -> ParsedCatalogue:
     try:
-        return read_catalogue(files["cpl"], files["fir"], previous)
+        parsed = read_catalogue(files["cpl"], files["fir"], previous)
     except FirSyncError as err:
         raise SyncRefusedError(str(err)) from err
+    if strict and parsed.problems:
+        raise SyncRefusedError(_refusal(parsed.problems))
+    return parsed
 
 
 def check_integrity(cmd: SyncCatalogue, files: dict[str, Path]) -> None:
