@@ -20,6 +20,7 @@ DEVICE_TYPES: frozenset[str] = frozenset(
 )
 
 ROW, PREVIOUS_LIST = "row", "previous_list"  # what a problem rejected
+WHOLE_ENTRY, FIR_DATA = "entry", "fir"  # what a carried entry keeps from the previous snapshot
 
 BAND_JOIN_OPTIONS: tuple[str, ...] = (
     "2.4 GHz Only",
@@ -144,15 +145,18 @@ class CatalogueRecord:
 
 @dataclass(frozen=True)
 class CarriedEntry:
-    """An entry whose new CPL row was rejected, kept as the previous snapshot held it.
+    """An entry kept (in part) as the previous snapshot held it, because a new row was rejected.
 
-    `fields` are the previous snapshot's flat fields (as `CatalogueRecord.flat` gives them);
-    `problems` say why the new row was rejected.
+    `part` is `entry` when its CPL row was rejected (the whole entry is kept) or `fir` when
+    only its FIR row was (its new CPL data joined with the previous FIR data). `fields` are
+    the previous snapshot's flat fields (as `CatalogueRecord.flat` gives them); `problems`
+    say why the new row was rejected.
     """
 
     cpl_entry_id: str
     fields: dict[str, Any]
     problems: tuple[Problem, ...]
+    part: str = WHOLE_ENTRY
 
 
 @dataclass(frozen=True)

@@ -26,19 +26,22 @@ class Contact:
 
 # Key, in an entry's stored `extra`, of the mark saying the entry was carried over.
 CARRIED_KEY = "fwo.carried_over"
+WHOLE_ENTRY, FIR_DATA = "entry", "fir"  # what a carried entry keeps
 
 
 @dataclass(frozen=True)
 class CarriedOver:
-    """Why an entry is its last good version from an earlier snapshot, not this sync's row.
+    """Why an entry is (in part) its last good version from an earlier snapshot.
 
-    `rejected_in_snapshot` rejected the entry's new CPL row for `problems`;
-    `kept_from_snapshot` is the last snapshot that accepted it (the version kept).
+    `rejected_in_snapshot` rejected the entry's new row for `problems`: its CPL row (`part`
+    `entry`: the whole entry is kept) or its FIR row (`part` `fir`: the FIR data is kept).
+    `kept_from_snapshot` is the last snapshot that accepted what is kept.
     """
 
     kept_from_snapshot: int | None
     rejected_in_snapshot: int | None
     problems: tuple[Mapping[str, Any], ...] = ()
+    part: str = WHOLE_ENTRY
 
     @property
     def codes(self) -> list[str]:
@@ -47,32 +50,38 @@ class CarriedOver:
 
     def describe(self) -> str:
         """One line for ops: which version is kept and what rejected the new one."""
-        return (f"kept as in snapshot {self.kept_from_snapshot}: snapshot "
-                f"{self.rejected_in_snapshot} rejected its CPL row ({', '.join(self.codes)})")
+        what, row = ("FIR data kept", "FIR") if self.part == FIR_DATA else ("kept", "CPL")
+        return (f"{what} as in snapshot {self.kept_from_snapshot}: snapshot "
+                f"{self.rejected_in_snapshot} rejected its {row} row ({', '.join(self.codes)})")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {"kept_from_snapshot": self.kept_from_snapshot,
                 "rejected_in_snapshot": self.rejected_in_snapshot,
-                "problems": [dict(p) for p in self.problems], "message": self.describe()}
+                "part": self.part, "problems": [dict(p) for p in self.problems],
+                "message": self.describe()}
 
     @classmethod
     def from_mark(cls, mark: Mapping[str, Any], snapshot_id: int | None) -> CarriedOver:
         """The mark as stored in `extra` of an entry row of `snapshot_id`."""
         return cls(mark.get("kept_from_snapshot"), snapshot_id,
-                   tuple(mark.get("problems") or ()))
+                   tuple(mark.get("problems") or ()), mark.get("part") or WHOLE_ENTRY)
 
 
-def carry_forward(fields: Mapping[str, Any], previous_snapshot: int,
-                  problems: list[dict[str, Any]]) -> dict[str, Any]:
-    """An entry's stored fields from `previous_snapshot`, marked as carried for `problems`.
+def carry_forward(fields: Mapping[str, Any], previous: Mapping[str, Any],
+                  previous_snapshot: int, problems: list[dict[str, Any]],
+                  part: str = WHOLE_ENTRY) -> dict[str, Any]:
+    """An entry's stored fields, marked as (in part, `part`) kept from `previous_snapshot`.
 
-    An entry carried again keeps the snapshot of its last good version.
+    `fields` are what is stored (the previous fields when the whole entry is kept);
+    `previous` are the previous snapshot's fields: an entry kept again keeps the snapshot
+    of its last good version.
     """
-    extra = dict(fields.get("extra") or {})
-    earlier = extra.pop(CARRIED_KEY, None)
+    earlier = (previous.get("extra") or {}).get(CARRIED_KEY)
     kept = earlier.get("kept_from_snapshot") if isinstance(earlier, Mapping) else None
-    extra[CARRIED_KEY] = {"kept_from_snapshot": kept or previous_snapshot, "problems": problems}
+    extra = {k: v for k, v in (fields.get("extra") or {}).items() if k != CARRIED_KEY}
+    extra[CARRIED_KEY] = {"kept_from_snapshot": kept or previous_snapshot,
+                          "problems": problems, "part": part}
     return {**fields, "extra": extra}
 
 

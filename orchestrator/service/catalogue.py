@@ -134,12 +134,14 @@ def _store(uow: UnitOfWork, parsed: ParsedCatalogue, previous_id: int | None,
 
 
 def _new_entries(parsed: ParsedCatalogue, previous_id: int | None) -> Entries:
-    """Accepted records, plus the entries carried from the previous snapshot."""
+    """Accepted records (some with FIR data kept), plus whole entries kept, each marked."""
     entries = {e: r.flat() for e, r in parsed.records.items()}
     for entry, carried in parsed.carried.items():
         if previous_id is not None:
-            entries[entry] = carry_forward(carried.fields, previous_id,
-                                           [p.to_dict() for p in carried.problems])
+            stored = entries.get(entry, carried.fields)  # a whole entry kept is not a record
+            entries[entry] = carry_forward(stored, carried.fields, previous_id,
+                                           [p.to_dict() for p in carried.problems],
+                                           carried.part)
     return entries
 
 
@@ -241,7 +243,7 @@ def _snapshot_record(parsed: ParsedCatalogue, content_hash: str, problems: list[
         "fir_file_sha256": fir.file_sha256, "cpl_content_sha256": cpl.content_sha256,
         "fir_content_sha256": fir.content_sha256, "content_hash": content_hash,
         "cpl_rows": cpl.rows, "fir_rows": fir.rows,
-        "cpl_entries": len(parsed.records) + len(parsed.carried),
+        "cpl_entries": len(parsed.records.keys() | parsed.carried.keys()),
         "fir_entries": parsed.fir_rows_accepted, "problem_count": len(problems),
         "problems": problems, "diff": diff, "previous_snapshot_id": previous,
     }

@@ -45,8 +45,8 @@ def sync(
                   + (f", {data['carried']} carried over" if data["carried"] else ""))
     _print_problems(result.problems)
     for entry_id in result.diff.get("carried", []):
-        console.print(f"entry {entry_id}: CPL row rejected; its last good version is kept "
-                      "(see `fwo catalogue show --entry`)", highlight=False)
+        console.print(f"entry {entry_id}: a row was rejected; its last good version is "
+                      f"kept (`fwo catalogue show --entry {entry_id}`)", highlight=False)
 
 
 def _print_problems(problems: list[dict[str, Any]], limit: int = 20) -> None:

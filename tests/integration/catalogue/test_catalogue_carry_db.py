@@ -156,3 +156,29 @@ def test_a_sync_overtaken_by_another_validates_again_against_it(app: App,
     assert entry is not None and entry.carried_over is not None
     assert entry.carried_over.kept_from_snapshot == overtaken[0]
     assert entry.contact_email == "two@other.example"
+
+
+def test_a_duplicated_fir_row_keeps_the_previous_fir_data_and_the_path(
+        app: App, tmp_path: Path) -> None:
+    """Two FIR rows for entry 2 keep the FIR data snapshot 1 held (contact, previous list),
+    so a device on entry 1 still plans 1 -> 2 -> 3, and the plan names the kept entry."""
+    first = sync(app, tmp_path / "v1", *rows())
+    with app.uow() as uow:
+        uow.fleet.upsert([Device(DEVICE, "ESME", "106C", "433100AC", "Commissioned", "0101",
+                                 fake_hash("1/00000001"), "", source="inventory.csv",
+                                 observed_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))])
+        uow.commit()
+    cpl, fir = rows()
+    fir.append(fir_row(2, "", email="pasted@maker.example"))
+    second = sync(app, tmp_path / "v2", cpl, fir)
+    assert (second.to_dict()["carried"], second.to_dict()["changed"]) == (1, 0)
+    entry = service.current_catalogue(app.uow()).get("2")
+    assert entry is not None and entry.carried_over is not None
+    assert (entry.contact_email, entry.predecessors) == ("two@maker.example", ("1",))
+    assert entry.carried_over.part == "fir"
+    assert entry.carried_over.describe() == (
+        f"FIR data kept as in snapshot {first.snapshot_id}: snapshot {second.snapshot_id} "
+        "rejected its FIR row (duplicate_fir_row)")
+    plan = planning.plan_fleet(planning.PlanFleet(), app.uow()).devices[0].to_dict()
+    assert (plan["status"], plan["path"]) == ("planned", ["2", "3"])
+    assert plan["next_action"]["carried_entries"] == ["2"]

@@ -125,3 +125,36 @@ def test_a_new_row_cannot_close_a_cycle_through_a_carried_entry(tmp_path: Path) 
     assert parsed.records["3"].fir.predecessors == ("2",)  # type: ignore[union-attr]
     cycle = next(p for p in parsed.problems if p.code == "predecessor_cycle")
     assert cycle.cpl_entry_id == "1" and "1 -> 2" in cycle.reason
+
+
+@pytest.mark.parametrize("bad_rows", [
+    [fir_row(2, "1", email="new@maker.example"), fir_row(2, "1", email="other@maker.example")],
+    [fir_row(2, "1", email="=LOWER(\"TWO@MAKER.EXAMPLE\")")],
+])
+def test_an_entry_whose_fir_row_is_rejected_keeps_its_previous_fir_data(
+        tmp_path: Path, bad_rows: list[list[object]]) -> None:
+    """A duplicated FIR row or a formula outside the previous list rejects the FIR row; the
+    entry keeps its new CPL data and the FIR data the previous catalogue held."""
+    previous = flat_catalogue(tmp_path, lineage(), [
+        fir_row(1), fir_row(2, "1", email="two@maker.example", notes="Two."), fir_row(3, "2")])
+    edited = lineage()
+    edited[1] = cpl_row(2, "00000002", status="Withdrawn")
+    parsed = read_catalogue(*write_pair(tmp_path, edited, [fir_row(1), *bad_rows,
+                                                           fir_row(3, "2")]), previous)
+    record = parsed.records["2"]
+    assert record.cpl.status.value == "Withdrawn"
+    assert record.fir is not None and record.fir.predecessors == ("1",)
+    assert (record.fir.contact_email, record.fir.release_notes) == ("two@maker.example", "Two.")
+    carried = parsed.carried["2"]
+    assert carried.part == "fir" and carried.problems
+    assert all(p.cpl_entry_id == "2" and p.scope == "row" for p in carried.problems)
+    assert parsed.fir_rows_accepted == 2
+
+
+def test_a_fir_row_removed_from_the_fir_is_not_carried(tmp_path: Path) -> None:
+    """An entry whose FIR row is simply gone has no FIR data: nothing was rejected."""
+    previous = flat_catalogue(tmp_path, lineage(), [fir_row(1), fir_row(2, "1"),
+                                                    fir_row(3, "2")])
+    parsed = read_catalogue(*write_pair(tmp_path, lineage(), [fir_row(1), fir_row(3, "2")]),
+                            previous)
+    assert parsed.carried == {} and parsed.records["2"].fir is None
