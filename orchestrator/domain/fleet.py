@@ -303,10 +303,12 @@ def observe_inventory(existing: Device | None, seen: InventoryObservation,
         fields["status"] = smi_status(seen.status)
     elif existing is None:
         raise ValueError("no SMI status for a device not yet in the fleet")
-    if hub is not None:
-        fields.update(comms_hub_id=device_id(hub.device_id),
-                      comms_hub_gbcs_version=gbcs_version(hub.gbcs_version),
-                      han_variant=han_variant(hub.han_variant))
+    if hub is not None:  # what the answer does not say about the hub is kept
+        fields["comms_hub_id"] = device_id(hub.device_id)
+        if hub.gbcs_version:
+            fields["comms_hub_gbcs_version"] = gbcs_version(hub.gbcs_version)
+        if hub.han_variant:
+            fields["han_variant"] = han_variant(hub.han_variant)
     base = existing or Device(device_id(seen.device_id), "", "", "", "")
     updated = base._replace(**fields)
     if seen.firmware_version:

@@ -25,6 +25,7 @@ from orchestrator.domain.fleet import (
     observe_inventory,
 )
 from orchestrator.domain.observations import (
+    DRIFT,
     FirmwareRead,
     FleetFact,
     mismatch_fact,
@@ -181,3 +182,16 @@ def apply_inbound_facts(uow: UnitOfWork, found: Sequence[InboundFacts],
             uow.fleet.add_events([mismatch_fact(eui_or_raw(m.device_id), m.version_smi,
                                                 m.version_device, f.observed_at, f.source,
                                                 f.message_id)], now)
+
+
+def device_history(uow: UnitOfWork, device: str, limit: int = 500) -> list[FleetFact]:
+    """A device's observations and drift findings, oldest first."""
+    with uow:
+        return uow.fleet.events(eui_or_raw(device), limit=limit)
+
+
+def drift_findings(uow: UnitOfWork, limit: int = 100) -> tuple[int, list[FleetFact]]:
+    """How many drift findings exist, and the newest `limit` of them."""
+    with uow:
+        total = uow.fleet.count_events([DRIFT]).get(DRIFT, 0)
+        return total, uow.fleet.events(names=[DRIFT], limit=limit, newest_first=True)

@@ -9,6 +9,8 @@ from simulators.dsp.messages import service_response
 from simulators.fleet.behaviour import version_bytes
 from simulators.fleet.devices import COMMISSIONED, SUSPENDED
 
+PREMISES_MAX = 17  # devices a DSPInventory answer lists at most
+
 
 def handle_read_version(ctx: DspContext, admitted: Admitted) -> Response:
     """11.2: acknowledge, then the device answers with its running version."""
@@ -28,7 +30,8 @@ def _read(ctx: DspContext, i: int) -> bytes:
 
 
 def handle_inventory(ctx: DspContext, admitted: Admitted) -> Response:
-    """8.2: the DCC inventory entry of one device, answered at once."""
+    """8.2: the DCC inventory of the device's premises (the devices on its comms hub, up to
+    PREMISES_MAX, the requested one first), answered at once."""
     request = admitted.parsed.request
     assert isinstance(request, ReadInventory)
     fleet, rid = ctx.fleet, request.request_id
@@ -36,13 +39,18 @@ def handle_inventory(ctx: DspContext, admitted: Admitted) -> Response:
     if i is None:
         raise Rejected("E19", f"device {request.device_id} does not exist",
                        Envelope(rid, request.sr))
+    devices = tuple(_inventory_device(ctx, j) for j in fleet.premises(i)[:PREMISES_MAX])
+    return service_response(rid, ctx.config.dcc_eui, "I0", ctx.now(), "8.2",
+                            inventory=devices)
+
+
+def _inventory_device(ctx: DspContext, i: int) -> InventoryDevice:
+    fleet = ctx.fleet
     manufacturer, model, _ = fleet.model_of(i)
     running = fleet.running(i)
     entry = fleet.catalogue.entries[running] if running >= 0 else None
-    device = InventoryDevice(
+    return InventoryDevice(
         fleet.ids[i], fleet.device_type(i), manufacturer, model, fleet.status(i),
         fleet.running_version(i), entry.status if entry else None,
         entry.status if entry else None, entry.gbcs_version if entry else None,
     )
-    return service_response(rid, ctx.config.dcc_eui, "I0", ctx.now(), "8.2",
-                            inventory=(device,))

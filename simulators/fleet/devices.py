@@ -109,6 +109,7 @@ class Fleet:
         self.pending: dict[int, PendingActivation] = {}
         self.offline_until: dict[int, datetime] = {}
         self.order_insensitive: set[tuple[str, str]] = set()
+        self._premises: dict[int, list[int]] | None = None  # hub code -> devices, built lazily
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -145,6 +146,7 @@ class Fleet:
         self._model.append(self.models.code(model_key))
         self._status.append(self.statuses.code(status))
         self._hub.append(self.hubs.code((normalize_eui(comms_hub_id), comms_hub_gbcs_version)))
+        self._premises = None
         self._party.append(0)
         self._flags.append(0)
         entry = self.catalogue.find(firmware_hash, model_key[0], model_key[1])
@@ -205,6 +207,17 @@ class Fleet:
         """(comms hub ID, comms hub GBCS version)."""
         return self.hubs.values[self._hub[i]]
 
+    def premises(self, i: int) -> list[int]:
+        """Every device on device `i`'s comms hub (itself first), as the DCC inventory has it."""
+        if self._premises is None:
+            index: dict[int, list[int]] = {}
+            for j, hub in enumerate(self._hub):
+                index.setdefault(hub, []).append(j)
+            self._premises = index
+        hub_id, _ = self.hub(i)
+        others = self._premises.get(self._hub[i], []) if hub_id else []
+        return [i, *(j for j in others if j != i)]
+
     def party(self, i: int) -> str:
         """The supplier party responsible for the device."""
         return self.parties.values[self._party[i]]
@@ -256,6 +269,7 @@ class Fleet:
     def set_hub(self, i: int, hub_id: str, gbcs_version: str) -> None:
         """Attach the device to a comms hub with this GBCS version."""
         self._hub[i] = self.hubs.code((normalize_eui(hub_id), gbcs_version))
+        self._premises = None
 
     def set_party(self, i: int, party: str) -> None:
         """Make another supplier party responsible for the device."""

@@ -1,4 +1,4 @@
-"""`fwo fleet ...`: import and show the fleet inventory."""
+"""`fwo fleet ...`: import, refresh (8.2) and show the fleet inventory, its history and drift."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,12 +9,15 @@ import typer
 from rich.table import Table
 
 from orchestrator.domain.fleet import Device
+from orchestrator.domain.observations import FleetFact
+from orchestrator.domain.policy import Budget
 from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
 from orchestrator.errors import DeviceNotFoundError, FleetError
 from orchestrator.service import fleet as service
+from orchestrator.service import fleet_facts, fleet_refresh
 from orchestrator.service.fleet import ImportResult
 
-app = typer.Typer(help="Import and show the fleet inventory.", no_args_is_help=True)
+app = typer.Typer(help="Import, refresh (8.2) and show the fleet inventory; history, drift.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 SelectOpt = Annotated[list[str] | None, typer.Option(
     "--select", help="Filter key=value (repeatable; comma-separated values mean OR).")]
@@ -91,4 +94,85 @@ def _device_table(found: list[tuple[Device, str | None]]) -> None:
         table.add_row(d.device_id, d.device_type, d.manufacturer, d.model, d.hardware_version,
                       firmware, entry or "", d.status, d.comms_hub_gbcs_version, d.han_variant,
                       ", ".join(f"{k}={v}" for k, v in d.tags))
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def refresh(
+    select: SelectOpt = None,
+    device: Annotated[list[str] | None, typer.Option(
+        "--device", help="Ask for this device even if the fleet does not know it "
+        "(repeatable; an inherited device).")] = None,
+    budget: Annotated[str, typer.Option(
+        help="At most N 8.2 requests per S seconds, as N/S.")] = "1000/3600",
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many devices.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Read the DCC inventory (SR 8.2, one per premises) of the selected devices into the fleet."""
+    app = app_from_env()
+    report = fleet_refresh.refresh_fleet(app.execution(), select or [],
+                                         device_ids=device or [], budget=_budget(budget),
+                                         limit=limit)
+    if json_out:
+        print_json(report.to_dict())
+        return
+    console.print(f"{report.selected:,} device(s) on {report.premises:,} premises: "
+                  f"{report.requests:,} 8.2 request(s), {report.recorded:,} device(s) "
+                  f"recorded, {report.ignored_older:,} older than the record, "
+                  f"{report.drift:,} drift finding(s), {len(report.failed):,} failed")
+    if report.deferred:
+        console.print(f"{report.deferred:,} device(s) wait for the 8.2 budget "
+                      f"(refills {report.paced_until:%Y-%m-%d %H:%M}): run again then")
+    for asked, why in list(report.failed.items())[:20]:
+        console.print(f"  {asked}: {why}", style="yellow")
+
+
+def _budget(text: str) -> Budget:
+    try:
+        limit, period = (float(p) for p in text.split("/"))
+    except ValueError as err:
+        raise FleetError(f"--budget {text!r} is not N/S (requests per seconds)") from err
+    if limit < 1 or period <= 0:
+        raise FleetError(f"--budget {text!r}: N must be at least 1 and S positive")
+    return Budget("8.2", int(limit), period)
+
+
+@app.command()
+@user_errors
+def history(
+    device: Annotated[str, typer.Argument(help="Device ID (EUI-64).")],
+    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 500,
+    json_out: JsonOpt = False,
+) -> None:
+    """A device's firmware observations (11.2, 8.2) and drift findings, oldest first."""
+    facts = fleet_facts.device_history(app_from_env().uow(), device, limit)
+    if json_out:
+        print_json([f.to_dict() for f in facts])
+        return
+    _facts_table(f"history of {device}", facts)
+
+
+@app.command()
+@user_errors
+def drift(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many findings.")] = 100,
+    json_out: JsonOpt = False,
+) -> None:
+    """Drift findings, newest first: reads contradicting the fleet, DCC version mismatches."""
+    total, facts = fleet_facts.drift_findings(app_from_env().uow(), limit)
+    if json_out:
+        print_json({"total": total, "findings": [f.to_dict() for f in facts]})
+        return
+    _facts_table(f"{total:,} drift finding(s)", facts)
+
+
+def _facts_table(title: str, facts: list[FleetFact]) -> None:
+    table = Table(title=title)
+    for name in ("at", "device", "what", "source", "campaign", "details"):
+        table.add_column(name, overflow="fold")
+    for f in facts:
+        details = ", ".join(f"{k}={v}" for k, v in f.data.items() if v is not None)
+        table.add_row(f"{f.at:%Y-%m-%d %H:%M:%S}", f.device_id, f.name, f.source,
+                      str(f.campaign_id or ""), details)
     console.print(table)
