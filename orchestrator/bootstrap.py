@@ -51,6 +51,10 @@ class App:
         s = self.settings
         keys = keystore or LazyKeyStore(s.keys_dir, s.import_supplier_eui, s.gas_supplier_eui)
         gateway = gateway or (HttpDspGateway(s.dsp_url) if s.dsp_url else UnconfiguredGateway())
+        if s.duis_xsd and isinstance(gateway, HttpDspGateway):  # the DCC's XSD, when held
+            from orchestrator.adapters.schema_gateway import SchemaCheckedGateway
+
+            gateway = SchemaCheckedGateway(gateway, Path(s.duis_xsd))
         images = UpgradeImageStore(image_dir or s.image_dir, lambda: keys.digital_signing_key,
                                    s.data_dir / "upgrade-images")
         return Execution(uow=self.uow, gateway=gateway, keys=keys,

@@ -1,6 +1,8 @@
-"""The scaled runtime on this machine: PostgreSQL, Redis, `fwo worker`s, `fwo beat`, HTTP DSP.
+"""Whole runtimes on this machine, driven from a test or a benchmark.
 
-Shared by the scaled end-to-end test and `bench/campaign.py`.
+`ScaledRun`: PostgreSQL, Redis, `fwo worker`s, `fwo beat`, the simulated DSP over HTTP in
+this process. `EmbeddedRun`: one `fwo run` process on a SQLite file against `fwo sim dsp` in
+its own process. Shared by the end-to-end tests and `bench/campaign.py`.
 """
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 import sqlalchemy as sa
 import uvicorn
 
-from orchestrator.bootstrap import App, bootstrap
+from orchestrator.bootstrap import bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy
 from orchestrator.service import campaigns, catalogue, fleet, inbound
@@ -36,19 +39,88 @@ def free_port() -> int:
 
 
 @dataclass
-class ScaledRun:
-    """Data, database, simulator service, workers and beat of one scaled run."""
+class CampaignRun:
+    """Generated data, a database holding its catalogue and fleet, and `fwo` processes."""
 
     work: Path
-    postgres: str
-    redis_url: str
     fwo: str
     devices: int = 1500
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
+    def generate(self) -> None:
+        """Generate the catalogue, fleet, images and keys, and load them into the database."""
         self.data = self.work / "data"
         generate(self.data, entries=60, devices=self.devices, seed=21)
+        self.app = bootstrap(self.settings())
+        catalogue.sync_catalogue(catalogue.SyncCatalogue(
+            str(self.data / "cpl.xlsx"), str(self.data / "fir.xlsx")), self.app.uow(),
+            self.app.fetch_options())
+        fleet.import_fleet(self.app.uow(), self.data / "fleet.csv")
+
+    def settings(self) -> Settings:
+        """The settings this test process uses to set up and watch the run."""
+        raise NotImplementedError
+
+    def spawn(self, *argv: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+        """Start an `fwo` process with the run's environment (output to `log` if given)."""
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - child owns it
+        try:
+            process = subprocess.Popen([self.fwo, *argv], env=self.env, cwd=self.work,
+                                       stdout=out, stderr=subprocess.STDOUT if log else out)
+        finally:
+            if log:
+                out.close()  # type: ignore[union-attr]
+        self.processes.append(process)
+        return process
+
+    def start_campaign(self, policy: Policy | None = None) -> dict[str, Any]:
+        """Create, approve and start a campaign over the whole fleet."""
+        budgets = tuple(Budget(sr, 100_000, 3600.0) for sr in ("11.1", "11.4", "11.3", "11.2"))
+        created = campaigns.create_campaign(campaigns.CreateCampaign(
+            "scaled", policy=policy or Policy(approval_required_above=10**9, budgets=budgets),
+            created_by="ops"),
+            self.app.uow(), self.app.clock().now())
+        execution = self.app.execution()
+        for action in ("submit", "start"):
+            campaigns.act(execution, created["campaign_id"], action, "ops")
+        return created
+
+    def wait(self, campaign_id: int, done: Callable[[dict[str, Any]], bool],
+             timeout_s: float) -> dict[str, Any]:
+        """Poll the campaign status until `done` or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = campaigns.status(self.app.uow(), campaign_id)
+            if done(state) or time.monotonic() > deadline:
+                return state
+            time.sleep(0.5)
+
+    def rows(self, sql: str) -> list[Any]:
+        """Raw rows from the run's database."""
+        with self.app.engine.connect() as c:
+            return list(c.execute(sa.text(sql)))
+
+    def stop_processes(self) -> None:
+        """Terminate every process started (kill what does not stop within 15 s)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass
+class ScaledRun(CampaignRun):
+    """Data, database, simulator service, workers and beat of one scaled run."""
+
+    postgres: str = ""
+    redis_url: str = ""
+
+    def __post_init__(self) -> None:
         self.schema = f"fwo_scaled_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(self.postgres)
         with admin.begin() as c:
@@ -56,20 +128,15 @@ class ScaledRun:
         admin.dispose()
         self.database = f"{self.postgres}?options=-csearch_path%3D{self.schema}"
         redis.Redis.from_url(self.redis_url).flushdb()
-        self.app = self._app()
+        self.generate()
         self.port = free_port()
         self.env = self._env()
 
-    def _app(self) -> App:
-        settings = Settings(data_dir=self.work / "fwo", database_url=self.database,
-                            broker_url=self.redis_url, redis_url=self.redis_url,
-                            keys_dir=self.data / "keys", image_dir=self.data / "images")
-        app = bootstrap(settings)
-        catalogue.sync_catalogue(catalogue.SyncCatalogue(
-            str(self.data / "cpl.xlsx"), str(self.data / "fir.xlsx")), app.uow(),
-            app.fetch_options())
-        fleet.import_fleet(app.uow(), self.data / "fleet.csv")
-        return app
+    def settings(self) -> Settings:
+        """PostgreSQL and Redis of this run."""
+        return Settings(data_dir=self.work / "fwo", database_url=self.database,
+                        broker_url=self.redis_url, redis_url=self.redis_url,
+                        keys_dir=self.data / "keys", image_dir=self.data / "images")
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, "FWO_DATABASE_URL": self.database, "FWO_BROKER_URL": self.redis_url,
@@ -101,50 +168,9 @@ class ScaledRun:
             time.sleep(0.05)
         return self.sim
 
-    def spawn(self, *argv: str) -> subprocess.Popen[bytes]:
-        """Start an `fwo` process with the run's environment."""
-        process = subprocess.Popen([self.fwo, *argv], env=self.env, cwd=self.work,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.processes.append(process)
-        return process
-
-    def start_campaign(self) -> dict[str, Any]:
-        """Create, approve and start a campaign over the whole fleet."""
-        budgets = tuple(Budget(sr, 100_000, 3600.0) for sr in ("11.1", "11.4", "11.3", "11.2"))
-        created = campaigns.create_campaign(campaigns.CreateCampaign(
-            "scaled", policy=Policy(approval_required_above=10**9, budgets=budgets),
-            created_by="ops"),
-            self.app.uow(), self.app.clock().now())
-        execution = self.app.execution()
-        for action in ("submit", "start"):
-            campaigns.act(execution, created["campaign_id"], action, "ops")
-        return created
-
-    def wait(self, campaign_id: int, done: Callable[[dict[str, Any]], bool],
-             timeout_s: float) -> dict[str, Any]:
-        """Poll the campaign status until `done` or the timeout."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            state = campaigns.status(self.app.uow(), campaign_id)
-            if done(state) or time.monotonic() > deadline:
-                return state
-            time.sleep(0.5)
-
-    def rows(self, sql: str) -> list[Any]:
-        """Raw rows from the run's database."""
-        with self.app.engine.connect() as c:
-            return list(c.execute(sa.text(sql)))
-
     def close(self) -> None:
         """Stop processes and the DSP; drop the schema."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.stop_processes()
         if getattr(self, "server", None) is not None:
             self.server.should_exit = True
         self.app.close()
@@ -152,6 +178,63 @@ class ScaledRun:
         with admin.begin() as c:
             c.execute(sa.text(f'drop schema "{self.schema}" cascade'))
         admin.dispose()
+
+
+@dataclass
+class EmbeddedRun(CampaignRun):
+    """One `fwo run` on a SQLite file, `fwo sim dsp` in its own process, both over HTTP."""
+
+    def __post_init__(self) -> None:
+        self.database = f"sqlite:///{self.work / 'fwo' / 'fwo.sqlite3'}"
+        self.generate()
+        self.api_port, self.dsp_port = free_port(), free_port()
+        self.dsp_url = f"http://127.0.0.1:{self.dsp_port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FWO_")}
+        self.env.update({
+            "FWO_DATABASE_URL": self.database, "FWO_DATA_DIR": str(self.work / "fwo"),
+            "FWO_DSP_URL": f"{self.dsp_url}/duis", "FWO_API_PORT": str(self.api_port),
+            "FWO_KEYS_DIR": str(self.data / "keys"),
+            "FWO_IMAGE_DIR": str(self.data / "images"), "FWO_RECONCILE_INTERVAL_S": "2",
+            "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": "10"})
+
+    def settings(self) -> Settings:
+        """The SQLite file `fwo run` serves."""
+        return Settings(data_dir=self.work / "fwo", database_url=self.database,
+                        keys_dir=self.data / "keys", image_dir=self.data / "images")
+
+    def start_dsp(self, speed: float = 3600.0) -> subprocess.Popen[bytes]:
+        """`fwo sim dsp` delivering to `fwo run`'s receiver (it retries while that is down)."""
+        process = self.spawn("sim", "dsp", "--catalogue", str(self.data), "--port",
+                             str(self.dsp_port), "--speed", str(speed), "--faults", "none",
+                             "--seed", "4", "--receiver",
+                             f"http://127.0.0.1:{self.api_port}/duis/receiver",
+                             log=self.work / "dsp.log")
+        self.get("/health", self.dsp_url, wait_s=60)
+        return process
+
+    def start_fwo_run(self) -> subprocess.Popen[bytes]:
+        """`fwo run`, once its API answers."""
+        process = self.spawn("run", log=self.work / "fwo-run.log")
+        self.get("/healthz", f"http://127.0.0.1:{self.api_port}", wait_s=60)
+        return process
+
+    def get(self, path: str, base: str | None = None, wait_s: float = 0.0) -> Any:
+        """GET JSON from the DSP (or `base`), retrying connection errors for `wait_s`."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                response = httpx.get(f"{base or self.dsp_url}{path}", timeout=30)
+                response.raise_for_status()
+                return response.json()
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        """Stop the processes and release the database."""
+        self.stop_processes()
+        self.app.close()
 
 
 def noop_throughput(run: ScaledRun, count: int = 5000) -> float:
@@ -173,7 +256,7 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str) -> dict[st
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        run = ScaledRun(Path(tmp), postgres, redis_url, fwo, devices)
+        run = ScaledRun(Path(tmp), fwo, devices, postgres=postgres, redis_url=redis_url)
         try:
             run.start_dsp()
             for _ in range(2):

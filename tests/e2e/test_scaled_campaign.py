@@ -20,7 +20,8 @@ FWO = str(Path(sys.executable).with_name("fwo"))
 def test_two_workers_and_beat_complete_a_campaign_through_a_worker_kill(
         tmp_path: Path, postgres_server: str, redis_server: str) -> None:
     """Real workers over Redis and PostgreSQL finish the campaign after one is killed."""
-    run = ScaledRun(tmp_path, postgres_server, redis_server, FWO, devices=1500)
+    run = ScaledRun(tmp_path, FWO, devices=1500, postgres=postgres_server,
+                    redis_url=redis_server)
     try:
         sim = run.start_dsp()
         created = run.start_campaign()

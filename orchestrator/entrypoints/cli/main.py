@@ -11,6 +11,7 @@ from orchestrator.entrypoints.cli import (
     fleet_cmds,
     ops_cmds,
     plan_cmds,
+    run_cmds,
     sim_cmds,
     system_cmds,
 )
@@ -31,6 +32,7 @@ app.add_typer(duis_cmds.image_app, name="image")
 app.add_typer(duis_cmds.duis_app, name="duis")
 app.add_typer(sim_cmds.app, name="sim")
 ops_cmds.register(app)
+run_cmds.register(app)
 
 
 def run() -> None:
