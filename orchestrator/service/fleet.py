@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from orchestrator.domain.fleet import (
     newer,
     observe_firmware,
 )
+from orchestrator.domain.observations import FirmwareRead
 from orchestrator.domain.planner import Planner
 from orchestrator.domain.selection import Selection
 from orchestrator.errors import (
@@ -31,7 +33,13 @@ from orchestrator.errors import (
     NoCatalogueError,
     SelectionError,
 )
-from orchestrator.service.fleet_facts import ObservationResult, apply_inventory, eui_or_raw
+from orchestrator.service.fleet_facts import (
+    ObservationResult,
+    apply_inventory,
+    eui_or_raw,
+    record_reads,
+    save_observations,
+)
 from orchestrator.service.unit_of_work import UnitOfWork
 
 CHUNK = 100_000
@@ -178,12 +186,23 @@ def apply_firmware_read(uow: UnitOfWork, device: str, firmware_version_or_hash: 
         raise DeviceNotFoundError(f"device {device} is not in the fleet inventory")
     if not newer(existing, observed_at):
         return False
-    try:
-        updated = observe_firmware(existing, firmware_version_or_hash, source, observed_at)
-    except ValueError as err:
-        raise FleetError(f"device {device}: {err}") from err
-    uow.fleet.upsert([updated])
+    text = firmware_version_or_hash.strip()
+    if not _HASH.fullmatch(text):  # a version read: history, drift and stale plans too
+        read = FirmwareRead(existing.device_id, text, observed_at, source)
+        result = record_reads(uow, [read], _utc_now(), known={existing.device_id: existing})
+        if result.problems:
+            raise FleetError(f"device {device}: {result.problems[0].split(': ', 1)[-1]}")
+        return result.recorded == 1
+    updated = observe_firmware(existing, text, source, observed_at)
+    save_observations(uow, {existing.device_id: existing}, [updated], [], _utc_now())
     return True
+
+
+_HASH = re.compile(r"(?:0[xX])?[0-9A-Fa-f]{64}")
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def parse_selection(specs: Iterable[str]) -> Selection:

@@ -116,7 +116,13 @@ def refresh(
                                          limit=limit)
     if json_out:
         print_json(report.to_dict())
-        return
+    else:
+        _print_refresh(report)
+    if report.requests and len(report.failed) == report.requests:
+        raise typer.Exit(1)  # nothing answered: say so to scripts too
+
+
+def _print_refresh(report: fleet_refresh.RefreshReport) -> None:
     console.print(f"{report.selected:,} device(s) on {report.premises:,} premises: "
                   f"{report.requests:,} 8.2 request(s), {report.recorded:,} device(s) "
                   f"recorded, {report.ignored_older:,} older than the record, "
