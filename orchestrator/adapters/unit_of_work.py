@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy import Connection, Engine
 
@@ -23,7 +24,7 @@ class SqlAlchemyUnitOfWork:
         self.engine = engine
         self._connection: Connection | None = None
 
-    def __enter__(self) -> SqlAlchemyUnitOfWork:
+    def __enter__(self) -> Self:
         self._connection = self.engine.connect()
         self._connection.begin()
         self.catalogue = SqlAlchemyCatalogueRepository(self._connection)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from orchestrator.domain.catalogue import Catalogue, Snapshot
 from orchestrator.domain.fleet import Device
@@ -84,6 +84,6 @@ class UnitOfWork(Protocol):
     access: AccessRepository
     audit: AuditRepository
 
-    def __enter__(self) -> UnitOfWork: ...
+    def __enter__(self) -> Self: ...
     def __exit__(self, *args: object) -> None: ...
     def commit(self) -> None: ...

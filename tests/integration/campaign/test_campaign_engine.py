@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -48,7 +49,7 @@ def test_steps_are_confirmed_by_read_back_before_the_next_is_sent(
     assert multi, "the generated fleet should have multi-step paths"
     for device in multi:
         causes = [(s, c) for s, c in seen[device] if c in ("sent_11.1", "version_read")]
-        for (step_a, cause_a), (step_b, cause_b) in zip(causes, causes[1:]):
+        for (step_a, cause_a), (step_b, cause_b) in itertools.pairwise(causes):
             if cause_b == "sent_11.1" and step_b > 0:
                 assert (step_a, cause_a) == (step_b - 1, "version_read")
 
