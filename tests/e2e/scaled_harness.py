@@ -27,6 +27,7 @@ from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy
 from orchestrator.service import campaigns, catalogue, fleet, inbound
 from simulators import ReceiverError, build_simulation
+from simulators.clock import DEFAULT_START
 from simulators.generate import generate
 from simulators.service import create_app
 
@@ -55,7 +56,8 @@ class CampaignRun:
         catalogue.sync_catalogue(catalogue.SyncCatalogue(
             str(self.data / "cpl.xlsx"), str(self.data / "fir.xlsx")), self.app.uow(),
             self.app.fetch_options())
-        fleet.import_fleet(self.app.uow(), self.data / "fleet.csv")
+        # the inventory is the simulated fleet when simulated time starts, so reads count
+        fleet.import_fleet(self.app.uow(), self.data / "fleet.csv", DEFAULT_START)
 
     def settings(self) -> Settings:
         """The settings this test process uses to set up and watch the run."""
