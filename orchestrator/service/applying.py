@@ -138,23 +138,34 @@ class _Reads:
         return ""
 
 
-# planners by (catalogue object, guessing): a catalogue is immutable and kept alive here
+# planners by (catalogue object, guessing), and each campaign's guessing choice (fixed at
+# creation) by (catalogue object, campaign); the catalogue is kept to check identity
 _PLANNERS: dict[tuple[int, bool], tuple[Any, Planner]] = {}
+_GUESSING: dict[tuple[int, int], tuple[Any, bool]] = {}
 
 
 def _planner(ex: Execution, uow: Any, campaign: Campaign) -> Planner:
     """A planner over the campaign's catalogue with the policy its plan used (cached)."""
-    row = uow.campaigns.row(campaign.id)
-    plan = uow.plans.get(row["plan_id"]) if row.get("plan_id") else None
-    guess = bool((plan.policy if plan else {}).get("allow_unknown_predecessors"))
     catalogue = _campaign(ex, uow, campaign.id)[1]
-    key = (id(catalogue), guess)
-    if key not in _PLANNERS:
-        if len(_PLANNERS) >= 8:
-            _PLANNERS.clear()
-        policy = PlanningPolicy(allow_unknown_predecessors=guess)
-        _PLANNERS[key] = (catalogue, Planner(catalogue, policy))
-    return _PLANNERS[key][1]
+    known = _GUESSING.get((id(catalogue), campaign.id))
+    if known is None or known[0] is not catalogue:
+        row = uow.campaigns.row(campaign.id)
+        plan = uow.plans.get(row["plan_id"]) if row.get("plan_id") else None
+        guessing = bool((plan.policy if plan else {}).get("allow_unknown_predecessors"))
+        known = _bounded(_GUESSING, 10_000)[(id(catalogue), campaign.id)] = (catalogue,
+                                                                              guessing)
+    found = _PLANNERS.get((id(catalogue), known[1]))
+    if found is None or found[0] is not catalogue:
+        policy = PlanningPolicy(allow_unknown_predecessors=known[1])
+        found = _bounded(_PLANNERS, 8)[(id(catalogue), known[1])] = (
+            catalogue, Planner(catalogue, policy))
+    return found[1]
+
+
+def _bounded(cache: dict[Any, Any], size: int) -> dict[Any, Any]:
+    if len(cache) >= size:
+        cache.clear()
+    return cache
 
 
 def _expand(uow: Any, results: list[tuple[str, Outcome]], ids: list[int | None]
