@@ -80,8 +80,11 @@ def record_reads(uow: UnitOfWork, reads: Sequence[FirmwareRead], now: dt.datetim
     for read in sorted(reads, key=lambda r: r.observed_at):
         key = eui_or_raw(read.device_id)
         current = devices.get(key)
-        if current is None:
+        if current is None:  # a device answering that the inventory does not hold
             problems.append(f"{read.device_id}: not in the fleet inventory")
+            facts.append(FleetFact(key, DRIFT, read.observed_at, read.source,
+                                   {"finding": "not_in_inventory", "read_version": read.version},
+                                   read.campaign_id, read.message_id))
         elif not newer(current, read.observed_at):
             older += 1
         else:

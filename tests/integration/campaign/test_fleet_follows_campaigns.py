@@ -145,3 +145,37 @@ def test_every_activation_follows_a_recent_read(make_world: Callable[..., World]
         if cause in ("reread", "delivered", "sent_11.3"):
             last[device_id] = cause
     assert world.sim.simulation.fleet.bricked() == []
+
+
+def test_a_device_changed_between_delivery_and_activation_is_not_activated(
+        make_world: Callable[..., World]) -> None:
+    """The read before 11.3 sees a version changed after delivery: re-plan, no activation."""
+    world = make_world()
+    campaign_id = world.campaign(Policy(approval_required_above=10**9, read_max_age_s=0.0))
+    jobs = {d: _path(p) for d, p in world.rows(
+        f"select device_id, path from device_jobs where campaign_id = {campaign_id} "
+        "and state = 'planned'")}
+    device_id, path = next((d, p) for d, p in sorted(jobs.items()) if len(p) > 2)
+    sim_fleet = world.sim.simulation.fleet
+    changed: list[bool] = []
+
+    def behind_our_back(_: object) -> None:
+        state = world.rows(f"select state, step from device_jobs where campaign_id = "
+                           f"{campaign_id} and device_id = '{device_id}'")[0]
+        if tuple(state) == ("rereading", 0) and not changed:
+            sim_fleet.set_running(sim_fleet.index(device_id),
+                                  sim_fleet.catalogue.by_id[path[0]])
+            changed.append(True)
+
+    assert run_campaign(world.ex, world.sim, campaign_id,
+                        on_turn=behind_our_back).final_state == "completed"
+    assert changed
+    events = world.rows(f"select cause, to_state, data from job_events where "
+                        f"campaign_id = {campaign_id} and device_id = '{device_id}' order by id")
+    replanned = [_data(d) for c, s, d in events if c == "reread" and s == "planned"]
+    assert replanned and replanned[0]["new_path"] == path[1:]
+    activated = {e for (e,) in world.rows(
+        f"select r.entry from sent_requests r join job_events e on e.request_id = r.request_id "
+        f"where e.device_id = '{device_id}' and r.sr_type = '11.3'")}
+    assert path[0] not in activated
+    assert sim_fleet.running_entry(device_id) == path[-1] and sim_fleet.bricked() == []

@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from orchestrator.bootstrap import bootstrap
 from orchestrator.config import Settings
+from orchestrator.domain.observations import FirmwareRead
 from orchestrator.entrypoints.cli.main import app as cli
-from orchestrator.service import fleet, planning
+from orchestrator.service import fleet, fleet_facts, planning
 
 from .conftest import catalogue_rows, device_row, write_fleet
 
@@ -88,3 +89,21 @@ def generate_keys(out: Path) -> Path:
 
     generate(out, entries=10, devices=5, seed=1, image_size=64)
     return out / "keys"
+
+
+def test_a_read_of_a_device_the_inventory_lacks_is_a_drift_finding(
+        env: Path, database_url: str) -> None:
+    """An 11.2 answer naming an unknown device is kept as a finding, not dropped."""
+    stranger = "00-DB-12-00-00-00-00-99"
+    app = bootstrap(Settings(data_dir=env / "data", database_url=database_url))
+    try:
+        with app.uow() as uow:
+            result = fleet_facts.record_reads(uow, [FirmwareRead(stranger, "00000002", T0)], T0)
+            uow.commit()
+    finally:
+        app.close()
+    assert result.recorded == 0 and stranger in result.problems[0]
+    code, out = run("fleet", "drift", "--json")
+    assert code == 0
+    (finding,) = json.loads(out)["findings"]
+    assert (finding["device_id"], finding["data"]["finding"]) == (stranger, "not_in_inventory")
