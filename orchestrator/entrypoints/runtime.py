@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from orchestrator.bootstrap import App
 from orchestrator.config import DUIS_XSD_OFF
+from orchestrator.domain.campaign import CampaignState
 from orchestrator.errors import OrchestratorError
 from orchestrator.service import campaigns
 from orchestrator.service.catalogue import SyncCatalogue, sync_catalogue
@@ -141,7 +142,7 @@ class Scheduler:
         for campaign_id in running:
             if self._stop.is_set():
                 return
-            if campaigns.gate(self.execution, campaign_id) == "running":
+            if campaigns.gate(self.execution, campaign_id) == CampaignState.RUNNING.value:
                 self._dispatch(campaign_id)
 
     def _take(self, job: str, interval_s: float) -> bool:
