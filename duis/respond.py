@@ -16,6 +16,7 @@ from duis.codes import (
     SR_NS,
     WARNING_ELEMENTS,
     WARNING_LISTS,
+    ActivationResult,
 )
 from duis.errors import RequestBuildError
 from duis.facts import device_alert as alert_from_payload
@@ -241,12 +242,12 @@ def _alert_payload(alert_code: int, device_id: str, recipient: str, counter: int
         receipt = FirmwareDistributionReceipt(alert_code, at, firmware_hash)
         return encode_fdra(counter, device_id, recipient, receipt)
     if alert_code in (0x8F66, 0x8F67):
-        done = FutureDatedActivationAlert(alert_code, at, counter, int(alert_code == 0x8F67) * 3,
-                                          "00000000")
+        result = 0 if alert_code == 0x8F66 else ActivationResult.ACTIVATION_FAILURE
+        done = FutureDatedActivationAlert(alert_code, at, counter, result, "00000000")
         return encode_future_dated_alert(counter, device_id, recipient, done)
     if alert_code in (0x8F8A, 0x8F89):
-        moved = FirmwareTransferAlert(alert_code, at, device_id, "00000000",
-                                      int(alert_code == 0x8F89))
+        status = 0 if alert_code == 0x8F8A else 1  # 0x8F89: the transfer failed
+        moved = FirmwareTransferAlert(alert_code, at, device_id, "00000000", status)
         return encode_transfer_alert(counter, device_id, recipient, moved)
     if alert_code == 0x8F8B:
         ran = PpmidActivationAlert(alert_code, at, "00000000", 0)
