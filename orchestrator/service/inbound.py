@@ -127,8 +127,6 @@ def alert_outcomes(alert: DeviceAlert) -> list[tuple[str, Outcome]]:
 def _device_results(target: str, body: ResponseMessage,
                     rid: str | None) -> list[tuple[str, Outcome]] | None:
     """Outcomes of a device's 11.3 / 11.2 answer (None when the body carries neither)."""
-    if body.future_dated_alert is not None:
-        return alert_outcomes(body.future_dated_alert)
     if body.activation_result is not None:
         code_value = int(body.activation_result)
         kind = {0: "activated", 1: "no_image_held"}.get(code_value, "activation_failed")
@@ -143,6 +141,8 @@ def _device_results(target: str, body: ResponseMessage,
 def _response_message(response: Response, body: ResponseMessage,
                       rid: str | None) -> list[tuple[str, Outcome]]:
     code = response.header.response_code
+    if body.future_dated_alert is not None:  # names its device itself
+        return alert_outcomes(body.future_dated_alert)
     target = response.header.request_id.target if response.header.request_id else None
     if target is None:
         raise UnknownMessageError("response without a RequestID")

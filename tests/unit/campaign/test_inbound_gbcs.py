@@ -59,6 +59,9 @@ def test_future_dated_alerts_apply_in_both_placements(code: int, result: int, ki
     assert isinstance(in_response.body, ResponseMessage)
     assert in_response.body.future_dated_alert is not None
     assert _kinds(as_alert) == _kinds(in_response) == [(ESME, kind, None)]
+    without_rid = _through_xml(ResponseMessage("11.3", "11.3",
+                                               future_dated_alert=device_alert(code, payload)))
+    assert _kinds(without_rid) == [(ESME, kind, None)]
 
 
 def test_ccs08_applies_to_the_ppmid_not_the_hub() -> None:
