@@ -159,7 +159,7 @@ class Policy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     device_id_list_max: int = 500
     approval_required_above: int = 1000
-    read_max_age_s: float = 86400.0  # an 11.3 needs a read of the device at most this old
+    read_max_age_s: float = 172800.0  # an 11.3 needs a read of the device at most this old
 
     def budget(self, sr_type: str) -> Budget | None:
         """The budget configured for an SR type, if any."""
