@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Engine
 
 from fir_sync.fetch import Credentials
@@ -57,7 +58,7 @@ class App:
             gateway = SchemaCheckedGateway(gateway, Path(s.duis_xsd))
         images = UpgradeImageStore(image_dir or s.image_dir, lambda: keys.digital_signing_key,
                                    s.data_dir / "upgrade-images")
-        return Execution(uow=self.uow, gateway=gateway, keys=keys,
+        return Execution(uow=self.uow, gateway=gateway, keys=keys, verify_at=s.verify_at,
                          upgrade_image=images, catalogue=self.catalogue,
                          clock=clock or self.clock(), pacer=pacer or self.pacer(),
                          send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
@@ -116,6 +117,11 @@ class App:
 
 def bootstrap(settings: Settings, *, ensure_schema: bool = True) -> App:
     """Build the application; apply pending migrations on first use unless told not to."""
+    if settings.verify_at is not None:
+        structlog.get_logger("fwo").warning(
+            "duis_verify_at_fixed", verify_at=settings.verify_at.isoformat(),
+            detail="DCC certificates are checked at this fixed time, not at receipt: "
+                   "for test PKIs only (FWO_DUIS_VERIFY_AT)")
     engine = create_db_engine(settings.resolved_database_url)
     if ensure_schema and not schema_is_current(engine):
         migrate(engine)

@@ -1,6 +1,7 @@
 """Settings: one frozen object built once from `FWO_*` environment variables."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -43,6 +44,7 @@ class Settings:
     api_port: int = 8000
     api_max_body_bytes: int = 64 * 1024 * 1024
     receiver_max_body_bytes: int = 1024 * 1024
+    duis_verify_at: str = ""  # fixed time DCC certificates must be valid at (expired test PKIs)
     duis_xsd: str = ""  # the DCC's DUIS schema file (DUIS_Schema_V5.4.xsd); empty: not checked
 
     @property
@@ -51,6 +53,20 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'fwo.sqlite3').resolve()}"
+
+    @property
+    def verify_at(self) -> dt.datetime | None:
+        """`FWO_DUIS_VERIFY_AT` as an aware time; None checks certificates at receipt."""
+        if not self.duis_verify_at:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(self.duis_verify_at)
+        except ValueError as err:
+            raise ConfigurationError(f"FWO_DUIS_VERIFY_AT={self.duis_verify_at!r} is not an "
+                                     "ISO 8601 time like 2024-01-01T00:00:00Z") from err
+        if moment.tzinfo is None:
+            raise ConfigurationError("FWO_DUIS_VERIFY_AT needs a time zone (end it with Z)")
+        return moment
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -47,6 +47,14 @@ class DspUnavailableError(OrchestratorError):
     """The DSP could not be reached or answered with something unusable; retry later."""
 
 
+class DspRefusedError(OrchestratorError):
+    """The DSP refused a request (HTTP 4xx or an unreadable answer): do not retry it as is."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+
+
 class FleetError(OrchestratorError):
     """A fleet inventory operation failed."""
 

@@ -2,19 +2,27 @@
 
 | route | what |
 |---|---|
-| `POST /duis` (also `/`) | body: signed sr:Request bytes; answer: signed sr:Response (XML) |
+| `POST /api/v1/serviceD` | DCC Boxed Non-Device service (CommandVariant 2, 8) |
+| `POST /api/v1/serviceS` | DCC Boxed Send Command service (CommandVariant 1, 3, 5, 7) |
+| `POST /api/v1/serviceT` | DCC Boxed Transform service (CommandVariant 4) |
+| `POST /duis` (also `/`) | any CommandVariant (the simulator's own route) |
 | `GET /health` | simulated time, pending events, fault profile |
 | `GET /devices/{id}` | one simulated device (running entry, held image, bricked, ...) |
 | `GET /truth` | bricked devices, SR counts per type per period, quarantines, stats |
 | `GET /messages?since=N` | messages kept when no receiver URL is configured |
 | `POST /advance?seconds=S` | step simulated time (only when not running in real time) |
 
+Each route takes a signed sr:Request and answers the DCC-signed sr:Response (XML, 200). A
+request sent to the wrong DCC Boxed service (say a CV4 to serviceS) is answered HTTP 400,
+as a web service answers a request it does not serve.
+
 In real-time mode a background thread lets simulated time flow at the clock's speed and
 delivers responses and alerts to the receiver as they fall due.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -29,6 +37,9 @@ from simulators.dsp.runner import RealTimeRunner
 from simulators.dsp.simulation import Simulation
 
 XML = "application/xml"
+DCC_BOXED_SERVICES = {"serviceD": frozenset({2, 8}), "serviceS": frozenset({1, 3, 5, 7}),
+                      "serviceT": frozenset({4})}
+_VARIANT = re.compile(rb"<(?:\w+:)?CommandVariant>\s*(\d+)\s*</(?:\w+:)?CommandVariant>")
 
 
 def _counts(counts: dict[str, dict[Any, int]]) -> dict[str, dict[str, int]]:
@@ -43,7 +54,23 @@ class _Routes:
 
     async def submit(self, request: Request) -> Response:
         """Answer a signed DUIS request with the DCC-signed synchronous response."""
-        answer = await run_in_threadpool(self.sim.dsp.submit, await request.body())
+        return await self.submit_bytes(await request.body())
+
+    def service(self, name: str, variants: frozenset[int]
+                ) -> Callable[[Request], Awaitable[Response]]:
+        """A DCC Boxed service route: only its CommandVariants, else HTTP 400."""
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            found = _VARIANT.search(body, 0, 4096)
+            if found is None or int(found.group(1)) not in variants:
+                raise HTTPException(400, f"{name} serves CommandVariant "
+                                         f"{', '.join(map(str, sorted(variants)))} only")
+            return await self.submit_bytes(body)
+        return endpoint
+
+    async def submit_bytes(self, body: bytes) -> Response:
+        """The DCC-signed synchronous response to one request body."""
+        answer = await run_in_threadpool(self.sim.dsp.submit, body)
         return Response(answer, media_type=XML)
 
     def health(self) -> dict[str, Any]:
@@ -105,6 +132,9 @@ def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05) -
     runner = RealTimeRunner(sim.dsp, tick) if real_time else None
     routes = _Routes(sim, runner)
     app = FastAPI(title="Simulated DCC DSP", lifespan=_lifespan(runner))
+    for name, variants in DCC_BOXED_SERVICES.items():
+        app.add_api_route(f"/api/v1/{name}", routes.service(name, variants), methods=["POST"],
+                          name=name)
     for path, method, endpoint in (
         ("/duis", "POST", routes.submit), ("/", "POST", routes.submit),
         ("/health", "GET", routes.health), ("/devices/{device_id}", "GET", routes.device),

@@ -249,11 +249,10 @@ def _failure(kind: str, terminal: JobState, *states: JobState) -> Handler:
 
 
 def _refused(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
-    """The DSP refused the request with an error code: the stage ends the device's job."""
+    """The DSP refused the request (error code, HTTP 4xx): the device's job is rejected."""
     if not _expects(job, o, *WAIT):
         return None
-    terminal = {J.DISTRIBUTING: J.REJECTED}.get(job.state, J.ACTIVATION_FAILED)
-    return _fail(job, o, ctx, "refused", terminal)
+    return _fail(job, o, ctx, "refused", J.REJECTED)
 
 
 def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:

@@ -151,8 +151,7 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
     for send in sends:
         originator = identities[id(send)].originator
         target = ex.dcc_eui if send.sr_type in ("11.1", "11.4") else send.jobs[0].device_id
-        send.request_ids = [RequestId(originator, target, counters[originator].pop(0))
-                            for _ in range(send.counters_needed)]
+        send.assign(RequestId(originator, target, counters[originator].pop(0)))
         send.execute_at = _activation_time(campaign, send, now)
         for job in send.jobs:
             new, event = sent(job, str(send.answered_by), ctx)
@@ -160,9 +159,7 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
                 new = replace(new, deadline_at=send.execute_at + (new.deadline_at - now))  # type: ignore[operator]
             changes.append((job, new))
             events.append(event)
-        rows += [{"request_id": str(rid), "campaign_id": campaign.id, "sr_type": send.sr_type,
-                  "command_variant": cv, "entry": send.entry, "device_count": len(send.jobs),
-                  "sent_at": now} for rid, cv in zip(send.request_ids, _variants(send))]
+        rows.append(send.sent_row(campaign.id, now))
     after = {old.device_id: new for old, new in changes}
     for send in sends:
         send.jobs = [after[j.device_id] for j in send.jobs]
@@ -178,10 +175,6 @@ def _reserve(uow: object, sends: list[Send], identities: dict[int, SupplierIdent
     floor = int(now.timestamp() * 1000)
     return {originator: uow.requests.reserve_counters(originator, n, floor)  # type: ignore[attr-defined]
             for originator, n in sorted(needed.items())}
-
-
-def _variants(send: Send) -> list[int]:
-    return {"11.1": [8], "11.4": [8], "11.3": [4, 5], "11.2": [1]}[send.sr_type]
 
 
 def _activation_time(campaign: Campaign, send: Send, now: dt.datetime) -> dt.datetime | None:
@@ -202,23 +195,16 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue,
         image = ex.upgrade_image(entry) if send.sr_type in ("11.1", "11.4") else None
         xml = outbound.request_xml(send, image, entry.firmware_version, entry.image_hash,
                                    identity)
-        response = outbound.transmit(ex, xml)
-        _note(codes, send.request_ids[0], response.header.response_code)
+        response = outbound.exchange(ex, xml, send.request_ids[0], codes)
         if send.sr_type == "11.3" and not response.header.response_code.startswith("E"):
             signed = outbound.sign_pre_command(ex, send, response, identity)
-            response = outbound.transmit(ex, signed)
-            _note(codes, send.request_ids[1], response.header.response_code)
+            response = outbound.exchange(ex, signed, send.request_ids[1], codes)
         return outbound.sync_outcomes(send, first, response)
     except DspUnavailableError as err:
         return outbound.failed_sends(send, first, err)
     except (OrchestratorError, DuisError) as err:  # no image, or a request we cannot build
         return [(j.device_id, Outcome("refused", first, f"{type(err).__name__}: {err}"[:300]))
                 for j in send.jobs]
-
-
-def _note(codes: dict[str, str] | None, request_id: RequestId, code: str) -> None:
-    if codes is not None:
-        codes[str(request_id)] = code
 
 
 def apply_outcomes(ex: Execution, results: list[tuple[str, Outcome]],
@@ -244,13 +230,10 @@ def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -
     with ex.send_lock(), ex.uow() as uow:
         for send in sends:
             identity = ex.identity_for(catalogue.get(send.entry).device_type)  # type: ignore[union-attr]
-            counters = uow.requests.reserve_counters(identity.originator, 2,
-                                                     int(now.timestamp() * 1000))
-            send.request_ids = [RequestId(identity.originator, send.jobs[0].device_id, c)
-                                for c in counters]
-            rows += [{"request_id": str(rid), "campaign_id": campaign_id, "sr_type": "11.3",
-                      "command_variant": cv, "entry": send.entry, "device_count": 1,
-                      "sent_at": now} for rid, cv in zip(send.request_ids, (4, 5))]
+            [counter] = uow.requests.reserve_counters(identity.originator, 1,
+                                                      int(now.timestamp() * 1000))
+            send.assign(RequestId(identity.originator, send.jobs[0].device_id, counter))
+            rows.append(send.sent_row(campaign_id, now))
         uow.requests.record_sent(rows)
         uow.commit()
         done = 0

@@ -75,7 +75,7 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
     facts: list[InboundFacts] = []
     for message_id, raw in messages:
         try:
-            response = verify_response(raw, ex.trust)
+            response = verify_response(raw, ex.trust, ex.verify_at)
             found = outcomes_of(response)
             facts += inbound_facts(response, message_id)
         except (DuisError, UnknownMessageError) as err:

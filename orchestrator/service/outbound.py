@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from duis import build, gbcs
 from duis.errors import DuisError
 from duis.models import ReadFirmwareVersion, Response, ResponseMessage, SignedPreCommand
-from duis.parse import verify_response
+from duis.parse import parse_response, verify_response
 from duis.requestid import RequestId
+from duis.sign import find_signature
+from duis.xmlsafe import parse_xml
 from orchestrator.domain.jobs import DeviceJob, Outcome
-from orchestrator.errors import DspUnavailableError
+from orchestrator.errors import DspRefusedError, DspUnavailableError
 from orchestrator.service.wiring import Execution, SupplierIdentity
 
 CANCEL_AT = build.CANCEL_AT
@@ -32,13 +34,31 @@ class Send:
 
     @property
     def answered_by(self) -> RequestId:
-        """The RequestID answers will carry: for 11.3 the signed pre-command's (CV5)."""
+        """The RequestID answers carry (for 11.3 the CV4's, which the CV5 repeats)."""
         return self.request_ids[-1]
 
     @property
     def counters_needed(self) -> int:
-        """11.3 needs two counters (CV4, then the signed pre-command as CV5)."""
-        return 2 if self.sr_type == "11.3" else 1
+        """One originator counter per send: an 11.3's CV5 repeats its CV4's RequestID."""
+        return 1
+
+    @property
+    def variants(self) -> tuple[int, ...]:
+        """The CommandVariants sent, in order (11.3: CV4, then the signed pre-command)."""
+        return VARIANTS[self.sr_type]
+
+    def assign(self, request_id: RequestId) -> None:
+        """Use `request_id` for every request of the send (CV5 repeats the CV4's)."""
+        self.request_ids = [request_id] * len(self.variants)
+
+    def sent_row(self, campaign_id: int, at: dt.datetime) -> dict[str, object]:
+        """The sent-request log row: one per RequestID, with the last variant it is sent as."""
+        return {"request_id": str(self.answered_by), "campaign_id": campaign_id,
+                "sr_type": self.sr_type, "command_variant": self.variants[-1],
+                "entry": self.entry, "device_count": len(self.jobs), "sent_at": at}
+
+
+VARIANTS = {"11.1": (8,), "11.4": (8,), "11.3": (4, 5), "11.2": (1,)}
 
 
 def request_xml(send: Send, image: bytes | None, version: str,
@@ -57,13 +77,50 @@ def request_xml(send: Send, image: bytes | None, version: str,
     return build.sign_request(request, identity.xml)
 
 
-def transmit(ex: Execution, xml: bytes) -> Response:
-    """Send and verify the DSP's synchronous answer (converted errors at the boundary)."""
-    answer = ex.gateway.send(xml)
+def transmit(ex: Execution, xml: bytes, request_id: RequestId) -> Response:
+    """Send one request and read the DSP's synchronous answer to it."""
+    return read_answer(ex.gateway.send(xml), request_id, ex)
+
+
+def exchange(ex: Execution, xml: bytes, request_id: RequestId,
+             codes: dict[str, str] | None) -> Response:
+    """`transmit`, noting the answer's response code (or the refusal's) in `codes`."""
     try:
-        return verify_response(answer, ex.trust)
+        response = transmit(ex, xml, request_id)
+    except DspRefusedError as err:
+        if codes is not None:
+            codes[str(request_id)] = err.code[:16]
+        raise
+    if codes is not None:
+        codes[str(request_id)] = response.header.response_code
+    return response
+
+
+def read_answer(answer: bytes, request_id: RequestId, ex: Execution) -> Response:
+    """A synchronous answer, signed or not (DCC Boxed sends E-codes unsigned).
+
+    A signed answer must verify against the DCC's certificates (else transient: retried).
+    An unsigned one is accepted only as the answer to `request_id`, the request this very
+    HTTP exchange carried; the receiver never accepts unsigned messages. An answer that is
+    not a DUIS response at all is the DSP refusing the request.
+    """
+    try:
+        signed = find_signature(parse_xml(answer)) is not None
     except DuisError as err:
-        raise DspUnavailableError(f"DSP answer rejected: {err}") from err
+        raise DspRefusedError("unreadable", f"DSP answer is not DUIS XML: {err}") from err
+    if signed:
+        try:
+            return verify_response(answer, ex.trust, ex.verify_at)
+        except DuisError as err:
+            raise DspUnavailableError(f"DSP answer rejected: {err}") from err
+    try:
+        response = parse_response(answer)
+    except DuisError as err:
+        raise DspRefusedError("unreadable", f"DSP answer is not a DUIS response: {err}") from err
+    if response.header.request_id != request_id:
+        raise DspUnavailableError(f"unsigned answer for {response.header.request_id}, not for "
+                                  f"our request {request_id}: ignored")
+    return response
 
 
 def sign_pre_command(ex: Execution, send: Send, response: Response,

@@ -1,6 +1,7 @@
 """What the execution handlers need, bundled once by bootstrap (or by a dry run)."""
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -58,6 +59,7 @@ class Execution:
     rng: random.Random = field(default_factory=random.Random)
     campaign_cache: dict[int, tuple[Any, Catalogue]] = field(default_factory=dict)
     unacknowledged_grace_s: float = 300.0
+    verify_at: dt.datetime | None = None  # DCC signatures' certificates valid then (None: now)
 
     def identity_for(self, device_type: str) -> SupplierIdentity:
         """The DCC User identity that sends requests for this device type."""

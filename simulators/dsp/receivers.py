@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import httpx
+import structlog
 
 from duis.keys import TrustStore
 from duis.models import Response
@@ -16,6 +17,7 @@ from duis.parse import parse_response, verify_response
 from simulators import ReceiverError
 
 Receiver = Callable[[bytes], None]
+log = structlog.get_logger(__name__)
 
 
 class CollectingReceiver:
@@ -43,12 +45,17 @@ class CollectingReceiver:
 
 
 class HttpReceiver:
-    """POSTs each message to a URL (Content-Type application/xml)."""
+    """POSTs each message to a URL (Content-Type application/xml).
+
+    Connection errors and 5xx make the DSP retry the message later; a 4xx is the User's
+    endpoint refusing that message: it is counted in `refused` and not sent again.
+    """
 
     def __init__(self, url: str, timeout: float = 10.0,
                  client: httpx.Client | None = None) -> None:
         self.url = url
         self._client = client or httpx.Client(timeout=timeout)
+        self.refused = 0
 
     def __call__(self, xml: bytes) -> None:
         try:
@@ -56,8 +63,12 @@ class HttpReceiver:
                                       headers={"Content-Type": "application/xml"})
         except httpx.HTTPError as err:
             raise ReceiverError(f"cannot deliver to {self.url}: {err}") from err
+        if reply.status_code >= 500:
+            raise ReceiverError(f"{self.url} failed on a message: HTTP {reply.status_code}")
         if reply.status_code >= 400:
-            raise ReceiverError(f"{self.url} refused a message: HTTP {reply.status_code}")
+            self.refused += 1
+            log.warning("receiver_refused_message", url=self.url, status=reply.status_code,
+                        body=reply.text[:200])
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

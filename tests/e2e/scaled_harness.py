@@ -143,7 +143,7 @@ class ScaledRun(CampaignRun):
     def _env(self) -> dict[str, str]:
         return {**os.environ, "FWO_DATABASE_URL": self.database, "FWO_BROKER_URL": self.redis_url,
                 "FWO_REDIS_URL": self.redis_url,
-                "FWO_DSP_URL": f"http://127.0.0.1:{self.port}/duis",
+                "FWO_DSP_URL": f"http://127.0.0.1:{self.port}",
                 "FWO_KEYS_DIR": str(self.data / "keys"),
                 "FWO_IMAGE_DIR": str(self.data / "images"),
                 "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": "1",

@@ -4,6 +4,11 @@ No API token: the DCC's XML signature on each message is the authentication, che
 `inbound.receive` after the raw bytes are stored (so nothing is lost, and anything unsigned,
 badly signed or malformed is quarantined with a reason, never applied). The body is bounded:
 a declared length over the limit is refused with 413 before any byte is read.
+
+The answer is what DCC Boxed expects of a User's endpoint: 2xx when the message is stored
+and accepted (applied, or a duplicate of one stored before), 4xx when it is refused (400:
+stored but quarantined, with the reason; an unsigned message is always refused here, even
+though a synchronous answer to our own request may be unsigned).
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from orchestrator.entrypoints.api.batching import InboundBatcher
 from orchestrator.entrypoints.api.deps import ApiState, state
@@ -30,7 +36,9 @@ RECEIPT = {"type": "object", "properties": {
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/xml": {"schema": {"type": "string"}}}}},
              responses={202: {"content": {"application/json": {"schema": RECEIPT}}},
-                        400: {"description": "empty body"},
+                        400: {"description": "empty body, or refused: stored but "
+                                             "quarantined (unsigned, badly signed, unknown)",
+                              "content": {"application/json": {"schema": RECEIPT}}},
                         413: {"description": "body over the configured limit"}})
 async def receive(request: Request) -> Any:
     """Store the raw message, then verify the DCC signature and apply it (idempotent).
@@ -46,8 +54,9 @@ async def receive(request: Request) -> Any:
     digest = hashlib.sha256(raw).hexdigest()
     log.info("duis_received", message_id=result.message_id, status=result.status,
              reason=result.reason[:200], sha256=digest[:16], bytes=len(raw))
-    return {"message_id": result.message_id, "status": result.status,
-            "reason": result.reason, "sha256": digest}
+    receipt = {"message_id": result.message_id, "status": result.status,
+               "reason": result.reason, "sha256": digest}
+    return JSONResponse(receipt, status_code=400 if result.status == "quarantined" else 202)
 
 
 def batcher(request: Request) -> InboundBatcher:

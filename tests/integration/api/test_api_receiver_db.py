@@ -42,8 +42,8 @@ def stored(database_url: str) -> list[Any]:
 
 
 def test_messages_are_stored_raw_verified_and_deduplicated(ops) -> None:  # type: ignore[no-untyped-def]
-    """A signed alert is applied; the same bytes again are a duplicate; unsigned and
-    wrongly signed messages are stored and quarantined with a reason; all answer 202."""
+    """A signed alert is applied; the same bytes again are a duplicate (both 202); unsigned
+    and wrongly signed messages are stored and quarantined with a reason, answered 400."""
     keys = ops.data / "keys"
     good = alert(keys, 1)
     supplier = SigningIdentity.load((keys / "supplier_xml.key.pem").read_bytes(),
@@ -51,7 +51,7 @@ def test_messages_are_stored_raw_verified_and_deduplicated(ops) -> None:  # type
     forged = alert(keys, 2, supplier)
     answers = [ops.client.post("/duis/receiver", content=body, headers=XML)
                for body in (good, good, b"<not-duis/>", forged)]
-    assert [a.status_code for a in answers] == [202] * 4
+    assert [a.status_code for a in answers] == [202, 202, 400, 400]
     assert [a.json()["status"] for a in answers] == ["applied", "duplicate", "quarantined",
                                                      "quarantined"]
     rows = stored(ops.database_url)
