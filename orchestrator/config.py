@@ -35,7 +35,7 @@ class Settings:
     keys_dir: Path = Path("keys")
     image_dir: Path = Path("images")
     import_supplier_eui: str = "90-B3-D5-1F-30-01-00-00"
-    gas_supplier_eui: str = "90-B3-D5-1F-30-01-00-01"
+    gas_supplier_eui: str = "90-B3-D5-1F-30-01-00-00"  # one User may hold both roles
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     reconcile_interval_s: int = 60
     dispatch_batch: int = 2000

@@ -1,23 +1,33 @@
-"""Supplier keys and DCC trust, loaded from a directory of PEM files.
+"""Supplier keys and DCC trust, loaded from a directory of PEM (or DER) files.
 
-Files (as `fwo sim generate` writes them): `supplier_xml.key.pem` + `supplier_xml.cert.pem`
-(XML signing of DUIS requests), `supplier_ds.key.pem` (digital signing of Upgrade Images and
-pre-commands) and every `dcc*.cert.pem` (trusted DCC signing certificates).
+Files: `supplier_xml.key.pem` + `supplier_xml.cert.pem` (XML signing of DUIS requests),
+`supplier_ds.key.pem` (digital signing of Upgrade Images and pre-commands; its certificate
+`supplier_ds.cert.pem` is optional) and every `dcc*.cert.pem` (trusted DCC signing
+certificates). They are the Import Supplier User's. A Gas Supplier User with another EUI
+has its own set under the `gas_supplier_` prefix; with the same EUI (one User holding both
+roles, as DCC Boxed's test Supplier does) it shares the Import Supplier's.
+
+Every identity signs with the key of the EUI it claims: a certificate that names an EUI
+(SMKI certificates carry it as `x500UniqueIdentifier`) must name the configured one.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from duis.errors import DuisError
-from duis.keys import TrustStore, load_private_key
+from duis.keys import TrustStore, load_certificate, load_private_key, public_p256
+from duis.requestid import normalize_eui
 from duis.sign import SigningIdentity
 from orchestrator.errors import ConfigurationError
 from orchestrator.service.wiring import SupplierIdentity
 
 # Which DCC User role sends firmware requests for each device type.
 GAS_TYPES = frozenset({"GSME", "GPF"})
+IMPORT_PREFIX, GAS_PREFIX = "supplier", "gas_supplier"
 
 
 class KeyStore:
@@ -25,22 +35,73 @@ class KeyStore:
 
     def __init__(self, keys_dir: Path, import_supplier_eui: str, gas_supplier_eui: str):
         try:
-            xml = SigningIdentity.load(_read(keys_dir / "supplier_xml.key.pem"),
-                                       _read(keys_dir / "supplier_xml.cert.pem"))
-            ds_key = load_private_key(_read(keys_dir / "supplier_ds.key.pem"))
+            self._import = load_identity(keys_dir, IMPORT_PREFIX, import_supplier_eui,
+                                         "FWO_IMPORT_SUPPLIER_EUI")
+            self._gas = self._gas_identity(keys_dir, gas_supplier_eui)
             dcc = sorted(keys_dir.glob("dcc*.cert.pem"))
             self.trust = TrustStore.from_files(dcc)
         except DuisError as err:
             raise ConfigurationError(f"unusable key material in {keys_dir}: {err}") from err
         if not dcc:
             raise ConfigurationError(f"no trusted DCC certificate (dcc*.cert.pem) in {keys_dir}")
-        self.digital_signing_key = ds_key
-        self._import = SupplierIdentity(import_supplier_eui, xml, ds_key)
-        self._gas = SupplierIdentity(gas_supplier_eui, xml, ds_key)
+        self.digital_signing_key = self._import.digital_signing_key
+
+    def _gas_identity(self, keys_dir: Path, eui: str) -> SupplierIdentity:
+        if _eui(eui, "FWO_GAS_SUPPLIER_EUI") == self._import.originator:
+            return self._import
+        if not (keys_dir / f"{GAS_PREFIX}_xml.key.pem").exists():
+            raise ConfigurationError(
+                f"FWO_GAS_SUPPLIER_EUI {eui} is not the Import Supplier's EUI "
+                f"{self._import.originator}, but {keys_dir} has no {GAS_PREFIX}_xml.key.pem: "
+                "a User must sign with its own keys (or use one EUI for both roles)")
+        return load_identity(keys_dir, GAS_PREFIX, eui, "FWO_GAS_SUPPLIER_EUI")
 
     def identity_for(self, device_type: str) -> SupplierIdentity:
         """Gas Supplier for gas devices, Import Supplier for the rest."""
         return self._gas if device_type in GAS_TYPES else self._import
+
+
+def load_identity(keys_dir: Path, prefix: str, eui: str, setting: str) -> SupplierIdentity:
+    """One User's XML-signing identity and digital-signing key, checked against its EUI."""
+    originator = _eui(eui, setting)
+    xml = SigningIdentity.load(_read(keys_dir / f"{prefix}_xml.key.pem"),
+                               _read(keys_dir / f"{prefix}_xml.cert.pem"))
+    _check_claim(xml.certificate, originator, f"{prefix}_xml.cert.pem", setting)
+    ds_key = load_private_key(_read(keys_dir / f"{prefix}_ds.key.pem"))
+    ds_cert_path = keys_dir / f"{prefix}_ds.cert.pem"
+    if ds_cert_path.exists():
+        ds_cert = load_certificate(_read(ds_cert_path))
+        if public_p256(ds_cert).public_numbers() != ds_key.public_key().public_numbers():
+            raise ConfigurationError(f"{ds_cert_path} is not the certificate of "
+                                     f"{prefix}_ds.key.pem")
+        _check_claim(ds_cert, originator, ds_cert_path.name, setting)
+    return SupplierIdentity(originator, xml, ds_key)
+
+
+def certificate_eui(cert: x509.Certificate) -> str | None:
+    """The EUI-64 an SMKI certificate names in its subject's x500UniqueIdentifier, if any."""
+    for attribute in cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER):
+        value = attribute.value
+        raw = value if isinstance(value, bytes) else value.encode()
+        if len(raw) == 9 and raw[0] == 0:  # BIT STRING: no unused bits, then 8 octets
+            raw = raw[1:]
+        if len(raw) == 8:
+            return "-".join(f"{b:02X}" for b in raw)
+    return None
+
+
+def _check_claim(cert: x509.Certificate, originator: str, name: str, setting: str) -> None:
+    named = certificate_eui(cert)
+    if named is not None and named != originator:
+        raise ConfigurationError(f"{name} is the certificate of EUI {named}, but {setting} "
+                                 f"claims {originator}: a User signs with its own key")
+
+
+def _eui(eui: str, setting: str) -> str:
+    try:
+        return normalize_eui(eui)
+    except DuisError as err:
+        raise ConfigurationError(f"{setting}={eui!r} is not an EUI-64: {err}") from err
 
 
 def _read(path: Path) -> bytes:

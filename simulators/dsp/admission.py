@@ -114,9 +114,9 @@ def _own_certificate(ctx: DspContext, a: Admitted, cert: object, envelope: Envel
 
 
 def _role(ctx: DspContext, a: Admitted, cert: object, envelope: Envelope) -> None:
-    if a.user.role not in SR_RULES[a.sr.key].roles:
-        raise Rejected("E2", f"role {a.user.role} may not send SR {a.sr.service_reference}",
-                       envelope)
+    if a.user.roles.isdisjoint(SR_RULES[a.sr.key].roles):
+        raise Rejected("E2", f"roles {'+'.join(sorted(a.user.roles))} may not send SR "
+                             f"{a.sr.service_reference}", envelope)
 
 
 def _target(ctx: DspContext, a: Admitted, cert: object, envelope: Envelope) -> None:

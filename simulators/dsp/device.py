@@ -23,7 +23,7 @@ def device_for(ctx: DspContext, admitted: Admitted) -> int:
     if i is None:
         raise Rejected("E19", f"device {rid.target} does not exist", envelope)
     rule = DEVICE_RULES.get(fleet.device_type(i), NO_RULE)
-    if fleet.party(i) != admitted.user.party or admitted.user.role not in rule.roles:
+    if fleet.party(i) != admitted.user.party or admitted.user.roles.isdisjoint(rule.roles):
         raise Rejected("E4", f"device {rid.target} is not {admitted.user.eui}'s", envelope)
     reference = sr.service_reference
     if reference not in rule.device_srs:

@@ -120,7 +120,7 @@ class _Screen:
             fleet = self.ctx.fleet
             rule = DEVICE_RULES.get(fleet.types.values[kind], NO_RULE)
             self.served[key] = (fleet.parties.values[party] == self.user.party
-                                and self.user.role in rule.roles
+                                and not self.user.roles.isdisjoint(rule.roles)
                                 and rule.firmware_sr == self.reference)
         return self.served[key]
 

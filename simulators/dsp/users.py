@@ -1,14 +1,17 @@
 """DCC Users: the DSP's registry (EUI, role, certificates) and the Supplier-side identities.
 
-Each supplier role is a User with its own EUI (BusinessOriginatorID) and its own XML-signing
-and digital-signing certificates. The generated `keys/` directory holds one Supplier key
-pair of each kind, so the default Import Supplier and Gas Supplier Users share them under
-different EUIs; pass `users=` to `build_simulation` for anything else.
+A User is an EUI (BusinessOriginatorID) with its XML-signing and digital-signing
+certificates, holding one or more roles. The generated `keys/` directory holds one Supplier
+key pair of each kind, so by default one Supplier User (`90-B3-D5-1F-30-01-00-00`, as in DCC
+Boxed) holds both the Import Supplier and the Gas Supplier role and signs with its own keys.
+Identities of several roles under one EUI are registered as one User with every role; pass
+`users=` to `build_simulation` for anything else (a User with another EUI needs its own
+certificates).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
@@ -25,7 +28,8 @@ from simulators import ConfigurationError
 from simulators.dsp.codes import GAS_SUPPLIER, IMPORT_SUPPLIER, ROLE_NAMES
 from simulators.fleet.devices import DEFAULT_PARTY
 
-DEFAULT_EUIS = {IMPORT_SUPPLIER: "90-B3-D5-1F-30-01-00-00", GAS_SUPPLIER: "90-B3-D5-1F-30-01-00-01"}
+SUPPLIER_EUI = "90-B3-D5-1F-30-01-00-00"  # DCC Boxed's test Supplier User
+DEFAULT_EUIS = {IMPORT_SUPPLIER: SUPPLIER_EUI, GAS_SUPPLIER: SUPPLIER_EUI}
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,27 @@ class UserConfig:
     xml_cert: x509.Certificate
     ds_cert: x509.Certificate
     party: str = DEFAULT_PARTY
+    also: frozenset[str] = frozenset()  # further roles the same User holds
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "eui", normalize_eui(self.eui))
-        if self.role not in ROLE_NAMES:
-            raise ConfigurationError(f"unknown User role {self.role!r}; known: "
-                                     f"{', '.join(ROLE_NAMES)}")
+        for role in self.roles:
+            if role not in ROLE_NAMES:
+                raise ConfigurationError(f"unknown User role {role!r}; known: "
+                                         f"{', '.join(ROLE_NAMES)}")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role the User holds."""
+        return self.also | {self.role}
+
+    def merged(self, other: UserConfig) -> UserConfig:
+        """This User also holding `other`'s roles (same EUI, same certificates)."""
+        if (other.xml_cert, other.ds_cert, other.party) != (self.xml_cert, self.ds_cert,
+                                                            self.party):
+            raise ConfigurationError(f"User {self.eui} is registered twice with different "
+                                     "certificates or party")
+        return replace(self, also=self.also | other.roles - {self.role})
 
     @property
     def ds_public_key(self) -> ec.EllipticCurvePublicKey:
@@ -119,9 +138,8 @@ class UserRegistry:
     def __init__(self, users: Iterable[UserConfig]) -> None:
         self.by_eui: dict[str, UserConfig] = {}
         for user in users:
-            if user.eui in self.by_eui:
-                raise ConfigurationError(f"User {user.eui} is registered twice")
-            self.by_eui[user.eui] = user
+            known = self.by_eui.get(user.eui)
+            self.by_eui[user.eui] = user if known is None else known.merged(user)
         if not self.by_eui:
             raise ConfigurationError("the DSP needs at least one registered User")
         self.trust = TrustStore.of(u.xml_cert for u in self.by_eui.values())

@@ -21,7 +21,7 @@ from duis.requestid import InMemoryCounterSource, next_request_id
 from duis.sign import SigningIdentity
 from simulators import build_simulation
 
-SUPPLIER = "90-B3-D5-1F-30-01-00-01"  # the default Gas Supplier User
+SUPPLIER = "90-B3-D5-1F-30-01-00-00"  # the default Supplier User (Import and Gas roles)
 
 
 def test_batch_update_activate_and_read_back(generated: Path) -> None:

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from duis.models import Response
+from duis.testing.pki import Pki
 from simulators import GeneratedData, SimulatedSupplier, Simulation, build_simulation
+from simulators.dsp.users import UserIdentity
 from simulators.fleet.catalogue import FirmwareEntry
 
 _EUIS = itertools.count(1)
+GAS_ONLY_EUI = "90-B3-D5-1F-30-01-00-01"
 OFFICIAL_XSD = (Path(__file__).resolve().parents[3].parent
                 / "shared" / "reference" / "duis" / "DUIS_Schema_V5.4.xsd")
 
@@ -60,8 +63,19 @@ class World:
         return self.sim.deliver_all()
 
 
+@pytest.fixture(scope="session")
+def gas_only() -> UserIdentity:
+    """A Gas Supplier User of its own (own EUI, own certificates), to test role checks."""
+    pki = Pki.generate()
+    return UserIdentity(GAS_ONLY_EUI, "GS", pki.supplier_xml.identity, pki.supplier_ds.key,
+                        pki.supplier_ds.certificate)
+
+
 @pytest.fixture
-def world(data: GeneratedData) -> World:
-    """A fresh simulation (no faults; the official DUIS schema checked when present)."""
-    sim = build_simulation(data, schema_path=OFFICIAL_XSD if OFFICIAL_XSD.is_file() else None)
+def world(data: GeneratedData, gas_only: UserIdentity) -> World:
+    """A fresh simulation (no faults; the official DUIS schema checked when present) with
+    an Import Supplier User and a separate Gas Supplier User."""
+    schema = OFFICIAL_XSD if OFFICIAL_XSD.is_file() else None
+    electricity = build_simulation(data).users["IS"]
+    sim = build_simulation(data, schema_path=schema, users=[electricity, gas_only])
     return World(sim, SimulatedSupplier(sim, "IS"), SimulatedSupplier(sim, "GS"))
