@@ -107,3 +107,29 @@ def test_a_read_of_a_device_the_inventory_lacks_is_a_drift_finding(
     assert code == 0
     (finding,) = json.loads(out)["findings"]
     assert (finding["device_id"], finding["data"]["finding"]) == (stranger, "not_in_inventory")
+
+
+def test_a_csv_import_keeps_the_read_facts_while_the_firmware_is_unchanged(
+        env: Path, database_url: str) -> None:
+    """Re-importing keeps read_at, and the confirmed entry until the firmware differs."""
+    app = bootstrap(Settings(data_dir=env / "data", database_url=database_url))
+    read_at = T0 + dt.timedelta(hours=1)
+    try:
+        with app.uow() as uow:
+            fleet_facts.record_reads(uow, [FirmwareRead(
+                DEVICE, "00000001", read_at, entry="1", expected="00000001")], read_at)
+            uow.commit()
+        fleet.import_fleet(app.uow(), write_fleet(env / "same.csv", [device_row(1)]),
+                           T0 + dt.timedelta(days=1))
+        with app.uow() as uow:
+            same = uow.fleet.get(DEVICE)
+        fleet.import_fleet(app.uow(), write_fleet(env / "new.csv", [device_row(1, entry=2)]),
+                           T0 + dt.timedelta(days=2))
+        with app.uow() as uow:
+            moved = uow.fleet.get(DEVICE)
+    finally:
+        app.close()
+    assert same is not None and moved is not None
+    assert (same.firmware_entry, same.read_at, same.source) == ("1", read_at, "csv:same.csv")
+    assert (moved.firmware_entry, moved.read_at, moved.firmware_version) == ("", read_at,
+                                                                            "00000002")
