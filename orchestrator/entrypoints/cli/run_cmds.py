@@ -2,6 +2,7 @@
 process, on SQLite, with no broker and no Redis (see `orchestrator/entrypoints/runtime.py`)."""
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -30,6 +31,7 @@ def run(host: Annotated[str | None, typer.Option(help="Interface (FWO_API_HOST).
 
     app = app_from_env()
     configure_logging(app.settings.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one `dispatched` line per batch
     try:
         runtime.serve(app, host or app.settings.api_host, port or app.settings.api_port,
                       tick_s=tick)
