@@ -5,6 +5,13 @@ originator counter is the request's. CV5: the DSP checks the Supplier's digital 
 it (the User's digital-signing certificate) and that it is, byte for byte, a pre-command it
 issued for that device; then the device activates now, at the execution time (0x8F66 /
 0x8F67 then), or cancels a pending activation (execution time 3000-12-31).
+
+Answers are RTDS-shaped (`payloads`): an immediate activation answers CS06 with the result
+and the version then running; a future-dated one or a cancellation answers NULL (accepted)
+and the 0x00CA alert tells the outcome later, sent in either placement the DCC uses (a
+`DeviceAlertMessage`, or a `ResponseMessage` to the 11.3 carrying a
+`FutureDatedDeviceAlertMessage`): the simulator alternates by the command's counter. A
+PPMID that activated also raises CS09 0x8F8B.
 """
 from __future__ import annotations
 
@@ -19,8 +26,9 @@ from simulators.dsp.admission import Admitted, Envelope, Rejected
 from simulators.dsp.codes import ACTIVATE_MESSAGE_CODE
 from simulators.dsp.context import DspContext, PreCommandRecord
 from simulators.dsp.device import Answer, device_for, send_to_device
-from simulators.dsp.messages import device_alert, service_response
-from simulators.fleet.behaviour import Activation, activate, check_held
+from simulators.dsp.messages import alert_response, future_dated_response, service_response
+from simulators.dsp.payloads import activation_answer, future_dated_alert, ppmid_activation_alert
+from simulators.fleet.behaviour import Activation, activate, check_held, version_bytes
 from simulators.fleet.devices import PendingActivation
 
 SIGNATURE_TRAILER = 1 + gbcs.SIGNATURE_LENGTH
@@ -75,33 +83,50 @@ def handle_signed(ctx: DspContext, admitted: Admitted) -> Response:
 def _action(ctx: DspContext, i: int, rid: RequestId, record: PreCommandRecord) -> Answer:
     at = record.execute_at
     if at is not None and at >= CANCEL_AT:
-        return lambda: _cancel(ctx, i)
+        return lambda: _cancel(ctx, i, rid)
     if at is not None:
         return lambda: _schedule(ctx, i, rid, record)
-    return lambda: _activate_now(ctx, i, record.image_hash)
+    return lambda: _activate_now(ctx, i, rid, record.image_hash)
 
 
-def _activate_now(ctx: DspContext, i: int, image_hash: str) -> int | None:
+def _answer(ctx: DspContext, i: int, rid: RequestId, result: int | None) -> bytes:
+    version = version_bytes(ctx.fleet, i).hex().upper()
+    return activation_answer(ctx.fleet.ids[i], rid, ctx.now(), result, version)
+
+
+def _activate_now(ctx: DspContext, i: int, rid: RequestId, image_hash: str) -> bytes | None:
     outcome = activate(ctx.fleet, i, image_hash)
     ctx.stats[f"activation_{outcome.name.lower()}"] += 1
-    return None if outcome is Activation.BRICKED else int(outcome)
+    if outcome is Activation.BRICKED:
+        return None
+    if outcome is Activation.SUCCESS and ctx.fleet.device_type(i) == "PPMID":
+        _ppmid_ran(ctx, i, rid.originator)
+    return _answer(ctx, i, rid, int(outcome))
 
 
-def _cancel(ctx: DspContext, i: int) -> int:
+def _cancel(ctx: DspContext, i: int, rid: RequestId) -> bytes:
     ctx.fleet.pending.pop(i, None)
-    return int(Activation.SUCCESS)
+    return _answer(ctx, i, rid, None)
 
 
-def _schedule(ctx: DspContext, i: int, rid: RequestId, record: PreCommandRecord) -> int | None:
+def _schedule(ctx: DspContext, i: int, rid: RequestId,
+              record: PreCommandRecord) -> bytes | None:
     assert record.execute_at is not None
     if record.execute_at <= ctx.now():
-        return _activate_now(ctx, i, record.image_hash)
+        return _activate_now(ctx, i, rid, record.image_hash)
     refused = check_held(ctx.fleet, i, record.image_hash)
     if refused is not None:
-        return int(refused)
+        return _answer(ctx, i, rid, int(refused))
     ctx.fleet.pending[i] = PendingActivation(record.image_hash, record.execute_at, str(rid))
     ctx.queue.push(record.execute_at, FutureActivation(i, rid))
-    return int(Activation.SUCCESS)
+    return _answer(ctx, i, rid, None)
+
+
+def _ppmid_ran(ctx: DspContext, i: int, user: str) -> None:
+    fleet, now, counter = ctx.fleet, ctx.now(), ctx.next_counter()
+    version = version_bytes(fleet, i).hex().upper()
+    alert = ppmid_activation_alert(fleet.ids[i], ctx.config.dcc_eui, counter, now, version)
+    ctx.emit(user, alert_response(alert, fleet.ids[i], user, counter, now), now, alert=True)
 
 
 def on_future_activation(ctx: DspContext, event: FutureActivation) -> None:
@@ -116,6 +141,12 @@ def on_future_activation(ctx: DspContext, event: FutureActivation) -> None:
     if outcome is Activation.BRICKED:
         return
     code = 0x8F66 if outcome is Activation.SUCCESS else 0x8F67
-    now, user = ctx.now(), event.request_id.originator
-    ctx.emit(user, device_alert(code, fleet.ids[i], user, ctx.next_counter(), now), now,
-             alert=True)
+    now, rid, counter = ctx.now(), event.request_id, ctx.next_counter()
+    user, device = rid.originator, fleet.ids[i]
+    alert = future_dated_alert(code, device, user, counter, now, rid.counter, int(outcome),
+                               version_bytes(fleet, i).hex().upper())
+    message = (future_dated_response(rid, alert, now) if rid.counter % 2 == 0
+               else alert_response(alert, device, user, counter, now))
+    ctx.emit(user, message, now, alert=True)
+    if outcome is Activation.SUCCESS and fleet.device_type(i) == "PPMID":
+        _ppmid_ran(ctx, i, user)

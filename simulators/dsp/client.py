@@ -72,18 +72,28 @@ class SimulatedSupplier:
         return self.send(ReadInventory(self.request_id(), device_id))
 
 
+def device_alert_of(message: Response) -> DeviceAlert | None:
+    """The device alert a message carries, in either placement (0x8F66/0x8F67 may come as a
+    ResponseMessage's FutureDatedDeviceAlertMessage)."""
+    body = message.body
+    if isinstance(body, DeviceAlert):
+        return body
+    return getattr(body, "future_dated_alert", None)
+
+
 def alerts_of(messages: Iterable[Response], code: int | str) -> list[Response]:
     """The device alerts (int code, e.g. 0x8F72) or DCC alerts ("N60") among messages."""
     return [m for m in messages
-            if (isinstance(m.body, DeviceAlert) and m.body.alert_code == code)
+            if ((alert := device_alert_of(m)) is not None and alert.alert_code == code)
             or (isinstance(m.body, DccAlert) and m.body.code == code)]
 
 
 def device_of(message: Response) -> str | None:
     """The device a response or alert is about."""
+    alert = device_alert_of(message)
+    if alert is not None:
+        return alert.subject_device_id
     body = message.body
-    if isinstance(body, DeviceAlert):
-        return body.device_id
     if isinstance(body, DccAlert):
         target: str | None = getattr(body.detail, "target_device_id", None)
         return target

@@ -11,7 +11,7 @@ from simulators.dsp.context import DspContext
 from simulators.dsp.messages import device_answer, service_response
 from simulators.fleet.devices import SUSPENDED
 
-Answer = Callable[[], "bytes | int | None"]
+Answer = Callable[[], "bytes | None"]  # the device's GBCS answer; None: no answer
 
 
 def device_for(ctx: DspContext, admitted: Admitted) -> int:
@@ -70,6 +70,6 @@ def on_device_command(ctx: DspContext, command: DeviceCommand) -> None:
                  at, alert=False)
         return
     at = now + ctx.dice.delay("wan_round_trip") / 2
-    response = device_answer(rid, rid.target, at, ctx.next_counter(), answer, command.reference)
+    response = device_answer(rid, rid.target, at, answer, command.reference)
     if not ctx.emit(rid.originator, response, at, alert=False) and command.suspend_if_lost:
         ctx.fleet.set_status(command.device, SUSPENDED)

@@ -18,7 +18,8 @@ from duis.requestid import RequestId
 from simulators.dsp.admission import Admitted, Envelope, Rejected
 from simulators.dsp.codes import DEVICE_RULES, HUB_MIN_GBCS, NO_RULE, SR_RULES
 from simulators.dsp.context import DspContext
-from simulators.dsp.messages import delivery_status, device_alert, service_response
+from simulators.dsp.messages import alert_response, delivery_status, service_response
+from simulators.dsp.payloads import distribution_receipt, transfer_alert
 from simulators.dsp.users import UserConfig
 from simulators.fleet.behaviour import ImageFacts, image_facts, receive_image
 from simulators.fleet.catalogue import gbcs_tuple
@@ -161,18 +162,23 @@ def on_transfer(ctx: DspContext, event: HanTransfer) -> None:
     ctx.emit(user, n6x, now, alert=True)
     if not delivered:
         if d.ppmid:
-            _alert(ctx, 0x8F89, device_id, user, now)
+            _transfer(ctx, 0x8F89, event, user, now)
         return
     verdict = receive_image(fleet, i, d.facts, d.version, ctx.dice.hit("verification_failure"))
     ctx.stats["verified" if verdict.ok else "verification_failed"] += 1
     if d.ppmid:
-        _alert(ctx, 0x8F8A if verdict.ok else 0x8F89, device_id, user, now)
+        _transfer(ctx, 0x8F8A if verdict.ok else 0x8F89, event, user, now)
         return
-    at = now + ctx.dice.delay("verification")
-    _alert(ctx, 0x8F72 if verdict.ok else 0x8F1C, device_id, user, at, verdict.computed_hash)
+    at, counter = now + ctx.dice.delay("verification"), ctx.next_counter()
+    alert = distribution_receipt(0x8F72 if verdict.ok else 0x8F1C, fleet.device_type(i),
+                                 device_id, user, counter, at, verdict.computed_hash)
+    ctx.emit(user, alert_response(alert, device_id, user, counter, at), at, alert=True)
 
 
-def _alert(ctx: DspContext, code: int, device_id: str, user: str, at: datetime,
-           firmware_hash: bytes | None = None) -> None:
-    alert = device_alert(code, device_id, user, ctx.next_counter(), at, firmware_hash)
-    ctx.emit(user, alert, at, alert=True)
+def _transfer(ctx: DspContext, code: int, event: HanTransfer, user: str, at: datetime) -> None:
+    """CCS08: the hub reports the transfer to the PPMID/HCALCS (0x8F8A done, 0x8F89 failed)."""
+    fleet, counter = ctx.fleet, ctx.next_counter()
+    hub, device = fleet.hub(event.device)[0], fleet.ids[event.device]
+    alert = transfer_alert(code, hub, device, ctx.config.dcc_eui, counter, at,
+                           event.distribution.version)
+    ctx.emit(user, alert_response(alert, hub, user, counter, at), at, alert=True)

@@ -8,6 +8,7 @@ from duis.codes import DCC_ALERT_NAMES, SCHEMA_VERSION
 from duis.models import (
     DccAlert,
     DccAlertDetail,
+    DeviceAlert,
     FirmwareDeliveryStatus,
     QuarantinedRequest,
     Response,
@@ -32,20 +33,31 @@ def service_response(request_id: RequestId | None, responder: str, code: str, at
     return Response(SCHEMA_VERSION, ResponseHeader(request_id, rid, code, at), message)
 
 
-def device_answer(request_id: RequestId, device_id: str, at: datetime, counter: int,
-                  item: bytes | int, reference: str) -> Response:
-    """A device's successful answer (11.2 version, 11.3 result) with its GBCS payload."""
-    payload = respond.device_response_payload(device_id, request_id, counter, item,
-                                              recipient=request_id.originator)
+def device_answer(request_id: RequestId, device_id: str, at: datetime, payload: bytes,
+                  reference: str) -> Response:
+    """A device's answer (11.2 version, 11.3 result) carrying its GBCS payload."""
     return service_response(request_id, device_id, "I0", at, reference, gbcs_payload=payload)
 
 
 def device_alert(code: int, device_id: str, user: str, counter: int, at: datetime,
                  firmware_hash: bytes | None = None) -> Response:
-    """A device alert (0x8F72, 0x8F1C, 0x8F66, ...) addressed to `user`."""
-    alert = respond.device_alert(code, device_id, user, counter, at, firmware_hash)
-    header = ResponseHeader(None, RequestId(device_id, user, counter), "I0", at)
+    """A device alert (0x8F72, 0x8F1C, 0x8F66, ...) with generic facts, addressed to `user`."""
+    return alert_response(respond.device_alert(code, device_id, user, counter, at,
+                                               firmware_hash), device_id, user, counter, at)
+
+
+def alert_response(alert: DeviceAlert, raised_by: str, user: str, counter: int,
+                   at: datetime) -> Response:
+    """A DeviceAlertMessage addressed to `user`."""
+    header = ResponseHeader(None, RequestId(raised_by, user, counter), "I0", at)
     return Response(SCHEMA_VERSION, header, alert)
+
+
+def future_dated_response(request_id: RequestId, alert: DeviceAlert, at: datetime) -> Response:
+    """0x8F66/0x8F67 where the XSD puts it: a ResponseMessage to the 11.3 that set it up,
+    with the alert in FutureDatedDeviceAlertMessage."""
+    return service_response(request_id, request_id.target, "I0", at, "11.3",
+                            future_dated_alert=alert)
 
 
 def dcc_alert(code: str, detail: DccAlertDetail, dcc_eui: str, user: str, counter: int,

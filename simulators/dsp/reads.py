@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from duis.models import InventoryDevice, ReadInventory, Response
+from duis.requestid import RequestId
 from simulators.dsp.admission import Admitted, Envelope, Rejected
 from simulators.dsp.context import DspContext
 from simulators.dsp.device import device_for, send_to_device
 from simulators.dsp.messages import service_response
+from simulators.dsp.payloads import version_answer
 from simulators.fleet.behaviour import version_bytes
 from simulators.fleet.devices import COMMISSIONED, SUSPENDED
 
@@ -15,18 +17,20 @@ PREMISES_MAX = 17  # devices a DSPInventory answer lists at most
 def handle_read_version(ctx: DspContext, admitted: Admitted) -> Response:
     """11.2: acknowledge, then the device answers with its running version."""
     i, rid = device_for(ctx, admitted), admitted.request_id
-    send_to_device(ctx, rid, i, "11.2", lambda: _read(ctx, i))
+    send_to_device(ctx, rid, i, "11.2", lambda: _read(ctx, i, rid))
     return service_response(rid, rid.target, "I99", ctx.now(), "11.2")
 
 
-def _read(ctx: DspContext, i: int) -> bytes:
-    """The version; a read-back of an Active entry lifts a Suspended device."""
+def _read(ctx: DspContext, i: int, rid: RequestId) -> bytes:
+    """The version in the device type's 11.2 shape; a read-back of an Active entry lifts a
+    Suspended device."""
     fleet = ctx.fleet
     running = fleet.running(i)
     if (fleet.status(i) == SUSPENDED and running >= 0
             and fleet.catalogue.entries[running].active):
         fleet.set_status(i, COMMISSIONED)
-    return version_bytes(fleet, i)
+    return version_answer(fleet.device_type(i), fleet.ids[i], rid,
+                          version_bytes(fleet, i).hex().upper(), ctx.config.dcc_eui)
 
 
 def handle_inventory(ctx: DspContext, admitted: Admitted) -> Response:

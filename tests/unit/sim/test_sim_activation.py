@@ -83,14 +83,17 @@ def test_no_image_held_is_1_and_wrong_hash_is_2(world) -> None:
 
 
 def test_future_dated_activation_raises_0x8f66_at_its_time(world) -> None:
-    """A future-dated 11.3 answers 0 at once; the device switches and says 0x8F66 at `at`."""
+    """A future-dated 11.3 is accepted at once (CS06 NULL, as the RTDS answers); the device
+    switches and says 0x8F66 at `at`."""
     old, new = world.edge("GSME")
     [device] = _delivered(world, old, new)
     at = world.sim.clock.now() + timedelta(days=3)
     world.gas.activate(device, new.image_hash, at=at)
     world.sim.dsp.advance_by(timedelta(hours=1))
-    assert _result(world.sim.deliver_all(limit=world.sim.clock.now())) == (
-        "I0", ActivationResult.SUCCESS)
+    [answer] = [m for m in world.sim.deliver_all(limit=world.sim.clock.now())
+                if m.body.service_reference == "11.3"]
+    assert answer.header.response_code == "I0" and answer.body.activation_accepted
+    assert answer.body.activation_result is None
     assert world.sim.fleet.running_entry(device) == old.entry_id
     done = alerts_of(world.messages(), 0x8F66)
     assert [device_of(m) for m in done] == [device] and done[0].header.response_datetime == at
