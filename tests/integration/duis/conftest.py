@@ -14,6 +14,8 @@ import pytest
 
 from duis.testing.pki import Pki
 
+from .dcc_tool import DccTool, ToolMissingError, install
+
 
 def _missing(what: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
@@ -41,3 +43,33 @@ def xmlsec1() -> str:
 def pki() -> Pki:
     """A generated test PKI shared by the session."""
     return Pki.generate()
+
+
+@pytest.fixture(scope="session")
+def dcc_tool() -> DccTool:
+    """The DCC Boxed signing tool, installed with npm outside the repository if missing."""
+    try:
+        return install()
+    except ToolMissingError as err:
+        _missing(f"the DCC Boxed signing tool ({err})")
+        raise
+
+
+BOXED_KEYS = {  # FWO_KEYS_DIR name: where the DCC's public test material has it
+    "supplier_xml.key.pem": "dcc/xml-sign-90B3D51F30010000-ds.key",
+    "supplier_xml.cert.pem": "dcc/certs_xml-sign-90B3D51F30010000-ds.pem",
+    "supplier_ds.key.pem": "gbcs-rtds/keystore/90b3d51f30010000-ds.key",
+    "supplier_ds.cert.pem": "gbcs-rtds/keystore/90b3d51f30010000-ds.pem",
+    "dcc_boxed.cert.pem": "dcc/boxed/Z1-accessControlBroker-dSPXmlSign.pem",
+}
+
+
+@pytest.fixture(scope="session")
+def boxed_keys(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An FWO_KEYS_DIR holding the DCC Boxed test identities, as docs/duis.md lays it out."""
+    keys = tmp_path_factory.mktemp("boxed-keys")
+    for name, source in BOXED_KEYS.items():
+        if not (reference / source).is_file():
+            _missing(f"DCC test material {reference / source}")
+        shutil.copyfile(reference / source, keys / name)
+    return keys

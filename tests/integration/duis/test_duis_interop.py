@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,16 @@ from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XM
 from signxml.exceptions import InvalidSignature
 
 from duis import build, respond
+from duis.models import PreCommand, ReadInventory, Response, ResponseHeader, ResponseMessage
+from duis.requestid import RequestId
 from duis.testing.pki import Credential, Pki
 from duis.testing.samples import sample_requests, sample_responses
+from orchestrator.adapters.keystore import KeyStore
+from orchestrator.domain.jobs import DeviceJob
+from orchestrator.service import outbound
+from orchestrator.service.outbound import CANCEL_AT, Send
+
+from .dcc_tool import DccTool
 
 CONFIG = SignatureConfiguration(
     signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
@@ -99,3 +108,75 @@ def test_xmlsec1_verifies_the_dcc_response(xmlsec1: str, tmp_path: Path, dcc_dir
         (dcc_dir / "certs_Z1-accessControlBroker-ds.pem").read_bytes(),
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---- the DCC's own tool ------------------------------------------------------------------
+RTDS_PRE = "gbcs-rtds/11.3_CS06/CS06_11.3_{}_PRECOMMAND_GBCS.HEX"
+BOXED_SUPPLIER, BOXED_DCC = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-00-00-02"
+RTDS_ESME, RTDS_GSME, RTDS_PPMID = ("00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1",
+                                    "00-DB-12-34-56-78-90-A4")
+RTDS_HASH = "AA758690730934FF0685AA758690730934FF0685657788990011223344556677"
+
+
+def _send(sr: str, device: str, counter: int, at: datetime | None = None) -> Send:
+    job = DeviceJob(1, device, ("1",))
+    send = Send(sr, "1", [job], execute_at=at)
+    target = BOXED_DCC if sr in ("11.1", "11.4") else device
+    send.assign(RequestId(BOXED_SUPPLIER, target, counter))
+    return send
+
+
+def _product_requests(keys: KeyStore, reference: Path) -> dict[str, bytes]:
+    """Every request kind the product sends, built and signed by its own code paths."""
+    image = (b"\x1e\xf1\xee\x0b" + bytes(60)) * 8
+    esme, gas = keys.identity_for("ESME"), keys.identity_for("GSME")
+    future = datetime(2030, 1, 15, 9, tzinfo=UTC)
+    out = {
+        "11.1": outbound.request_xml(_send("11.1", RTDS_ESME, 1), image, "0123ABCE", "", esme),
+        "11.4": outbound.request_xml(_send("11.4", RTDS_PPMID, 2), image, "0123ABCE", "", esme),
+        "11.3 CV4 now": outbound.request_xml(_send("11.3", RTDS_ESME, 3), None, "",
+                                             RTDS_HASH, esme),
+        "11.3 CV4 future": outbound.request_xml(_send("11.3", RTDS_ESME, 4, future), None,
+                                                "", RTDS_HASH, esme),
+        "11.3 CV4 cancel": outbound.request_xml(_send("11.3", RTDS_ESME, 5, CANCEL_AT), None,
+                                                "", RTDS_HASH, esme),
+        "11.2 ESME": outbound.request_xml(_send("11.2", RTDS_ESME, 6), None, "", "", esme),
+        "11.2 GSME (gas role)": outbound.request_xml(_send("11.2", RTDS_GSME, 7), None, "",
+                                                     "", gas),
+        "8.2": build.sign_request(ReadInventory(RequestId(BOXED_SUPPLIER, BOXED_DCC, 8),
+                                                RTDS_ESME), esme.xml),
+    }
+    for name, counter, at in (("IMMEDIATE_SUCCESS", 1000, None),
+                              ("FUTURE_DATED_SUCCESS", 1001, future)):
+        send = _send("11.3", RTDS_ESME, counter, at)
+        outbound.request_xml(send, None, "", RTDS_HASH, esme)
+        payload = bytes.fromhex("".join((reference / RTDS_PRE.format(name)).read_text().split()))
+        cv4 = Response("5.4", ResponseHeader(send.request_ids[0], None, "I0", future),
+                       ResponseMessage("11.3", "11.3", pre_command=PreCommand("4.0", payload)))
+        out[f"11.3 CV5 {name.lower()}"] = outbound.sign_pre_command(None, send, cv4, esme)  # type: ignore[arg-type]
+    return out
+
+
+def test_the_dcc_tool_validates_every_request_kind_we_send(dcc_tool: DccTool, boxed_keys: Path,
+                                                           reference: Path,
+                                                           tmp_path: Path) -> None:
+    """Signed with the DCC Boxed test Supplier identities, each request kind (CV5 with the
+    RTDS pre-command included) passes the DCC tool's XSD and signature check."""
+    keys = KeyStore(boxed_keys, BOXED_SUPPLIER, BOXED_SUPPLIER)
+    failures = {}
+    for kind, xml in _product_requests(keys, reference).items():
+        path = tmp_path / f"{kind.replace(' ', '_')}.xml"
+        path.write_bytes(xml)
+        done = dcc_tool.validate(path)
+        if done.returncode != 0:
+            failures[kind] = done.stderr.decode(errors="replace")[-300:]
+    assert failures == {}
+
+
+def test_the_dcc_tool_rejects_a_changed_request(dcc_tool: DccTool, boxed_keys: Path,
+                                                reference: Path, tmp_path: Path) -> None:
+    """The tool's check can fail: one changed DeviceID breaks the signature (exit 10)."""
+    keys = KeyStore(boxed_keys, BOXED_SUPPLIER, BOXED_SUPPLIER)
+    xml = _product_requests(keys, reference)["11.2 ESME"]
+    (tmp_path / "changed.xml").write_bytes(xml.replace(b"90-A0", b"90-A9", 1))
+    assert dcc_tool.validate(tmp_path / "changed.xml").returncode == 10
