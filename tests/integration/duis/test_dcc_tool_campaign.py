@@ -109,9 +109,13 @@ def test_a_campaign_completes_on_messages_signed_by_the_dcc_tool(
             {"c": created["campaign_id"]})}
         raws = [bytes(r) for (r,) in connection.execute(sa.text(
             "select raw from inbound_messages"))]
+        kinds = {k for (k,) in connection.execute(sa.text(
+            "select kind from inbound_messages"))}
     engine.dispose()
     assert jobs == {d: "done" for d in devices}
     assert all((d, c) in causes for d in devices for c in CAUSES), sorted(causes)
+    # the PPMID's delivery is the hub's CCS08 0x8F8A; its activation also raises CS09
+    assert {"device_alert:0x8F72", "device_alert:0x8F8A", "device_alert:0x8F8B"} <= kinds
     serial = str(_boxed_serial(cert))
     assert raws and all(serial.encode() in raw for raw in raws)
     assert all(parse_response(raw).signed for raw in raws)
