@@ -18,13 +18,13 @@ from typing import Any
 from duis import build
 from duis.errors import DuisError
 from duis.models import ReadInventory, Response
-from duis.parse import verify_response
 from duis.requestid import RequestId
 from orchestrator.domain.fleet import Device, device_id
 from orchestrator.domain.observations import DRIFT
 from orchestrator.domain.planner import Planner
 from orchestrator.domain.policy import Budget
-from orchestrator.errors import DspUnavailableError, FleetError
+from orchestrator.errors import DspRefusedError, DspUnavailableError, FleetError
+from orchestrator.service import outbound
 from orchestrator.service.fleet import parse_selection, selected_devices
 from orchestrator.service.fleet_facts import apply_inventory
 from orchestrator.service.wiring import Execution
@@ -85,10 +85,11 @@ def refresh_fleet(ex: Execution, specs: Iterable[str] = (), *,
     report = RefreshReport(selected=len(devices), premises=len(groups))
     for start in range(0, len(groups), BATCH):
         batch = groups[start:start + BATCH]
+        codes: dict[str, str] = {}
         with ex.send_lock():  # counters reach the DSP in order, whatever else is sending
             requests = _claim(ex, batch, budget, report)
-            answers = [(r, _ask(ex, r)) for r in requests]
-        _apply(ex, answers, report)
+            answers = [(r, _ask(ex, r, codes)) for r in requests]
+        _apply(ex, answers, codes, report)
         if len(requests) < len(batch):
             report.deferred = sum(len(g) for g in groups[start + len(requests):])
             break
@@ -134,21 +135,20 @@ def _claim(ex: Execution, batch: list[list[Device]], budget: Budget,
     return requests
 
 
-def _ask(ex: Execution, request: _Request) -> Response | str:
-    """The verified synchronous answer, or why there is none."""
+def _ask(ex: Execution, request: _Request, codes: dict[str, str]) -> Response | str:
+    """The synchronous answer (its code noted in `codes`), or why there is none."""
     identity = ex.identity_for(request.device.device_type)
     try:
         xml = build.sign_request(ReadInventory(request.request_id, request.device.device_id),
                                  identity.xml)
-        return verify_response(ex.gateway.send(xml), ex.trust)
-    except (DspUnavailableError, DuisError) as err:
+        return outbound.exchange(ex, xml, request.request_id, codes)
+    except (DspUnavailableError, DspRefusedError, DuisError) as err:
         return f"{type(err).__name__}: {err}"[:300]
 
 
 def _apply(ex: Execution, answers: list[tuple[_Request, Response | str]],
-           report: RefreshReport) -> None:
+           codes: dict[str, str], report: RefreshReport) -> None:
     """Apply every inventory answer and record the response codes in one transaction."""
-    codes: dict[str, str] = {}
     now = ex.clock.now()
     with ex.uow() as uow:
         for request, answer in answers:
@@ -156,7 +156,7 @@ def _apply(ex: Execution, answers: list[tuple[_Request, Response | str]],
             if isinstance(answer, str):
                 report.failed[device] = answer
                 continue
-            code = codes[str(request.request_id)] = answer.header.response_code
+            code = answer.header.response_code
             inventory = getattr(answer.body, "inventory", None)
             if code != "I0" or not inventory:
                 report.failed[device] = f"response code {code}, no inventory"
