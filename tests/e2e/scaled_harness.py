@@ -194,7 +194,7 @@ class EmbeddedRun(CampaignRun):
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("FWO_")}
         self.env.update({
             "FWO_DATABASE_URL": self.database, "FWO_DATA_DIR": str(self.work / "fwo"),
-            "FWO_DSP_URL": f"{self.dsp_url}/duis", "FWO_API_PORT": str(self.api_port),
+            "FWO_DSP_URL": self.dsp_url, "FWO_API_PORT": str(self.api_port),
             "FWO_KEYS_DIR": str(self.data / "keys"),
             "FWO_IMAGE_DIR": str(self.data / "images"), "FWO_RECONCILE_INTERVAL_S": "2",
             "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": "10"})
