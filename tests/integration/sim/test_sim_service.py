@@ -15,7 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from duis.models import ReadFirmwareVersion
+from duis import build
+from duis.models import ReadFirmwareVersion, SignedPreCommand
 from simulators import SimulatedSupplier, build_simulation
 from simulators.service import create_app
 
@@ -104,3 +105,33 @@ def _post_when_up(url: str, xml: bytes) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_the_three_dcc_boxed_services_take_their_command_variants(generated: Path) -> None:
+    """The product's HTTP gateway, pointed at the simulator's base URL, gets an 11.3 through
+    serviceT (CV4) and serviceS (CV5) and an 11.2 through serviceS; a CV4 POSTed to
+    serviceS is refused with 400."""
+    from orchestrator.adapters.http_gateway import HttpDspGateway
+    from orchestrator.errors import DspRefusedError
+
+    sim = build_simulation(generated)
+    supplier = SimulatedSupplier(sim, "GS")
+    device = _gas_meter(sim)
+    with TestClient(create_app(sim, real_time=False)) as client:
+        gateway = HttpDspGateway("http://testserver", transport=client._transport)
+        read = supplier.user.sign(ReadFirmwareVersion(supplier.request_id(device)))
+        assert sim.verify(gateway.send(read)).header.response_code == "I99"
+        rid = supplier.request_id(device)
+        cv4 = supplier.user.sign(build.activate_firmware(rid, "ab" * 32))
+        wrong = client.post("/api/v1/serviceS", content=cv4,
+                            headers={"Content-Type": "application/xml"})
+        assert wrong.status_code == 400
+        first = sim.verify(gateway.send(cv4))
+        pre = first.body.pre_command  # type: ignore[union-attr]
+        assert first.header.response_code == "I0" and pre is not None
+        cv5 = supplier.user.sign(SignedPreCommand(rid, supplier.user.sign_pre_command(
+            pre.gbcs_payload)))
+        assert sim.verify(gateway.send(cv5)).header.response_code == "I99"
+        with pytest.raises(DspRefusedError):
+            HttpDspGateway("http://testserver/nowhere", transport=client._transport).send(read)
+    assert [d.code for d in sim.dsp.journal] == ["I99", "I0", "I99"]
