@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -10,10 +11,20 @@ from structlog.testing import LogCapture
 
 
 @pytest.fixture
-def captured() -> Iterator[LogCapture]:
-    """structlog with context variables merged, captured in memory."""
+def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[LogCapture]:
+    """structlog with context variables merged, captured in memory.
+
+    The product caches each module's logger on first use, so a test that ran the CLI earlier
+    in this process has frozen them with its configuration: each module-level ``log`` is
+    replaced by a fresh proxy that picks up this configuration.
+    """
     capture = LogCapture()
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture],
+                        cache_logger_on_first_use=False)
+    for name, module in list(sys.modules.items()):
+        proxy = getattr(module, "log", None) if name.startswith("orchestrator") else None
+        if isinstance(proxy, structlog._config.BoundLoggerLazyProxy):
+            monkeypatch.setattr(module, "log", structlog.get_logger(*proxy._logger_factory_args))
     yield capture
     structlog.reset_defaults()
 
