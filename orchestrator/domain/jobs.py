@@ -248,6 +248,24 @@ def _failure(kind: str, terminal: JobState, *states: JobState) -> Handler:
     return handle
 
 
+def _image_failed(job: DeviceJob, o: Outcome, ctx: Context
+                  ) -> tuple[DeviceJob, JobEvent] | None:
+    """0x8F1C: the device computed another hash over the image it received (a corrupted
+    transfer; the hash differs by definition, so it is not matched against the step's). The
+    step ends `verification_failed` with that hash, or the image is distributed again when
+    the policy retries `verification_failed`."""
+    if not _expects(job, o, J.DISTRIBUTING, J.DELIVERED, J.ACTIVATING):
+        return None
+    data = {"computed_hash": o.firmware_hash, "expected_hash": ctx.expected_hash or None}
+    if ctx.policy.retry.should_retry("verification_failed", job.attempt):
+        delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
+        return _move(job, o, ctx, data=data, state=J.PLANNED, attempt=job.attempt + 1,
+                     failure="verification_failed", deadline_at=None, request_id=None,
+                     due_at=ctx.now + dt.timedelta(seconds=delay))
+    return _move(job, o, ctx, data=data, state=J.VERIFICATION_FAILED,
+                 failure="verification_failed", due_at=None, deadline_at=None)
+
+
 def _refused(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     """The DSP refused the request (error code, HTTP 4xx): the device's job is rejected."""
     if not _expects(job, o, *WAIT):
@@ -287,8 +305,7 @@ _HANDLERS: dict[str, Handler] = {
     "rejected": _failure("rejected", J.REJECTED, J.DISTRIBUTING),
     "busy": _failure("busy", J.REJECTED, J.DISTRIBUTING),
     "delivery_failed": _failure("delivery_failed", J.DELIVERY_FAILED, J.DISTRIBUTING),
-    "image_verification_failed": _failure("verification_failed", J.VERIFICATION_FAILED,
-                                          J.DISTRIBUTING, J.DELIVERED, J.ACTIVATING),
+    "image_verification_failed": _image_failed,
     "activation_failed": _failure("activation_failed", J.ACTIVATION_FAILED, J.ACTIVATING),
     "comms_failure": _failure("comms_failure", J.TIMED_OUT),
     "quarantined": _failure("quarantined", J.QUARANTINED),

@@ -114,7 +114,8 @@ class RetryPolicy:
     jitter: float = 0.2
     retry_on: frozenset[str] = frozenset({"comms_failure", "delivery_failed", "timed_out",
                                           "quarantined", "dsp_unavailable", "no_image_held",
-                                          "version_mismatch", "busy"})
+                                          "version_mismatch", "busy",
+                                          "verification_failed"})
 
     def should_retry(self, failure: str, attempt: int) -> bool:
         """True when `failure` is retryable and attempts remain after `attempt` (1-based)."""
