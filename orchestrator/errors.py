@@ -39,6 +39,10 @@ class CampaignError(OrchestratorError):
     """A campaign operation is not possible (unknown campaign, wrong state, bad policy)."""
 
 
+class CampaignInputError(CampaignError):
+    """A campaign request is invalid (policy value, name, selection, nothing to upgrade)."""
+
+
 class CampaignNotFoundError(CampaignError):
     """No such campaign, or the device is not in it."""
 

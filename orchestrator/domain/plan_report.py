@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from orchestrator.domain.catalogue import (
@@ -21,6 +21,7 @@ from orchestrator.domain.catalogue import (
     entry_id_key,
 )
 from orchestrator.domain.fleet import Device
+from orchestrator.domain.policy import Budget, Policy
 
 LATEST = "latest"
 UP_TO_DATE, PLANNED, BLOCKED = "up_to_date", "planned", "blocked"
@@ -239,18 +240,15 @@ def carried_entries(outcomes: Iterable[Outcome]) -> list[str]:
 
 
 DISTRIBUTION_SR: dict[str, str] = {"PPMID": "11.4"}  # device type -> SR; others 11.1
-# Per-period budgets: the campaign policy's defaults (per hour); set them to the User's
-# anomaly detection thresholds.
-DEFAULT_BUDGETS: dict[str, int] = {"11.1": 100, "11.4": 100, "11.3": 20_000, "11.2": 20_000}
 
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """Batching and pacing assumptions of the campaign estimate (per-type budgets per period)."""
+    """Batching and pacing assumptions of the campaign estimate: the campaign policy's budgets
+    (its defaults unless given; set them to the User's anomaly detection thresholds)."""
 
     batch_size: int = 500
-    budgets: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
-    period_hours: float = 1.0
+    budgets: tuple[Budget, ...] = Policy().budgets
     blocked_sample: int = 10
 
 
@@ -325,8 +323,8 @@ def campaign_estimate(outcomes: Counter[Outcome], catalogue: Catalogue,
     """Service requests a campaign would send and the periods its budgets need.
 
     11.1/11.4: one request per (entry, batch of up to `batch_size` devices sharing the image);
-    11.3 and 11.2: one per device-step. Periods: the most any SR type needs under its budget
-    (a lower bound: HAN delivery time is not modelled).
+    11.3 and 11.2: one per device-step. Each SR type needs `periods_by_type` of its budget's
+    periods; `hours` is the longest (a lower bound: HAN delivery time is not modelled).
     """
     per_entry: Counter[str] = Counter()
     for outcome, n in outcomes.items():
@@ -340,13 +338,15 @@ def campaign_estimate(outcomes: Counter[Outcome], catalogue: Catalogue,
         requests[sr] += math.ceil(n / options.batch_size)
     steps = sum(per_entry.values())
     requests["11.3"] = requests["11.2"] = steps
-    periods = {sr: math.ceil(n / options.budgets[sr]) if options.budgets.get(sr) else None
+    budgets = {b.sr_type: b for b in options.budgets}
+    periods = {sr: math.ceil(n / budgets[sr].limit) if sr in budgets else None
                for sr, n in requests.items()}
-    needed = max((p for p in periods.values() if p is not None), default=0)
+    hours = {sr: p * budgets[sr].period_s / 3600 for sr, p in periods.items() if p is not None}
     return {"device_steps": steps, "images": len(per_entry), "batch_size": options.batch_size,
-            "requests": requests, "budgets": dict(options.budgets),
-            "period_hours": options.period_hours, "periods_by_type": periods,
-            "periods": needed, "hours": needed * options.period_hours}
+            "requests": requests,
+            "budgets": {sr: {"limit": b.limit, "period_s": b.period_s} for sr, b in budgets.items()},
+            "periods_by_type": periods, "hours_by_type": hours,
+            "hours": max(hours.values(), default=0.0)}
 
 
 def plan_entries(outcomes: Iterable[Outcome]) -> set[str]:

@@ -5,7 +5,10 @@ Frozen values with parsers for the forms ops type (`1%,10%,50%,100%`, `01:00-05:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +16,7 @@ from zoneinfo import ZoneInfo
 from orchestrator.domain.errors import PolicyError
 
 SR_TYPES = ("11.1", "11.4", "11.3", "11.2")
+_WINDOW = re.compile(r"(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})")
 
 
 @dataclass(frozen=True)
@@ -30,23 +34,72 @@ class Wave:
 
 
 def parse_waves(text: str) -> tuple[Wave, ...]:
-    """`1%,10%,50%,100%` (cumulative) or counts `100,1000,all`; ends by covering everyone."""
-    waves: list[Wave] = []
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        try:
-            if part.lower() == "all":
-                waves.append(Wave(percent=100.0))
-            elif part.endswith("%"):
-                waves.append(Wave(percent=float(part[:-1])))
-            else:
-                waves.append(Wave(count=int(part)))
-        except ValueError as err:
-            raise PolicyError(f"wave {part!r} is not a percentage, a count or 'all'") from err
-    if not waves:
-        raise PolicyError("at least one wave is needed")
-    if waves[-1].percent != 100.0:
+    """`1%,10%,50%,100%` (cumulative) or counts `100,1000,all`; ends by covering everyone.
+
+    Each wave is larger than the one before, above 0 and at most 100%; finite numbers only.
+    """
+    waves = [_wave(part.strip(), text) for part in text.split(",")]
+    if waves and waves[-1].percent != 100.0:
         waves.append(Wave(percent=100.0))
+    check_waves(waves)
     return tuple(waves)
+
+
+def _wave(part: str, text: str) -> Wave:
+    if not part:
+        raise PolicyError(f"waves {text!r}: an empty wave; expected e.g. 1%,10%,50%,100%")
+    try:
+        if part.lower() == "all":
+            return Wave(percent=100.0)
+        if part.endswith("%"):
+            percent = float(part[:-1].strip())
+            if not math.isfinite(percent):
+                raise ValueError(part)
+            return Wave(percent=percent)
+        if not part.isdigit():
+            raise ValueError(part)
+        return Wave(count=int(part))
+    except ValueError as err:
+        raise PolicyError(f"wave {part!r} is not a percentage, a count or 'all'") from err
+
+
+def check_waves(waves: Iterable[Wave]) -> None:
+    """Waves are cumulative: each larger than the one before, above 0 and at most 100%."""
+    previous: Wave | None = None
+    for wave in waves:
+        if wave.percent is not None:
+            finite_within(wave.percent, "wave percentage", 0, 100)
+            if wave.percent <= 0:
+                raise PolicyError(f"wave {wave.percent:g}% must be above 0%")
+        elif wave.count is None or wave.count < 1:
+            raise PolicyError(f"wave of {wave.count} devices must hold at least 1 device")
+        if previous is not None and not _grows(previous, wave):
+            raise PolicyError(f"waves must grow strictly: {_show(wave)} after {_show(previous)}")
+        previous = wave
+    if previous is None:
+        raise PolicyError("at least one wave is needed")
+
+
+def _grows(before: Wave, after: Wave) -> bool:
+    if after.percent == 100.0:
+        return before.percent != 100.0
+    if before.percent is not None and after.percent is not None:
+        return after.percent > before.percent
+    if before.count is not None and after.count is not None:
+        return after.count > before.count
+    return False  # percentages and counts cannot be compared, except a final 100%
+
+
+def _show(wave: Wave) -> str:
+    return f"{wave.percent:g}%" if wave.percent is not None else f"{wave.count} devices"
+
+
+def finite_within(value: float | None, what: str, low: float, high: float) -> None:
+    """PolicyError unless `value` (when given) is a finite number within low..high."""
+    if value is None:
+        return
+    if not math.isfinite(value) or not low <= value <= high:
+        raise PolicyError(f"{what} {value!r} must be a finite number within {low:g}..{high:g}")
 
 
 @dataclass(frozen=True)
@@ -75,13 +128,18 @@ class ActivationWindow:
 
     @classmethod
     def parse(cls, text: str, timezone: str = "Europe/London") -> ActivationWindow:
-        """`01:00-05:00` in a time zone."""
+        """`01:00-05:00` (two different HH:MM times) in a real time zone."""
+        found = _WINDOW.fullmatch(text.strip())
         try:
-            start, end = (dt.time.fromisoformat(p.strip()) for p in text.split("-"))
+            if found is None:
+                raise ValueError(text)
+            start, end = (dt.time.fromisoformat(t) for t in found.groups())
             ZoneInfo(timezone)
-        except (ValueError, KeyError) as err:
-            raise PolicyError(f"activation window {text!r} ({timezone}) is not HH:MM-HH:MM "
-                              "in a known time zone") from err
+        except (ValueError, KeyError, OSError) as err:
+            raise PolicyError(f"activation window {text!r} ({timezone}) is not two valid "
+                              "HH:MM times (HH:MM-HH:MM) in a known time zone") from err
+        if start == end:
+            raise PolicyError(f"activation window {text!r} is empty: start and end are equal")
         return cls(start, end, timezone)
 
     def contains(self, at: dt.datetime) -> bool:

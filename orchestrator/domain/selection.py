@@ -2,9 +2,10 @@
 
 Pure Python. Keys are device columns (`device_type`, `manufacturer`, `model`, `status`,
 `device_id`, ...), `current_entry` (the CPL entry the planner identifies), `firmware_version`
-(the device's or its current entry's version) or any free tag (`region=north`). Values are
-normalised like the inventory, so `device_id=00db1234567890a0` matches; tag values match
-ignoring case.
+(the device's or its current entry's version) or a free tag written `tag:NAME`
+(`tag:region=north`); any other key is refused, naming the known ones, so a mistyped key is
+never taken for a tag. Values are normalised like the inventory, so
+`device_id=00db1234567890a0` matches; tag values match ignoring case.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ COLUMN_KEYS: dict[str, Callable[[str], str]] = {
     "comms_hub_gbcs_version": fleet.gbcs_version, "han_variant": fleet.han_variant,
 }
 CURRENT_ENTRY, FIRMWARE_VERSION = "current_entry", "firmware_version"
+TAG = "tag:"
+KNOWN_KEYS = (*COLUMN_KEYS, CURRENT_ENTRY, FIRMWARE_VERSION)
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,10 @@ class Selection:
         merged: dict[str, set[str]] = {}
         for spec in specs:
             key, sep, raw = spec.partition("=")
-            key = fleet.column_name(key)
-            key = ALIASES.get(key, key)
             values = [v.strip() for v in raw.split(",") if v.strip()]
-            if not sep or not key or not values:
+            if not sep or not key.strip() or not values:
                 raise ValueError(f"--select {spec!r}: expected key=value[,value...]")
+            key = _key(key, spec)
             found = {_normalise(key, v, spec) for v in values}
             merged.setdefault(key, set()).update(found)
         return cls(tuple(sorted((k, frozenset(v)) for k, v in merged.items())))
@@ -74,7 +76,7 @@ class Selection:
                 ok = (device.firmware_version.upper() in wanted
                       or (current_version or "").upper() in wanted)
             else:
-                value = device.tag(key)
+                value = device.tag(key.removeprefix(TAG))
                 ok = value is not None and value.casefold() in wanted
             if not ok:
                 return False
@@ -83,6 +85,22 @@ class Selection:
     def to_dict(self) -> dict[str, list[str]]:
         """JSON-ready: `{key: [values]}`."""
         return {k: sorted(v) for k, v in self.filters}
+
+
+def _key(text: str, spec: str) -> str:
+    """A known key (aliases resolved) or `tag:NAME`; ValueError naming the known keys."""
+    text = text.strip()
+    if text[:len(TAG)].lower() == TAG:
+        name = fleet.column_name(text[len(TAG):])
+        if not name:
+            raise ValueError(f"--select {spec!r}: a tag filter is tag:NAME=value")
+        return TAG + name
+    key = fleet.column_name(text)
+    key = ALIASES.get(key, key)
+    if key not in KNOWN_KEYS:
+        raise ValueError(f"--select {spec!r}: unknown key {text!r}; known: "
+                         f"{', '.join(KNOWN_KEYS)}, or tag:NAME for a tag")
+    return key
 
 
 def _normalise(key: str, value: str, spec: str) -> str:

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
-from orchestrator.domain.errors import DomainError
+from orchestrator.domain.errors import DomainError, PolicyError
 from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome
 from orchestrator.domain.policy import Policy
+from orchestrator.domain.policy_input import campaign_policy, check_name, check_policy
 from orchestrator.domain.waves import assign_waves
-from orchestrator.errors import CampaignError, CampaignNotFoundError
+from orchestrator.errors import CampaignError, CampaignInputError, CampaignNotFoundError
 from orchestrator.service import planning
 from orchestrator.service.applying import apply_in_uow, run_gate, wave_counts
 from orchestrator.service.execution import send_cancellations
@@ -31,19 +32,24 @@ class CreateCampaign:
 
 
 def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime) -> dict[str, Any]:
-    """Plan (stored), then store the campaign: one job per planned device, blocked recorded."""
+    """Plan (stored), then store the campaign: one job per planned device, blocked recorded.
+
+    The name and policy are checked first; a campaign with no device to upgrade is refused.
+    """
+    name = _checked(cmd)
     plan = planning.plan_fleet(planning.PlanFleet(
         cmd.target, cmd.selection, cmd.allow_unknown_predecessors), uow, lambda: now)
     planned = [p for p in plan.devices if p.outcome.status == "planned"]
     blocked = [p for p in plan.devices if p.outcome.status == "blocked"]
     with uow:
-        campaign = Campaign(0, cmd.name, plan.target, plan.selection, cmd.policy,
-                            cmd.created_by, now, device_count=len(planned))
-        campaign.id = uow.campaigns.add(campaign, plan.snapshot_id, len(cmd.policy.waves))
         busy = {j.device_id for j in uow.campaigns.active_for_devices(
             [p.device_id for p in planned])}
         planned = [p for p in planned if p.device_id not in busy]
-        waves = assign_waves([p.device_id for p in planned], cmd.policy.waves, cmd.name)
+        _refuse_empty(plan, len(planned), len(blocked), len(busy))
+        campaign = Campaign(0, name, plan.target, plan.selection, cmd.policy,
+                            cmd.created_by, now, device_count=len(planned))
+        campaign.id = uow.campaigns.add(campaign, plan.snapshot_id, len(cmd.policy.waves))
+        waves = assign_waves([p.device_id for p in planned], cmd.policy.waves, name)
         jobs = [DeviceJob(campaign.id, p.device_id, p.outcome.path, waves[p.device_id],
                           ppmid=p.device.device_type == "PPMID", due_at=now) for p in planned]
         uow.campaigns.add_jobs(jobs + _blocked_jobs(campaign.id, blocked), now)
@@ -55,6 +61,35 @@ def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime) -> d
             "blocked": len(blocked), "busy_in_other_campaign": len(busy),
             "up_to_date": sum(p.outcome.status == "up_to_date" for p in plan.devices),
             "waves": len(cmd.policy.waves), "snapshot_id": plan.snapshot_id}
+
+
+def typed_policy(*, base: Policy | None = None, **typed: Any) -> Policy:
+    """`policy_input.campaign_policy` for the CLI and the API: a bad value is a user error."""
+    try:
+        return campaign_policy(base=base, **typed)
+    except PolicyError as err:
+        raise CampaignInputError(str(err)) from err
+
+
+def _checked(cmd: CreateCampaign) -> str:
+    """The campaign's name, once the name and the policy pass the domain's input rules."""
+    try:
+        check_policy(cmd.policy)
+        return check_name(cmd.name)
+    except PolicyError as err:
+        raise CampaignInputError(str(err)) from err
+
+
+def _refuse_empty(plan: planning.PlanResult, planned: int, blocked: int, busy: int) -> None:
+    if not plan.devices:
+        raise CampaignInputError(f"the selection {plan.selection or '(all devices)'} matches "
+                                 "no device in the fleet: no campaign created")
+    if not planned:
+        up_to_date = sum(p.outcome.status == "up_to_date" for p in plan.devices)
+        raise CampaignInputError(
+            f"nothing to upgrade: of {len(plan.devices)} selected device(s) {up_to_date} are "
+            f"up to date, {blocked} blocked and {busy} already in another campaign "
+            f"(see plan {plan.plan_id}): no campaign created")
 
 
 def _blocked_jobs(campaign_id: int, blocked: list[Any]) -> list[DeviceJob]:

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from orchestrator.domain.errors import DomainError
 from orchestrator.domain.jobs import JobState
-from orchestrator.domain.policy import ActivationWindow, Budget, Policy, parse_waves
+from orchestrator.domain.policy import Policy
 from orchestrator.entrypoints.api import views
 from orchestrator.entrypoints.api.deps import (
     NO_NUL,
@@ -24,7 +23,6 @@ from orchestrator.entrypoints.api.deps import (
     page,
     state,
 )
-from orchestrator.errors import CampaignError
 from orchestrator.service import campaigns as service
 from orchestrator.service import reports
 from orchestrator.service.access import Principal
@@ -49,31 +47,19 @@ class CreateBody(BaseModel):
     window: str | None = Field(None, max_length=20, description="activation HH:MM-HH:MM")
     timezone: str = Field("Europe/London", max_length=64)
     budgets: list[Annotated[str, Field(max_length=40)]] = Field(
-        default_factory=list, max_length=8, description="SR=LIMIT/SECONDS, e.g. 11.1=100/3600")
+        default_factory=list, max_length=8,
+        description="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600; the other SR types keep their default")
     device_id_list_max: int = Field(500, ge=1, le=50_000)
     approval_required_above: int = Field(1000, ge=0, le=10**9)
     allow_unknown_predecessors: bool = False
     reason: Reason = ""
 
     def policy(self) -> Policy:
-        """The campaign policy, or CampaignError naming the bad value."""
-        try:
-            window = ActivationWindow.parse(self.window, self.timezone) if self.window else None
-            budgets = tuple(_budget(b) for b in self.budgets) or Policy().budgets
-            return Policy(waves=parse_waves(self.waves), budgets=budgets,
-                          activation_window=window, device_id_list_max=self.device_id_list_max,
-                          approval_required_above=self.approval_required_above)
-        except (DomainError, ValueError) as err:
-            raise CampaignError(f"unknown or invalid policy value: {err}") from err
-
-
-def _budget(spec: str) -> Budget:
-    sr, _, rest = spec.partition("=")
-    limit, _, period = rest.partition("/")
-    budget = Budget(sr.strip(), int(limit), float(period or 3600))
-    if budget.limit < 0 or not 0 < budget.period_s < 10**9:
-        raise ValueError(f"budget {spec!r} is not SR=LIMIT/SECONDS")
-    return budget
+        """The campaign policy, or CampaignInputError naming the bad value (422)."""
+        return service.typed_policy(
+            waves=self.waves, window=self.window, timezone=self.timezone, budgets=self.budgets,
+            base=Policy(device_id_list_max=self.device_id_list_max,
+                        approval_required_above=self.approval_required_above))
 
 
 class ActionBody(BaseModel):

@@ -9,9 +9,8 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from orchestrator.domain.policy import ActivationWindow, Budget, Policy, parse_waves
+from orchestrator.domain.policy import Policy
 from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
-from orchestrator.errors import ConfigurationError
 from orchestrator.service import campaigns as service
 from orchestrator.service import reports
 
@@ -28,19 +27,6 @@ def _me() -> str:
         return "operator"
 
 
-def parse_budgets(specs: list[str]) -> tuple[Budget, ...]:
-    """`11.1=100/3600` (requests per seconds) into budgets."""
-    budgets = []
-    for spec in specs:
-        try:
-            sr, _, rest = spec.partition("=")
-            limit, _, period = rest.partition("/")
-            budgets.append(Budget(sr.strip(), int(limit), float(period or 3600)))
-        except ValueError as err:
-            raise ConfigurationError(f"--budget {spec!r} is not SR=LIMIT/SECONDS") from err
-    return tuple(budgets)
-
-
 @app.command()
 @user_errors
 def create(
@@ -50,18 +36,18 @@ def create(
     waves: Annotated[str, typer.Option(help="Cumulative waves, e.g. 1%,10%,50%,100%.")] = "100%",
     window: Annotated[str | None, typer.Option(help="Activation window HH:MM-HH:MM.")] = None,
     timezone: Annotated[str, typer.Option(help="Time zone of the window.")] = "Europe/London",
-    budget: Annotated[list[str] | None, typer.Option(help="SR=LIMIT/SECONDS.")] = None,
+    budget: Annotated[list[str] | None, typer.Option(
+        help="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600 (repeatable; others keep the default).")
+    ] = None,
     list_max: Annotated[int, typer.Option(help="DeviceIDList maximum per 11.1.")] = 500,
     approval_above: Annotated[int, typer.Option(help="Four-eyes above this size.")] = 1000,
     by: ByOpt = "",
     json_out: JsonOpt = False,
 ) -> None:
     """Plan the selected devices and store a draft campaign."""
-    defaults = Policy()
-    policy = Policy(waves=parse_waves(waves),
-                    budgets=parse_budgets(budget) if budget else defaults.budgets,
-                    activation_window=ActivationWindow.parse(window, timezone) if window else None,
-                    device_id_list_max=list_max, approval_required_above=approval_above)
+    policy = service.typed_policy(
+        waves=waves, window=window, timezone=timezone, budgets=budget or (),
+        base=Policy(device_id_list_max=list_max, approval_required_above=approval_above))
     application = app_from_env()
     command = service.CreateCampaign(name, target, tuple(select or ()), policy, by or _me())
     result = service.create_campaign(command, application.uow(), application.clock().now())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from orchestrator.bootstrap import bootstrap
 from orchestrator.config import DUIS_XSD_OFF, Settings
 from orchestrator.domain.jobs import TERMINAL
-from orchestrator.domain.policy import Budget, FailureThreshold, Policy, parse_waves
+from orchestrator.domain.policy import Budget, FailureThreshold, Policy
 from orchestrator.entrypoints.cli.common import console, err_console, print_json, user_errors
+from orchestrator.errors import ConfigurationError
 from orchestrator.service import campaigns, catalogue, fleet
 from orchestrator.service.driver import RunStats, run_campaign
 
@@ -35,6 +36,9 @@ def dry_run(
     entries: Annotated[int, typer.Option(help="CPL entries to generate.")] = 120,
     seed: Annotated[int, typer.Option(help="Random seed (data and faults).")] = 7,
     faults: Annotated[str, typer.Option(help="Fault profile: none, default, ...")] = "none",
+    budget: Annotated[list[str] | None, typer.Option(
+        help="SR=LIMIT[/SECONDS] (repeatable; others keep 90% of the simulated DCC's daily "
+             "thresholds).")] = None,
     catalogue_dir: Annotated[Path | None, typer.Option(
         "--catalogue", help="A `fwo sim generate` directory to use instead.")] = None,
     waves: Annotated[str, typer.Option(help="Cumulative waves.")] = "5%,25%,100%",
@@ -43,10 +47,12 @@ def dry_run(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Generate or load data, plan, run a campaign against the simulators, report."""
+    check_faults(faults)
+    policy = dry_run_policy(waves, budget or ())  # checked before anything is generated
     work = Path(tempfile.mkdtemp(prefix="fwo-dry-run-"))
     report = run_dry_run(work, devices=devices, entries=entries, seed=seed, faults=faults,
                          catalogue_dir=catalogue_dir, waves=waves, database=database,
-                         progress=not json_out)
+                         progress=not json_out, policy=policy)
     if json_out:
         print_json(report)
     else:
@@ -55,8 +61,8 @@ def dry_run(
 
 def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: str,
                 catalogue_dir: Path | None, waves: str, database: str | None,
-                progress: bool, on_catalogue: Callable[[Any], None] | None = None
-                ) -> dict[str, Any]:
+                progress: bool, on_catalogue: Callable[[Any], None] | None = None,
+                policy: Policy | None = None) -> dict[str, Any]:
     """The dry run itself (also used by tests and the benchmark)."""
     from orchestrator.adapters.simulated_gateway import simulated_execution
     from simulators.generate import generate
@@ -77,10 +83,7 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     ex, world = simulated_execution(app, data, faults=faults, seed=seed, thresholds=THRESHOLDS)
     # the inventory is the simulated fleet at the start of simulated time, so reads count
     fleet.import_fleet(app.uow(), data / "fleet.csv", ex.clock.now())
-    policy = Policy(waves=parse_waves(waves), budgets=tuple(
-        Budget(sr, int(limit * BUDGET_SHARE), 86400.0) for sr, limit in THRESHOLDS.items()),
-        success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),),
-        approval_required_above=10**9)
+    policy = policy or dry_run_policy(waves)
     created = campaigns.create_campaign(campaigns.CreateCampaign(
         "dry-run", policy=policy, created_by="dry-run"), app.uow(), ex.clock.now())
     campaign_id = created["campaign_id"]
@@ -88,6 +91,26 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
         campaigns.act(ex, campaign_id, action, "dry-run")
     stats = _run(ex, world, campaign_id, created["devices"], progress)
     return build_report(app, ex, world, campaign_id, created, stats, faults)
+
+
+def check_faults(faults: str) -> None:
+    """A known fault profile (or `name:rate`), else a one-line error naming the known ones."""
+    from simulators import SimulatorError
+    from simulators.faults import profile
+
+    try:
+        profile(faults)
+    except SimulatorError as err:
+        raise ConfigurationError(f"--faults: {err}") from err
+
+
+def dry_run_policy(waves: str, budgets: Iterable[str] = ()) -> Policy:
+    """The dry run's policy: budgets under the simulated DCC's thresholds unless given."""
+    base = Policy(budgets=tuple(Budget(sr, int(limit * BUDGET_SHARE), 86400.0)
+                                for sr, limit in THRESHOLDS.items()),
+                  success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),),
+                  approval_required_above=10**9)
+    return campaigns.typed_policy(waves=waves, budgets=budgets, base=base)
 
 
 def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> RunStats:

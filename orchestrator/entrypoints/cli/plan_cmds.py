@@ -8,7 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from orchestrator.domain.plan_report import DEFAULT_BUDGETS, ReportOptions
+from orchestrator.domain.errors import PolicyError
+from orchestrator.domain.plan_report import ReportOptions
+from orchestrator.domain.policy import Budget, Policy
+from orchestrator.domain.policy_input import merge_budgets, parse_budgets
 from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
 from orchestrator.errors import PlanningError
 from orchestrator.service.planning import PlanFleet, PlanResult, plan_fleet
@@ -34,14 +37,14 @@ def plan(
         help="Assume the next lower version for entries without predecessor data.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Devices per 11.1/11.4.")] = 500,
     budget: Annotated[list[str] | None, typer.Option(
-        help="SR=N requests per period, e.g. 11.1=100 (repeatable).")] = None,
-    period_hours: Annotated[float, typer.Option(min=0.001, help="Budget period.")] = 1.0,
+        help="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600 (repeatable; others keep the default).")
+    ] = None,
     store: Annotated[bool, typer.Option(help="Store the plan for campaigns.")] = True,
 ) -> None:
     """Plan the selected devices' upgrade paths; store the plan and print its report."""
     if json_out and csv_file:
         raise PlanningError("--json and --csv are alternatives: choose one")
-    options = ReportOptions(batch_size, _budgets(budget or []), period_hours)
+    options = ReportOptions(batch_size, _budgets(budget or []))
     command = PlanFleet(target, tuple(select or ()), allow_unknown_predecessors, options, store)
     result = plan_fleet(command, app_from_env().uow())
     if json_out:
@@ -52,15 +55,12 @@ def plan(
     print_report(result, csv_file)
 
 
-def _budgets(specs: list[str]) -> dict[str, int]:
-    budgets = dict(DEFAULT_BUDGETS)
-    for spec in specs:
-        sr, _, count = spec.partition("=")
-        if sr.strip() not in budgets or not count.strip().isdigit() or int(count) < 1:
-            raise PlanningError(f"--budget {spec!r}: expected SR=N with SR one of "
-                                f"{', '.join(budgets)} and N a positive integer")
-        budgets[sr.strip()] = int(count)
-    return budgets
+def _budgets(specs: list[str]) -> tuple[Budget, ...]:
+    """The campaign policy's default budgets, each given one replacing its SR type's."""
+    try:
+        return merge_budgets(Policy().budgets, parse_budgets(specs))
+    except PolicyError as err:
+        raise PlanningError(str(err)) from err
 
 
 def write_csv(path: Path, result: PlanResult) -> None:
@@ -85,9 +85,11 @@ def print_report(result: PlanResult, csv_file: Path | None, blocked_rows: int = 
     _table("path length", list(s["path_lengths"].items()))
     _model_table(s["by_model"][:10])
     c = s["campaign"]
+    budgets = ", ".join(f"{sr} {b['limit']:,}/{b['period_s']:g} s"
+                        for sr, b in c["budgets"].items())
     console.print(f"Campaign: {c['device_steps']:,} device-steps over {c['images']} images; "
-                  f"requests {c['requests']}; {c['periods']} period(s) of "
-                  f"{c['period_hours']} h under budgets {c['budgets']}", highlight=False)
+                  f"requests {c['requests']}; at least {c['hours']:g} h under budgets "
+                  f"{budgets}", highlight=False)
     _blocked_table(s["blocked"][:blocked_rows])
     if s.get("carried_entries"):
         console.print("Entries kept from an earlier snapshot (this sync rejected their CPL "

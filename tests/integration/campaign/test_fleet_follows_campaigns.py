@@ -5,7 +5,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from orchestrator.domain.policy import Policy
+from orchestrator.errors import CampaignInputError
 from orchestrator.service import campaigns, fleet, planning
 from orchestrator.service.driver import run_campaign
 
@@ -95,13 +98,14 @@ def test_a_follow_up_campaign_on_a_stale_inventory_sends_no_firmware_and_bricks_
 
 def test_a_follow_up_campaign_on_the_learned_fleet_has_nothing_to_do(
         make_world: Callable[..., World]) -> None:
-    """With the fleet updated by the first campaign, a second plans no device again."""
+    """With the fleet updated by the first campaign, a second plans no device again: it is
+    refused as empty, and no campaign is stored."""
     world = make_world()
     first = world.campaign()
     run_campaign(world.ex, world.sim, first)
-    second = world.campaign()
-    assert world.rows(f"select count(*) from device_jobs where campaign_id = {second} "
-                      "and state != 'blocked'")[0][0] == 0
+    with pytest.raises(CampaignInputError, match="nothing to upgrade"):
+        world.campaign()
+    assert world.rows("select count(*) from campaigns")[0][0] == 1
     assert world.sim.simulation.fleet.bricked() == []
 
 

@@ -42,7 +42,7 @@ def test_fleet_import_and_show_print_json(env: Path) -> None:
     assert (report["imported"], report["rejected"]) == (2, 1)
     assert report["problems"][0] | {"reason": ""} == {"line": 3, "column": "status",
                                                      "value": "Bogus", "reason": ""}
-    code, out = run("fleet", "show", "--select", "region=north", "--json")
+    code, out = run("fleet", "show", "--select", "tag:region=north", "--json")
     assert [(d["device_id"], d["current_entry"]) for d in json.loads(out)] == [
         ("00-DB-12-00-00-00-00-01", "1"), ("00-DB-12-00-00-00-00-03", "3")]
     code, out = run("fleet", "show", "--device", "00db120000000003", "--json")
@@ -84,7 +84,7 @@ def test_plan_csv_and_the_human_report(env: Path) -> None:
     (("plan", "--target", "999"), "999"),
     (("plan", "--select", "status=Nope"), "SMI status"),
     (("plan", "--select", "nothing"), "key=value"),
-    (("plan", "--budget", "11.9=3"), "--budget"),
+    (("plan", "--budget", "11.9=3"), "unknown SR type"),
     (("plan", "--json", "--csv", "x.csv"), "alternatives"),
     (("fleet", "show", "--device", "00-00-00-00-00-00-00-99"), "not in the fleet"),
     (("fleet", "import", "missing.csv"), "missing.csv"),

@@ -110,8 +110,8 @@ def test_selection_filters_devices(app: App, tmp_path: Path) -> None:
         return [d.device_id[-2:] for d, _ in fleet.show_devices(app.uow(), specs, None)]
 
     assert ids("device_type=ESME") == ["01", "02", "04"]
-    assert ids("region=north") == ["01", "03"]
-    assert ids("device_type=esme", "region=SOUTH") == ["02", "04"]
+    assert ids("tag:region=north") == ["01", "03"]
+    assert ids("device_type=esme", "tag:Region=SOUTH") == ["02", "04"]
     assert ids("device_id=00db120000000002,00-DB-12-00-00-00-00-03") == ["02", "03"]
     assert ids("current_entry=2,3") == ["02", "04"]
     assert ids("status=Suspended,Decommissioned") == ["04"]

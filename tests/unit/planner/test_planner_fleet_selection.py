@@ -85,7 +85,7 @@ def test_selection_filters_are_anded_and_values_ored() -> None:
     """Keys AND, comma-separated values OR; values normalised like the inventory."""
     device = RowParser(HEADER, "csv:f", AT).parse(2, GOOD)
     assert isinstance(device, Device)
-    assert Selection.parse(["device_type=esme,gsme", "region=northern"]).matches(device)
+    assert Selection.parse(["device_type=esme,gsme", "tag:region=northern"]).matches(device)
     assert not Selection.parse(["device_type=GSME"]).matches(device)
     assert Selection.parse(["device_id=00db1234567890A0,00-00-00-00-00-00-00-01"]
                            ).matches(device)

@@ -5,6 +5,7 @@ from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.fleet import Device
 from orchestrator.domain.plan_report import ReportOptions, stale_reason, summarise
 from orchestrator.domain.planner import Planner
+from orchestrator.domain.policy import Budget
 
 
 def entry(i: int, version: str, preds: tuple[str, ...] = (), device_type: str = "ESME",
@@ -50,13 +51,17 @@ def test_the_report_counts_statuses_reasons_models_and_path_lengths() -> None:
 def test_the_campaign_estimate_batches_images_and_counts_device_steps() -> None:
     """11.1/11.4 per (entry, batch); 11.3 and 11.2 per device-step; periods under budgets."""
     plans = list(Planner(CATALOGUE).plan(fleet()))
-    options = ReportOptions(batch_size=2, budgets={"11.1": 2, "11.4": 1, "11.3": 5,
-                                                   "11.2": 100}, period_hours=24)
+    day = 86400.0
+    options = ReportOptions(batch_size=2, budgets=(
+        Budget("11.1", 2, day), Budget("11.4", 1, day), Budget("11.3", 5, day / 2),
+        Budget("11.2", 100, day)))
     campaign = summarise(plans, CATALOGUE, options)["campaign"]
     # entry 2: 3 devices -> 2 batches; entry 3: 5 devices -> 3 batches; entry 12: 2 -> 1 (11.4)
     assert campaign["requests"] == {"11.1": 5, "11.4": 1, "11.3": 10, "11.2": 10}
     assert campaign["periods_by_type"] == {"11.1": 3, "11.4": 1, "11.3": 2, "11.2": 1}
-    assert (campaign["periods"], campaign["hours"]) == (3, 72)
+    # 11.1 needs 3 days; 11.3 two of its half-day periods: the longest decides
+    assert campaign["hours_by_type"] == {"11.1": 72, "11.4": 24, "11.3": 24, "11.2": 24}
+    assert campaign["hours"] == 72
 
 
 def test_a_diff_touching_a_path_entry_makes_a_plan_stale() -> None:

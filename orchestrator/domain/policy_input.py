@@ -1,0 +1,152 @@
+"""Campaign input as people type it, checked once for the CLI, the API and the dry run.
+
+Every value that reaches a `Policy` passes here: waves strictly increasing, above 0 and at
+most 100%; an activation window of two different valid HH:MM times in a real time zone;
+budgets `SR=LIMIT[/SECONDS]` for a known SR type with a positive whole limit and a positive
+finite period, each overriding the default of its own SR type only; finite numbers only.
+A bad value raises `PolicyError` with one line naming it.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orchestrator.domain.errors import PolicyError
+from orchestrator.domain.policy import (
+    SR_TYPES,
+    ActivationWindow,
+    Budget,
+    Policy,
+    check_waves,
+    finite_within,
+    parse_waves,
+)
+
+BUDGET_SYNTAX = "SR=LIMIT[/SECONDS], e.g. 11.1=100/3600"
+DEFAULT_PERIOD_S = 3600.0
+MAX_PERIOD_S = 366 * 86400.0
+NAME_MAX = 200
+MAX_LIMIT = 10**9
+
+
+def parse_budget(spec: str) -> Budget:
+    """`11.1=100/3600`: at most 100 SR 11.1 requests per 3,600 s (the period defaults to 1 h)."""
+    sr, sep, rest = (part.strip() for part in spec.partition("="))
+    limit_text, slash, period_text = (part.strip() for part in rest.partition("/"))
+    if not sep or not sr or not limit_text or (slash and not period_text):
+        raise PolicyError(f"budget {spec!r} is not {BUDGET_SYNTAX}")
+    if sr not in SR_TYPES:
+        raise PolicyError(f"budget {spec!r}: unknown SR type {sr!r}; known: {', '.join(SR_TYPES)}")
+    if not limit_text.isdigit():
+        raise PolicyError(f"budget {spec!r}: the limit must be a whole number of requests")
+    period = _number(period_text, f"budget {spec!r}: the period") if slash else DEFAULT_PERIOD_S
+    budget = Budget(sr, int(limit_text), period)
+    check_budget(budget)
+    return budget
+
+
+def parse_budgets(specs: Iterable[str]) -> tuple[Budget, ...]:
+    """Several budgets, at most one per SR type."""
+    budgets = [parse_budget(spec) for spec in specs]
+    seen: set[str] = set()
+    for budget in budgets:
+        if budget.sr_type in seen:
+            raise PolicyError(f"budget for SR {budget.sr_type} given twice")
+        seen.add(budget.sr_type)
+    return tuple(budgets)
+
+
+def merge_budgets(defaults: Iterable[Budget], given: Iterable[Budget]) -> tuple[Budget, ...]:
+    """The defaults with each given budget replacing the default of its SR type only."""
+    merged = {b.sr_type: b for b in defaults}
+    merged.update((b.sr_type, b) for b in given)
+    return tuple(merged.values())
+
+
+def parse_window(text: str, timezone: str) -> ActivationWindow:
+    """`01:00-05:00` in a real IANA time zone; the two times must differ."""
+    check_timezone(timezone)
+    return ActivationWindow.parse(text, timezone)
+
+
+def check_timezone(name: str) -> None:
+    """A real IANA time zone name (`Europe/London`, `UTC`), else PolicyError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:
+        raise PolicyError(f"time zone {name!r} is not a known IANA time zone "
+                          "(e.g. Europe/London, UTC)") from err
+
+
+def check_name(name: str) -> str:
+    """A campaign name: not blank, no control characters, at most 200 characters."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise PolicyError("the campaign name is empty")
+    if len(cleaned) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
+        raise PolicyError(f"the campaign name must be at most {NAME_MAX} printable characters")
+    return cleaned
+
+
+def campaign_policy(*, waves: str = "100%", window: str | None = None,
+                    timezone: str = "Europe/London", budgets: Iterable[str] = (),
+                    base: Policy | None = None) -> Policy:
+    """The policy from typed values over `base` (the defaults); PolicyError names a bad one.
+
+    `window=None` is no window; an empty string is an empty window, refused.
+    """
+    base = base or Policy()
+    check_timezone(timezone)
+    policy = replace(base, waves=parse_waves(waves),
+                     budgets=merge_budgets(base.budgets, parse_budgets(budgets)),
+                     activation_window=None if window is None else parse_window(window, timezone))
+    check_policy(policy)
+    return policy
+
+
+def check_policy(policy: Policy) -> None:
+    """Every rule a policy must keep before a campaign uses it; PolicyError on the first broken."""
+    check_waves(policy.waves)
+    for budget in policy.budgets:
+        if budget.sr_type not in SR_TYPES:
+            raise PolicyError(f"budget for unknown SR type {budget.sr_type!r}; known: "
+                              f"{', '.join(SR_TYPES)}")
+        check_budget(budget)
+    if len({b.sr_type for b in policy.budgets}) < len(policy.budgets):
+        raise PolicyError("more than one budget for the same SR type")
+    if policy.activation_window is not None:
+        window = policy.activation_window
+        check_timezone(window.timezone)
+        if window.start == window.end:
+            raise PolicyError("the activation window is empty (start and end are equal)")
+    if not (math.isfinite(policy.success_threshold) and 0 <= policy.success_threshold <= 1):
+        raise PolicyError(f"success threshold {policy.success_threshold} is not within 0..1")
+    for threshold in policy.failure_thresholds:
+        finite_within(threshold.percent, "failure threshold percent", 0, 100)
+        finite_within(threshold.count, "failure threshold count", 1, math.inf)
+    if policy.device_id_list_max < 1:
+        raise PolicyError("the DeviceIDList maximum must be at least 1")
+    finite_within(policy.read_max_age_s, "read_max_age_s", 0, math.inf)
+
+
+def check_budget(budget: Budget) -> None:
+    """A whole limit from 1 to 10^9 and a positive finite period of at most a year."""
+    limit = budget.limit
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise PolicyError(f"budget for SR {budget.sr_type}: limit {limit!r} must be a whole "
+                          f"number of requests from 1 to {MAX_LIMIT:,}")
+    finite_within(budget.period_s, f"budget for SR {budget.sr_type}: the period", 0, MAX_PERIOD_S)
+    if budget.period_s <= 0:
+        raise PolicyError(f"budget for SR {budget.sr_type}: the period must be above 0 seconds")
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise PolicyError(f"{what} {text!r} is not a number") from err
+    if not math.isfinite(value):
+        raise PolicyError(f"{what} {text!r} is not a finite number")
+    return value
