@@ -16,8 +16,9 @@ from orchestrator.entrypoints.cli.common import console
 
 def run_demo(out: Path, *, entries: int, devices: int, seed: int, faults: str) -> None:
     """Generate, sync, plan and run a dry-run campaign; summarise each step."""
-    from orchestrator.entrypoints.cli.dry_run_cmds import print_report, run_dry_run
+    from orchestrator.entrypoints.cli.dry_run_cmds import check_faults, print_report, run_dry_run
 
+    check_faults(faults)
     console.rule("[bold]fwo demo: a whole dry-run campaign on the embedded default")
     report = run_dry_run(out, devices=devices, entries=entries, seed=seed, faults=faults,
                          catalogue_dir=None, waves="5%,25%,100%", database=None,
