@@ -99,7 +99,12 @@ def finite_within(value: float | None, what: str, low: float, high: float) -> No
     if value is None:
         return
     if not math.isfinite(value) or not low <= value <= high:
-        raise PolicyError(f"{what} {value!r} must be a finite number within {low:g}..{high:g}")
+        raise PolicyError(f"{what} {value!r} must be a finite number from {_number(low)} to "
+                          f"{_number(high)}")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if math.isfinite(value) and value == int(value) else f"{value:g}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from orchestrator.domain.policy import (
 
 BUDGET_SYNTAX = "SR=LIMIT[/SECONDS], e.g. 11.1=100/3600"
 DEFAULT_PERIOD_S = 3600.0
-MAX_PERIOD_S = 366 * 86400.0
+MIN_PERIOD_S, MAX_PERIOD_S = 1.0, 366 * 86400.0
 NAME_MAX = 200
 MAX_LIMIT = 10**9
 
@@ -132,14 +132,16 @@ def check_policy(policy: Policy) -> None:
 
 
 def check_budget(budget: Budget) -> None:
-    """A whole limit from 1 to 10^9 and a positive finite period of at most a year."""
+    """A whole limit from 1 to 10^9 and a finite period from 1 s to a year (a period of 0
+    would divide by zero at every dispatch; a tiny one overflows the pacing windows)."""
     limit = budget.limit
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise PolicyError(f"budget for SR {budget.sr_type}: limit {limit!r} must be a whole "
                           f"number of requests from 1 to {MAX_LIMIT:,}")
-    finite_within(budget.period_s, f"budget for SR {budget.sr_type}: the period", 0, MAX_PERIOD_S)
-    if budget.period_s <= 0:
+    if budget.period_s == 0:
         raise PolicyError(f"budget for SR {budget.sr_type}: the period must be above 0 seconds")
+    finite_within(budget.period_s, f"budget for SR {budget.sr_type}: the period (seconds)",
+                  MIN_PERIOD_S, MAX_PERIOD_S)
 
 
 def _number(text: str, what: str) -> float:

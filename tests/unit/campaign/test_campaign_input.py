@@ -28,9 +28,9 @@ BAD_WINDOWS = [("25:00-05:00", "HH:MM"), ("01:00", "HH:MM"), ("01:00-01:00", "em
 BAD_BUDGETS = [("11.9=10/60", "unknown SR type '11.9'"), ("11.1=5/0", "above 0"),
                ("11.1=0/3600", "from 1"), ("11.1=-3/60", "whole number"),
                ("11.1=5/nan", "finite"), ("11.1=5/inf", "finite"), ("11.1=5/1e999", "finite"),
-               ("11.1=5/-60", "within"), ("11.1=1.5/60", "whole number"), ("11.1", "SR=LIMIT"),
+               ("11.1=5/-60", "from 1"), ("11.1=1.5/60", "whole number"), ("11.1", "SR=LIMIT"),
                ("11.1=", "SR=LIMIT"), ("11.1=5/", "SR=LIMIT"), ("=5/60", "SR=LIMIT"),
-               ("11.1=5/abc", "not a number"), ("11.1=99999999999/60", "from 1")]
+               ("11.1=5/abc", "not a number"), ("11.1=5/1e-300", "from 1 to 31,622,400"), ("11.1=99999999999/60", "from 1")]
 
 
 @pytest.mark.parametrize("text,needle", BAD_WAVES)
