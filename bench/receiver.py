@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from duis.respond import sign_response
+from orchestrator.service.inbound import message_digest
 from simulators.dsp.messages import device_alert
 from simulators.dsp.users import dcc_identity_from_keys
 from simulators.generate import generate
@@ -130,8 +131,8 @@ def serve_env(base: Path, database_url: str, keys: Path) -> dict[str, str]:
 def check(database_url: str, results: list[tuple[int, bytes, dict[str, object]]],
           seconds: float) -> dict[str, object]:
     """Compare what the server acknowledged with what the database holds."""
-    acked = {hashlib.sha256(b).hexdigest() for code, b, _ in results if 200 <= code < 300}
-    fresh = Counter(hashlib.sha256(b).hexdigest() for code, b, j in results
+    acked = {message_digest(b) for code, b, _ in results if 200 <= code < 300}
+    fresh = Counter(message_digest(b) for code, b, j in results
                     if 200 <= code < 300 and j.get("status") != "duplicate")
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
@@ -155,6 +156,9 @@ def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
     """`fwo serve` on one database, all posts, then the database check."""
     port = free_port()
     fwo = str(Path(sys.executable).parent / "fwo")
+    fleet = keys.parent / "fleet.csv"  # alerts about devices not in the fleet are refused
+    subprocess.run([fwo, "fleet", "import", str(fleet)], env=serve_env(base, database_url, keys),
+                   check=True, stdout=subprocess.DEVNULL)
     server = start([fwo, "serve", "--host", "127.0.0.1", "--port", str(port)],
                    serve_env(base, database_url, keys), port)
     try:
@@ -185,11 +189,12 @@ def in_process(base: Path, keys: Path, bodies: list[bytes]) -> dict[str, float]:
     """`inbound.receive` one by one and `receive_many` in batches of 500, fresh SQLite."""
     from orchestrator.bootstrap import bootstrap
     from orchestrator.config import Settings
-    from orchestrator.service import inbound
+    from orchestrator.service import fleet, inbound
 
     rates: dict[str, float] = {}
     for name, batch in (("receive_per_s", 1), ("receive_many_per_s", 500)):
         app = bootstrap(Settings(data_dir=base / name, keys_dir=keys))
+        fleet.import_fleet(app.uow(), keys.parent / "fleet.csv")
         ex = app.execution()
         sample = bodies[:2000] if batch == 1 else bodies
         started = time.perf_counter()

@@ -41,7 +41,7 @@ from duis.models import (
     UpdateFirmware,
 )
 from duis.requestid import RequestId
-from duis.sign import find_signature, verify_document
+from duis.sign import VerifiedSignature, find_signature, verify_document
 from duis.xmlsafe import MAX_DOCUMENT_BYTES, parse_xml
 
 
@@ -247,9 +247,16 @@ def verify_response(
     data: bytes, trust: TrustStore, at: datetime | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> Response:
     """Verify the DCC signature (required) and parse the response; one parse of the input."""
+    return verify_signed_response(data, trust, at, max_bytes)[0]
+
+
+def verify_signed_response(
+    data: bytes, trust: TrustStore, at: datetime | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> tuple[Response, VerifiedSignature]:
+    """`verify_response`, with the verified signature (signer, signed-content digest)."""
     root = parse_xml(data, max_bytes)
-    verify_document(root, trust, at)
-    return parse_response(root)
+    signature = verify_document(root, trust, at)
+    return parse_response(root), signature
 
 
 def verify_request(
@@ -261,4 +268,5 @@ def verify_request(
     return parse_request(root)
 
 
-__all__ = ["DuisError", "parse_request", "parse_response", "verify_request", "verify_response"]
+__all__ = ["DuisError", "parse_request", "parse_response", "verify_request", "verify_response",
+           "verify_signed_response"]

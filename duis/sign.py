@@ -120,9 +120,20 @@ def sign_document(document: bytes | etree._Element, identity: SigningIdentity) -
 
 @dataclass(frozen=True)
 class VerifiedSignature:
-    """Outcome of a successful verification: which trusted certificate signed."""
+    """Outcome of a successful verification: which trusted certificate signed, and the
+    SHA-256 of the canonical signed content (the document without its signature), the same
+    for every serialisation and every re-signing of one message."""
 
     certificate: x509.Certificate
+    content_digest: bytes = b""
+
+
+def canonical_sha256(root: etree._Element) -> str:
+    """SHA-256 (hex) of a parsed document's canonical form (inclusive C14N 1.0 without
+    comments, signature included): the same for every serialisation of one signed message
+    (XML declaration or none, quoting, attribute order, comments, CDATA, character refs)."""
+    canonical = etree.tostring(root.getroottree(), method="c14n", with_comments=False)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _one(parent: etree._Element, name: str) -> etree._Element:
@@ -251,6 +262,7 @@ def verify_document(
     if not raw_ecdsa_verify(public_p256(cert), value, canonical_si):
         raise SignatureMismatchError("SignatureValue does not verify over SignedInfo")
     expected = _b64(_one(reference, "DigestValue").text, "DigestValue")
-    if not hmac.compare_digest(expected, _document_digest(root, signature, exclusive)):
+    content = _document_digest(root, signature, exclusive)
+    if not hmac.compare_digest(expected, content):
         raise SignatureMismatchError("reference digest does not match the document")
-    return VerifiedSignature(cert)
+    return VerifiedSignature(cert, content)

@@ -133,7 +133,7 @@ pacing_windows = Table(
 inbound_messages = Table(
     "inbound_messages", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sha256", String(64), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False, unique=True),  # of the canonical form
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("raw", LargeBinary, nullable=False),
     Column("status", String(16), nullable=False),
@@ -142,5 +142,8 @@ inbound_messages = Table(
     Column("request_id", String(80)),
     Column("device_id", String(23)),
     Column("processed_at", DateTime(timezone=True)),
+    Column("content_sha256", String(64)),  # the signed content's digest, once verified (0006)
+    Column("response_id", String(80)),  # (0006)
     Index("ix_inbound_status", "status", "id"),
+    Index("ix_inbound_content", "content_sha256"),
 )

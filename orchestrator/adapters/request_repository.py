@@ -19,7 +19,8 @@ from orchestrator.domain.policy import Budget
 _MARK = update(inbound_messages).where(inbound_messages.c.id == bindparam("m_id")).values(
     status=bindparam("m_status"), reason=bindparam("m_reason"),
     processed_at=bindparam("m_at"), kind=bindparam("m_kind"),
-    request_id=bindparam("m_request_id"))
+    request_id=bindparam("m_request_id"), content_sha256=bindparam("m_content"),
+    response_id=bindparam("m_response_id"))
 
 
 _CODE = update(sent_requests).where(sent_requests.c.request_id == bindparam("r_id")).values(
@@ -151,7 +152,9 @@ class SqlAlchemyRequestRepository:
         if not marks:
             return
         rows = [{"m_id": mid, "m_status": status, "m_reason": reason, "m_at": at,
-                 "m_kind": fields.get("kind"), "m_request_id": fields.get("request_id")}
+                 "m_kind": fields.get("kind"), "m_request_id": fields.get("request_id"),
+                 "m_content": fields.get("content_sha256"),
+                 "m_response_id": fields.get("response_id")}
                 for mid, status, reason, fields in marks]
         self.connection.execute(_MARK, rows)
 
@@ -161,6 +164,25 @@ class SqlAlchemyRequestRepository:
         self.connection.execute(update(inbound_messages).where(
             inbound_messages.c.id == message_id).values(status=status, reason=reason,
                                                         processed_at=at, **fields))
+
+    def applied_contents(self, digests: list[str]) -> dict[str, int]:
+        """Which signed contents an applied message already carried: digest -> message id."""
+        table, found = inbound_messages, {}
+        for start in range(0, len(digests), 500):
+            rows = self.connection.execute(select(table.c.content_sha256, table.c.id).where(
+                table.c.content_sha256.in_(digests[start:start + 500]),
+                table.c.status == "applied"))
+            found.update({sha: int(i) for sha, i in rows})
+        return found
+
+    def sent_request_ids(self, request_ids: list[str]) -> set[str]:
+        """Which of these RequestIDs this deployment sent."""
+        found: set[str] = set()
+        for start in range(0, len(request_ids), 500):
+            found.update(r for (r,) in self.connection.execute(
+                select(sent_requests.c.request_id).where(
+                    sent_requests.c.request_id.in_(request_ids[start:start + 500]))))
+        return found
 
     def pending_messages(self, limit: int) -> list[tuple[int, bytes]]:
         """Stored messages not yet processed (crash between store and apply)."""

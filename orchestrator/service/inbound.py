@@ -1,12 +1,19 @@
 """Inbound DUIS messages: stored raw first, deduplicated, verified, parsed, applied once.
 
+Deduplication goes by what the DCC means, not by bytes: a message is stored under the
+digest of its canonical form (a replay with a comment, another XML declaration or none is
+the same message), and once verified, a message whose signed content (the document without
+its signature: ResponseID, header and body) an applied message already carried is a
+`duplicate` (a re-signed copy). A verified message about a RequestID this deployment never
+sent, or a device it does not know, is quarantined with that reason, never applied.
 Whatever cannot be verified, parsed or matched is quarantined with a reason; nothing is
 dropped silently and nothing here raises on bad input.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from duis.errors import DuisError
 from duis.models import (
@@ -19,7 +26,9 @@ from duis.models import (
     Response,
     ResponseMessage,
 )
-from duis.parse import verify_response
+from duis.parse import verify_signed_response
+from duis.sign import canonical_sha256
+from duis.xmlsafe import parse_xml
 from orchestrator.domain.jobs import Outcome
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.fleet_facts import InboundFacts, apply_inbound_facts, inbound_facts
@@ -43,23 +52,34 @@ class InboundResult:
     status: str
     reason: str = ""
     moved: int = 0
+    sha256: str = ""  # the stored message's digest (of its canonical form)
 
 
 def receive(ex: Execution, raw: bytes) -> InboundResult:
-    """Store, then process one message from the DSP (idempotent on identical bytes)."""
+    """Store, then process one message from the DSP (idempotent on the same message)."""
     return receive_many(ex, [raw])[0]
+
+
+def message_digest(raw: bytes) -> str:
+    """The key a message is stored under: SHA-256 of its canonical form (C14N without
+    comments), or of the bytes when they are not well-formed XML."""
+    try:
+        return canonical_sha256(parse_xml(raw))
+    except DuisError:
+        return hashlib.sha256(raw).hexdigest()
 
 
 def receive_many(ex: Execution, raws: list[bytes]) -> list[InboundResult]:
     """Store a batch raw (one transaction), then verify, parse and apply it in order."""
-    digests = [hashlib.sha256(raw).hexdigest() for raw in raws]
+    digests = [message_digest(raw) for raw in raws]
     with ex.uow() as uow:
         stored = uow.requests.store_many(list(zip(digests, raws)), ex.clock.now())
         uow.commit()
     fresh = [(mid, raw) for (mid, new), raw in zip(stored, raws) if new]
     results = {mid: r for mid, r in zip((m for m, _ in fresh), process_many(ex, fresh))}
-    return [results.get(mid, InboundResult(mid, "duplicate")) if new
-            else InboundResult(mid, "duplicate") for mid, new in stored]
+    return [replace(results.get(mid, InboundResult(mid, "duplicate")) if new
+                    else InboundResult(mid, "duplicate"), sha256=digest)
+            for (mid, new), digest in zip(stored, digests)]
 
 
 def process(ex: Execution, message_id: int, raw: bytes) -> InboundResult:
@@ -67,30 +87,106 @@ def process(ex: Execution, message_id: int, raw: bytes) -> InboundResult:
     return process_many(ex, [(message_id, raw)])[0]
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A message whose DCC signature verified, with what it stands for."""
+
+    message_id: int
+    response: Response
+    content: str  # the signed content's digest
+    outcomes: list[tuple[str, Outcome]]
+    facts: list[InboundFacts]
+
+    @property
+    def fields(self) -> dict[str, str | None]:
+        rid = self.response.header.response_id
+        return {"kind": _kind(self.response), "request_id": _request_id(self.response),
+                "content_sha256": self.content, "response_id": None if rid is None else str(rid)}
+
+
 def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[InboundResult]:
-    """Verify and parse each stored message, then apply all outcomes in one transaction."""
-    outcomes: list[tuple[str, Outcome]] = []
-    owners: list[int | None] = []
+    """Verify and parse each stored message, then judge and apply all in one transaction."""
     marks: list[tuple[int, str, str, dict[str, str | None]]] = []
-    facts: list[InboundFacts] = []
+    verified: list[_Verified] = []
     for message_id, raw in messages:
         try:
-            response = verify_response(raw, ex.trust, ex.verify_at)
-            found = outcomes_of(response)
-            facts += inbound_facts(response, message_id)
+            response, signature = verify_signed_response(raw, ex.trust, ex.verify_at)
+            verified.append(_Verified(message_id, response, signature.content_digest.hex(),
+                                      outcomes_of(response), inbound_facts(response, message_id)))
         except (DuisError, UnknownMessageError) as err:
-            marks.append((message_id, "quarantined", f"{type(err).__name__}: {err}"[:2000], {}))
-            continue
-        outcomes += found
-        owners += [message_id] * len(found)
-        marks.append((message_id, "applied", "", {"kind": _kind(response),
-                                                  "request_id": _request_id(response)}))
+            marks.append((message_id, "quarantined", _reason(err), {}))
+    outcomes: list[tuple[str, Outcome]] = []
+    owners: list[int | None] = []
+    facts: list[InboundFacts] = []
     with ex.uow() as uow:
+        for message, status, reason in _judge(uow, verified):
+            marks.append((message.message_id, status, reason, message.fields))
+            if status == "applied":
+                outcomes += message.outcomes
+                owners += [message.message_id] * len(message.outcomes)
+                facts += message.facts
         moved = apply_in_uow(ex, uow, outcomes, owners) if outcomes else 0
         apply_inbound_facts(uow, facts, ex.clock.now())
         uow.requests.mark_many(marks, ex.clock.now())
         uow.commit()
+    order = {mid: i for i, (mid, _) in enumerate(messages)}
+    marks.sort(key=lambda m: order[m[0]])
     return [InboundResult(mid, status, reason, moved) for mid, status, reason, _ in marks]
+
+
+def _judge(uow: Any, verified: list[_Verified]) -> list[tuple[_Verified, str, str]]:
+    """Each verified message: applied, a duplicate of an applied one, or quarantined because
+    it names a RequestID never sent or a device not in the fleet."""
+    applied = uow.requests.applied_contents([v.content for v in verified])
+    rids, devices = zip(*(references(v.response) for v in verified)) if verified else ((), ())
+    sent = uow.requests.sent_request_ids(sorted(set().union(*rids)))
+    known = set(uow.fleet.get_many(sorted(set().union(*devices))))
+    judged = []
+    for message, asked, about in zip(verified, rids, devices):
+        status, reason = _verdict(message, applied, asked - sent, about - known)
+        if status == "applied":
+            applied[message.content] = message.message_id
+        judged.append((message, status, reason))
+    return judged
+
+
+def _verdict(message: _Verified, applied: dict[str, int], unsent: set[str],
+             unknown: set[str]) -> tuple[str, str]:
+    if message.content in applied:
+        first = applied[message.content]
+        return "duplicate", f"the DCC's message {_rid(message)} was applied as message {first}"
+    if unsent:
+        return "quarantined", (f"UnknownRequestError: RequestID {min(unsent)} was never sent "
+                               "by this deployment")
+    if unknown:
+        return "quarantined", f"UnknownDeviceError: device {min(unknown)} is not in the fleet"
+    return "applied", ""
+
+
+def references(response: Response) -> tuple[set[str], set[str]]:
+    """The RequestIDs a verified message answers or names, and the devices it is about."""
+    body, rid = response.body, _request_id(response)
+    if isinstance(body, DeviceAlert):
+        return set(), {body.subject_device_id} if body.subject_device_id else set()
+    if isinstance(body, DccAlert):
+        detail = body.detail
+        if isinstance(detail, FirmwareDeliveryStatus | FirmwareDistributionFailure):
+            return {str(detail.update_firmware_request_id)}, set()
+        if isinstance(detail, QuarantinedRequest):
+            return {str(detail.request_id)}, set()
+        if isinstance(detail, FirmwareVersionMismatch):
+            return set(), {detail.device_id}
+        return set(), set()
+    return ({rid} if rid else set()), set()
+
+
+def _rid(message: _Verified) -> str:
+    found = message.response.header.response_id
+    return f"ResponseID {found}" if found else "(no ResponseID)"
+
+
+def _reason(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}"[:2000]
 
 
 class UnknownMessageError(Exception):

@@ -12,7 +12,6 @@ though a synchronous answer to our own request may be unsigned).
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import structlog
@@ -51,7 +50,7 @@ async def receive(request: Request) -> Any:
     with st.metrics.timed("inbound.receive"):
         result = await batcher(request).submit(raw)
     st.metrics.inbound.labels(result.status).inc()
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = result.sha256
     log.info("duis_received", message_id=result.message_id, status=result.status,
              reason=result.reason[:200], sha256=digest[:16], bytes=len(raw))
     receipt = {"message_id": result.message_id, "status": result.status,

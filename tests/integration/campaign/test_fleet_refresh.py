@@ -88,6 +88,11 @@ def test_inventories_and_mismatch_alerts_reaching_the_receiver_update_the_fleet(
     world.sim.advance_to(later)
     request = ReadInventory(RequestId(identity.originator, world.ex.dcc_eui, 10**15),
                             device_id)
+    with world.app.uow() as uow:  # a request this deployment sent (others are quarantined)
+        uow.requests.record_sent([{"request_id": str(request.request_id), "campaign_id": None,
+                                   "sr_type": "8.2", "command_variant": 8, "entry": None,
+                                   "device_count": 1, "sent_at": later}])
+        uow.commit()
     answer = dsp.submit(sign_request(request, identity.xml))
     assert inbound.receive(world.ex, answer).status == "applied"
     alert = dcc_alert("N44", FirmwareVersionMismatch(device_id, "ESME", "00000001", "00000002"),
