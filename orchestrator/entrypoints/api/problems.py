@@ -73,10 +73,12 @@ STATUS: tuple[tuple[type[Exception], int, str], ...] = (
 )
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": 'Bearer realm="fwo"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="fwo"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

@@ -8,7 +8,10 @@ a declared length over the limit is refused with 413 before any byte is read.
 The answer is what DCC Boxed expects of a User's endpoint: 2xx when the message is stored
 and accepted (applied, or a duplicate of one stored before), 4xx when it is refused (400:
 stored but quarantined, with the reason; an unsigned message is always refused here, even
-though a synchronous answer to our own request may be unsigned).
+though a synchronous answer to our own request may be unsigned). When the message cannot be
+stored or processed (the database, its connection or the keys failing) the answer is 503
+with `Retry-After`, never a 500: what was stored stays `received` for the reconciler, and
+the DSP's retry is answered `duplicate`.
 """
 from __future__ import annotations
 
@@ -17,15 +20,20 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.entrypoints.api.batching import InboundBatcher
 from orchestrator.entrypoints.api.deps import ApiState, state
 from orchestrator.entrypoints.api.middleware import BodyTooLargeError
 from orchestrator.entrypoints.api.problems import problem
+from orchestrator.errors import ConfigurationError, DatabaseError
 from orchestrator.service import inbound
 
 router = APIRouter(tags=["duis"])
 log = structlog.get_logger("fwo.receiver")
+RETRY_AFTER_S = 5
+# the database, its connection or the key store failing: the DSP should send again later
+STORAGE_FAILURES = (SQLAlchemyError, DatabaseError, ConfigurationError, OSError)
 RECEIPT = {"type": "object", "properties": {
     "message_id": {"type": "integer"}, "status": {"type": "string"},
     "reason": {"type": "string"}, "sha256": {"type": "string"}}}
@@ -38,7 +46,9 @@ RECEIPT = {"type": "object", "properties": {
                         400: {"description": "empty body, or refused: stored but "
                                              "quarantined (unsigned, badly signed, unknown)",
                               "content": {"application/json": {"schema": RECEIPT}}},
-                        413: {"description": "body over the configured limit"}})
+                        413: {"description": "body over the configured limit"},
+                        503: {"description": "could not be stored or processed now: send "
+                                             "again after Retry-After seconds"}})
 async def receive(request: Request) -> Any:
     """Store the raw message, then verify the DCC signature and apply it (idempotent).
 
@@ -47,8 +57,16 @@ async def receive(request: Request) -> Any:
     raw = await read_bounded(request, st.app.settings.receiver_max_body_bytes)
     if not raw:
         return problem(400, "Empty message", "POST one signed DUIS sr:Response as the body")
-    with st.metrics.timed("inbound.receive"):
-        result = await batcher(request).submit(raw)
+    try:
+        with st.metrics.timed("inbound.receive"):
+            result = await batcher(request).submit(raw)
+    except STORAGE_FAILURES as err:
+        st.metrics.inbound.labels("unavailable").inc()
+        log.warning("duis_receiver_unavailable", error=type(err).__name__,
+                    detail=(str(err).splitlines() or [""])[0][:200], bytes=len(raw))
+        return problem(503, "Receiver unavailable", "the message could not be stored or "
+                       "processed now; send it again after Retry-After seconds",
+                       headers={"Retry-After": str(RETRY_AFTER_S)})
     st.metrics.inbound.labels(result.status).inc()
     digest = result.sha256
     log.info("duis_received", message_id=result.message_id, status=result.status,
