@@ -1,6 +1,7 @@
 """A small generated world (catalogue, fleet, simulated DSP) on a real database."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,18 +59,18 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def make_world(generated: Path, database_url: str, tmp_path: Path
                ) -> Iterator[Callable[..., World]]:
-    """Build a world with a given fault profile and DSP thresholds."""
+    """Build a world with a given fault profile and DSP thresholds (per `period`)."""
     apps: list[App] = []
 
-    def build(faults: str = "none", seed: int = 5,
-              thresholds: dict[str, int] | None = None) -> World:
+    def build(faults: str = "none", seed: int = 5, thresholds: dict[str, int] | None = None,
+              period: dt.timedelta = dt.timedelta(days=1)) -> World:
         app = bootstrap(Settings(data_dir=tmp_path / "fwo", database_url=database_url))
         apps.append(app)
         catalogue.sync_catalogue(catalogue.SyncCatalogue(
             str(generated / "cpl.xlsx"), str(generated / "fir.xlsx")), app.uow(),
             app.fetch_options())
         ex, world = simulated_execution(app, generated, faults=faults, seed=seed,
-                                        thresholds=thresholds or GENEROUS)
+                                        thresholds=thresholds or GENEROUS, period=period)
         # the inventory describes the simulated fleet at the start of simulated time
         fleet.import_fleet(app.uow(), generated / "fleet.csv", ex.clock.now())
         return World(app, ex, world, generated)
