@@ -11,11 +11,25 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, Text, cast, func, insert, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    type_coerce,
+)
 
 from orchestrator.adapters.fleet_tables import devices, fleet_events
 from orchestrator.domain.fleet import Device
 from orchestrator.domain.observations import FleetFact
+
+_KNOWN = select(devices.c.device_id).where(
+    devices.c.device_id.in_(bindparam("ids", expanding=True)))
 
 # Device fields in table-column order ("" is stored as NULL for the optional ones).
 FIELDS = ("device_id", "device_type", "manufacturer", "model", "hardware_version",
@@ -111,6 +125,15 @@ class SqlAlchemyFleetRepository:
         for start in range(0, len(wanted), 5000):
             chunk = frozenset(wanted[start:start + 5000])
             found.update((d.device_id, d) for d in self.iter_devices({"device_id": chunk}))
+        return found
+
+    def known(self, device_ids: Iterable[str]) -> set[str]:
+        """Which of these device IDs the fleet holds (IDs only: cheap)."""
+        wanted = sorted(set(device_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            found.update(d for (d,) in self.connection.execute(
+                _KNOWN, {"ids": wanted[start:start + 500]}))
         return found
 
     def iter_devices(self, filters: Mapping[str, frozenset[str]] | None = None,

@@ -23,6 +23,14 @@ _MARK = update(inbound_messages).where(inbound_messages.c.id == bindparam("m_id"
     response_id=bindparam("m_response_id"))
 
 
+# by the content index alone (a status condition makes SQLite scan ix_inbound_status)
+_APPLIED = select(inbound_messages.c.content_sha256, inbound_messages.c.id,
+                  inbound_messages.c.status).where(
+    inbound_messages.c.content_sha256.in_(bindparam("digests", expanding=True)))
+_SENT = select(sent_requests.c.request_id).where(
+    sent_requests.c.request_id.in_(bindparam("ids", expanding=True)))
+
+
 _CODE = update(sent_requests).where(sent_requests.c.request_id == bindparam("r_id")).values(
     response_code=bindparam("r_code"))
 
@@ -167,12 +175,10 @@ class SqlAlchemyRequestRepository:
 
     def applied_contents(self, digests: list[str]) -> dict[str, int]:
         """Which signed contents an applied message already carried: digest -> message id."""
-        table, found = inbound_messages, {}
+        found: dict[str, int] = {}
         for start in range(0, len(digests), 500):
-            rows = self.connection.execute(select(table.c.content_sha256, table.c.id).where(
-                table.c.content_sha256.in_(digests[start:start + 500]),
-                table.c.status == "applied"))
-            found.update({sha: int(i) for sha, i in rows})
+            found.update({sha: int(i) for sha, i, status in self.connection.execute(
+                _APPLIED, {"digests": digests[start:start + 500]}) if status == "applied"})
         return found
 
     def sent_request_ids(self, request_ids: list[str]) -> set[str]:
@@ -180,8 +186,7 @@ class SqlAlchemyRequestRepository:
         found: set[str] = set()
         for start in range(0, len(request_ids), 500):
             found.update(r for (r,) in self.connection.execute(
-                select(sent_requests.c.request_id).where(
-                    sent_requests.c.request_id.in_(request_ids[start:start + 500]))))
+                _SENT, {"ids": request_ids[start:start + 500]}))
         return found
 
     def pending_messages(self, limit: int) -> list[tuple[int, bytes]]:

@@ -140,7 +140,7 @@ def _judge(uow: Any, verified: list[_Verified]) -> list[tuple[_Verified, str, st
     applied = uow.requests.applied_contents([v.content for v in verified])
     rids, devices = zip(*(references(v.response) for v in verified)) if verified else ((), ())
     sent = uow.requests.sent_request_ids(sorted(set().union(*rids)))
-    known = set(uow.fleet.get_many(sorted(set().union(*devices))))
+    known = uow.fleet.known(set().union(*devices))
     judged = []
     for message, asked, about in zip(verified, rids, devices):
         status, reason = _verdict(message, applied, asked - sent, about - known)
