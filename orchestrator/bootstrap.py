@@ -21,6 +21,7 @@ from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway, SystemClock
 from orchestrator.errors import NoCatalogueError
+from orchestrator.service.access import Approvals
 from orchestrator.service.catalogue import FetchOptions
 from orchestrator.service.wiring import Execution
 
@@ -63,7 +64,8 @@ class App:
                          clock=clock or self.clock(), pacer=pacer or self.pacer(),
                          send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
                          unacknowledged_grace_s=s.unacknowledged_grace_s,
-                         batch_limit=s.dispatch_batch)
+                         batch_limit=s.dispatch_batch,
+                         approvals=Approvals(s.approval_required_above, s.approve_role))
 
     def pacer(self) -> Pacer | None:
         """Redis when configured (shared by every worker), else the database (None)."""

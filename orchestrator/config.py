@@ -46,6 +46,9 @@ class Settings:
     receiver_max_body_bytes: int = 1024 * 1024
     duis_verify_at: str = ""  # fixed time DCC certificates must be valid at (expired test PKIs)
     duis_xsd: str = ""  # the DCC's DUIS schema file (DUIS_Schema_V5.4.xsd); empty: not checked
+    approval_required_above: int = 1000  # four eyes: larger campaigns need another approver
+    approve_role: str = "approver"  # the least role that may approve a campaign
+    audit_head_interval_s: int = 3600  # log the audit chain's head this often (0: never)
 
     @property
     def resolved_database_url(self) -> str:

@@ -107,5 +107,9 @@ class AuditError(OrchestratorError):
     """The audit log could not be written or read."""
 
 
+class AuditHeadError(OrchestratorError):
+    """A saved audit head given to compare against is not a head hash (bad input)."""
+
+
 class NotFoundError(OrchestratorError):
     """Something asked for by its identifier does not exist (campaign, audit row, ...)."""

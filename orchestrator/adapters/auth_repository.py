@@ -41,12 +41,22 @@ class SqlAlchemyAccessRepository:
                     name=name, role=role, created_by=created_by, created_at=at,
                     disabled=False).returning(api_users.c.id)).scalar_one())
         except IntegrityError as err:
-            raise UserExistsError(f"user {name!r} already exists") from err
+            existing = self.user(name)
+            spelled = f" (as {existing['name']!r})" if existing else ""
+            raise UserExistsError(f"user {name!r} already exists{spelled}: user names are "
+                                  "case-insensitive") from err
 
     def user(self, name: str) -> dict[str, Any] | None:
-        """One user's row by name."""
-        row = self.connection.execute(select(api_users).where(api_users.c.name == name)).first()
+        """One user's row by name, whatever its case."""
+        row = self.connection.execute(select(api_users).where(
+            func.lower(api_users.c.name) == name.lower())).first()
         return None if row is None else _user(row)
+
+    def has_admin(self) -> bool:
+        """Whether an enabled admin exists (else the local shell may create the first)."""
+        return self.connection.execute(select(api_users.c.id).where(
+            api_users.c.role == "admin", api_users.c.disabled.is_(False)).limit(1)
+            ).first() is not None
 
     def users(self) -> list[dict[str, Any]]:
         """Every user with the number of live tokens, by name."""

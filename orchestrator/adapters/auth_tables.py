@@ -12,6 +12,7 @@ from sqlalchemy import (
                         String,
                         Table,
                         Text,
+                        func,
 )
 
 from orchestrator.adapters.tables import metadata
@@ -25,6 +26,8 @@ api_users = Table(
     Column("created_by", String(200), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
 )
+# names are case-insensitive: `ADM` and `adm` are one user (migration 0007_b)
+Index("ux_api_users_name_folded", func.lower(api_users.c.name), unique=True)
 
 api_tokens = Table(
     "api_tokens", metadata,

@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from orchestrator.adapters.auth_tables import audit_log
 from orchestrator.adapters.campaign_tables import (
     campaign_counters,
     campaigns,
@@ -88,6 +89,19 @@ class MeteredPacer:
         return grant
 
 
+def _audit_head(connection: Any) -> Metric:
+    """The audit chain's head (row id, hash as a label): a copy kept outside the database,
+    so a rewritten chain (hashes recomputed) no longer leads through a recorded head."""
+    head = GaugeMetricFamily("fwo_audit_head", "Id of the audit chain's newest row; the "
+                             "label is its hash (compare with `fwo audit verify --head`)",
+                             labels=["hash"])
+    row = connection.execute(select(audit_log.c.id, audit_log.c.hash)
+                             .order_by(audit_log.c.id.desc()).limit(1)).first()
+    if row is not None:
+        head.add_metric([str(row.hash)], int(row.id))
+    return head
+
+
 class DatabaseCollector(Collector):
     """Reads the database at scrape time; small grouped queries over indexed columns."""
 
@@ -111,6 +125,7 @@ class DatabaseCollector(Collector):
 
 def _families(connection: Any) -> Iterator[Metric]:
     yield from _campaign_families(connection)
+    yield _audit_head(connection)
     sent = CounterMetricFamily("fwo_sr_sent", "DUIS service requests sent", labels=["sr_type"])
     codes = CounterMetricFamily("fwo_sr_responses", "Synchronous response codes of sent "
                                 "requests", labels=["sr_type", "code"])

@@ -76,10 +76,13 @@ class Campaign:
     pause_reason: str = ""
     acknowledged: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    @property
-    def needs_second_approver(self) -> bool:
-        """Campaigns above the configured size need a different person to approve them."""
-        return self.device_count > self.policy.approval_required_above
+    def needs_second_approver(self, four_eyes_above: int) -> bool:
+        """Campaigns above the deployment's four-eyes size need another person's approval."""
+        return self.device_count > four_eyes_above
+
+    def is_creator(self, actor: str) -> bool:
+        """Whether `actor` is the creator (user names are case-insensitive)."""
+        return actor.casefold() == self.created_by.casefold()
 
     def _move(self, action: str, to: CampaignState, at: dt.datetime, actor: str,
               reason: str = "", **data: Any) -> CampaignEvent:
@@ -91,10 +94,14 @@ class Campaign:
         return CampaignEvent(self.id, f"campaign_{action}", at, actor, reason,
                              {"from": before.value, "to": to.value, **data})
 
-    def submit(self, at: dt.datetime, actor: str) -> list[CampaignEvent]:
-        """Ask for approval; small campaigns are approved by their creator at once."""
-        events = [self._move("submit", S.AWAITING_APPROVAL, at, actor)]
-        if not self.needs_second_approver:
+    def submit(self, at: dt.datetime, actor: str, four_eyes_above: int) -> list[CampaignEvent]:
+        """Ask for approval; campaigns at most the four-eyes size are approved at once.
+
+        `four_eyes_above` is the deployment's setting, never the campaign's own.
+        """
+        events = [self._move("submit", S.AWAITING_APPROVAL, at, actor,
+                             four_eyes_above=four_eyes_above)]
+        if not self.needs_second_approver(four_eyes_above):
             self.approved_by = actor
             events.append(self._move("approve", S.APPROVED, at, actor,
                                      "below the four-eyes size", self_approved=True))
@@ -102,7 +109,7 @@ class Campaign:
 
     def approve(self, at: dt.datetime, actor: str) -> CampaignEvent:
         """Approve: never by the person who created the campaign (four eyes)."""
-        if self.state is S.AWAITING_APPROVAL and actor == self.created_by:
+        if self.state is S.AWAITING_APPROVAL and self.is_creator(actor):
             raise ApprovalError(f"campaign {self.id} needs approval by someone other than its "
                                 f"creator {self.created_by!r}")
         event = self._move("approve", S.APPROVED, at, actor)

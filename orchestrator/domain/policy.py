@@ -222,7 +222,6 @@ class Policy:
     timeouts: StageTimeouts = field(default_factory=StageTimeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     device_id_list_max: int = 500
-    approval_required_above: int = 1000
     read_max_age_s: float = 172800.0  # an 11.3 needs a read of the device at most this old
 
     def budget(self, sr_type: str) -> Budget | None:
@@ -250,7 +249,6 @@ def policy_to_dict(policy: Policy) -> dict[str, object]:
         "retry": {"attempts": retry.attempts, "base_s": retry.base_s, "cap_s": retry.cap_s,
                   "jitter": retry.jitter, "retry_on": sorted(retry.retry_on)},
         "device_id_list_max": policy.device_id_list_max,
-        "approval_required_above": policy.approval_required_above,
         "read_max_age_s": policy.read_max_age_s,
     }
 
@@ -270,6 +268,5 @@ def policy_from_dict(data: dict[str, Any]) -> Policy:
         timeouts=StageTimeouts(**data["timeouts"]),
         retry=RetryPolicy(**retry),
         device_id_list_max=int(data["device_id_list_max"]),
-        approval_required_above=int(data["approval_required_above"]),
         read_max_age_s=float(data.get("read_max_age_s", Policy.read_max_age_s)),
     )

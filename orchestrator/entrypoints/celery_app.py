@@ -46,6 +46,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     if settings.catalogue_sync_interval_s > 0:
         schedule["catalogue-sync"] = {"task": "fwo.catalogue.scheduled_sync",
                                       "schedule": float(settings.catalogue_sync_interval_s)}
+    if settings.audit_head_interval_s > 0:
+        schedule["audit-head"] = {"task": "fwo.audit.head",
+                                  "schedule": float(settings.audit_head_interval_s)}
     return schedule
 
 

@@ -30,7 +30,7 @@ from orchestrator.bootstrap import App
 from orchestrator.config import DUIS_XSD_OFF
 from orchestrator.domain.campaign import CampaignState
 from orchestrator.errors import OrchestratorError
-from orchestrator.service import campaigns
+from orchestrator.service import audit, campaigns
 from orchestrator.service.catalogue import SyncCatalogue, sync_catalogue
 from orchestrator.service.execution import dispatch
 from orchestrator.service.reconcile import reconcile
@@ -108,7 +108,7 @@ class Scheduler:
         self.app, self.execution, self.tick_s = app, execution, tick_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="fwo-scheduler", daemon=True)
-        self._due: dict[str, float] = {"reconcile": 0.0, "catalogue": 0.0}
+        self._due: dict[str, float] = {"reconcile": 0.0, "catalogue": 0.0, "audit": 0.0}
 
     def start(self) -> None:
         """Start the background thread (the first pass reconciles at once)."""
@@ -137,6 +137,8 @@ class Scheduler:
                      started=report.started, running=report.running)
         if self._take("catalogue", self.app.settings.catalogue_sync_interval_s):
             self._sync_catalogue()
+        if self._take("audit", self.app.settings.audit_head_interval_s):
+            audit.export_head(self.app.uow())
         with self.execution.uow() as uow:
             running = uow.campaigns.running_ids()
         for campaign_id in running:

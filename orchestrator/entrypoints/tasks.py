@@ -8,6 +8,7 @@ from celery import shared_task
 
 from orchestrator.entrypoints.celery_app import application
 from orchestrator.errors import DspUnavailableError, OrchestratorError
+from orchestrator.service import audit
 from orchestrator.service import catalogue as service
 from orchestrator.service.execution import dispatch
 from orchestrator.service.reconcile import reconcile
@@ -35,6 +36,12 @@ def scheduled_catalogue_sync() -> dict[str, Any] | None:
              added=data["added"], removed=data["removed"], changed=data["changed"],
              problems=len(result.problems))
     return {k: v for k, v in data.items() if k != "problems"}
+
+
+@shared_task(name="fwo.audit.head", ignore_result=True)
+def export_audit_head() -> dict[str, Any]:
+    """Log the audit chain's head (`audit_head`), for a copy kept outside the database."""
+    return audit.export_head(application().uow())
 
 
 def execution() -> Any:

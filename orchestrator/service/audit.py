@@ -5,21 +5,35 @@ Row n stores `prev_hash` (row n-1's hash; 64 zeros for the first) and
 other column (id, at, actor, action, target, reason, outcome, data) with sorted keys and no
 spaces. Ids run 1, 2, 3, ... without gaps (the appender assigns them under a lock), so an
 edited, inserted, reordered or deleted row breaks the chain at the first row concerned.
-Truncating the newest rows is only visible against an external copy of the head hash, which
-`verify` reports for that purpose.
+A rewrite that recomputes every later hash with this public formula, or a truncation of the
+newest rows, is only visible against a copy of the head hash kept outside the database:
+`head` gives it (`fwo audit head`, exported on a schedule as a log line and a metric), and
+`verify(uow, saved_head)` checks that the chain still leads through that saved head.
+
+A mutating call writes its row with `append` inside its own transaction, so the action and
+its row commit together or not at all; a refused call (its transaction rolled back) is
+recorded on its own by `refusal`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+import structlog
+
+from orchestrator.errors import AuditHeadError, OrchestratorError, PermissionDeniedError
 from orchestrator.service.unit_of_work import UnitOfWork
 
+T = TypeVar("T")
+
 GENESIS = "0" * 64
+log = structlog.get_logger("fwo.audit")
+HASH_TEXT = re.compile(r"^[0-9a-fA-F]{64}$")
 FIELDS = ("id", "at", "actor", "action", "target", "reason", "outcome", "data")
 
 
@@ -69,11 +83,31 @@ def append(uow: UnitOfWork, actor: Actor, action: str, target: str, reason: str,
 
 def record(uow: UnitOfWork, actor: Actor, action: str, target: str, reason: str,
            outcome: str, at: dt.datetime, data: Mapping[str, Any] | None = None) -> int:
-    """Append one row in its own transaction (for calls whose work committed elsewhere)."""
+    """Append one row in its own transaction (a refusal or denial: no work committed)."""
     with uow:
         row_id = append(uow, actor, action, target, reason, outcome, at, data)
         uow.commit()
     return row_id
+
+
+def refusal(uow: UnitOfWork, actor: Actor, action: str, target: str, reason: str,
+            err: OrchestratorError, at: dt.datetime,
+            data: Mapping[str, Any] | None = None) -> int:
+    """Record a refused (or denied) call, whose own transaction rolled back."""
+    outcome = "denied" if isinstance(err, PermissionDeniedError) else "refused"
+    return record(uow, actor, action, target, reason, f"{outcome}: {type(err).__name__}", at,
+                  {**(data or {}), "error": str(err)[:500]})
+
+
+def attempt(uow: Callable[[], UnitOfWork], at: Callable[[], dt.datetime], actor: Actor,
+            action: str, target: str, reason: str, call: Callable[[], T],
+            data: Mapping[str, Any] | None = None) -> T:
+    """Run a call that writes its own `ok` row; record it as refused if it raises ours."""
+    try:
+        return call()
+    except OrchestratorError as err:
+        refusal(uow(), actor, action, target, reason, err, at(), data)
+        raise
 
 
 @dataclass(frozen=True)
@@ -92,14 +126,25 @@ class Verification:
                 "first_broken_id": self.first_broken_id, "problem": self.problem}
 
 
-def verify_rows(rows: Iterable[Mapping[str, Any]]) -> Verification:
-    """Check ids, links and hashes in order; stop at the first broken row."""
-    prev_hash, expected_id, count = GENESIS, 1, 0
+def verify_rows(rows: Iterable[Mapping[str, Any]], saved_head: str | None = None
+                ) -> Verification:
+    """Check ids, links and hashes in order; stop at the first broken row.
+
+    With `saved_head` (a head hash kept outside the database), the chain must also pass
+    through a row with that hash: a row rewritten before it, even with every later hash
+    recomputed, or rows deleted back past it, change or lose that hash.
+    """
+    prev_hash, expected_id, count, seen = GENESIS, 1, 0, saved_head is None
     for row in rows:
         problem = _problem(row, prev_hash, expected_id)
         if problem:
             return Verification(False, count, prev_hash, int(row["id"]), problem)
         prev_hash, expected_id, count = row["hash"], int(row["id"]) + 1, count + 1
+        seen = seen or row["hash"] == saved_head
+    if not seen:
+        return Verification(False, count, prev_hash, None,
+                            f"the saved head {saved_head} is not in the chain: rows up to it "
+                            "were rewritten (with later hashes recomputed) or deleted")
     return Verification(True, count, prev_hash)
 
 
@@ -113,10 +158,28 @@ def _problem(row: Mapping[str, Any], prev_hash: str, expected_id: int) -> str:
     return ""
 
 
-def verify(uow: UnitOfWork) -> Verification:
-    """Walk the whole stored chain."""
+def verify(uow: UnitOfWork, saved_head: str | None = None) -> Verification:
+    """Walk the whole stored chain (and check it leads through `saved_head`, if given)."""
+    if saved_head is not None and not HASH_TEXT.match(saved_head):
+        raise AuditHeadError(f"--head {saved_head[:80]!r}: a head is 64 hex digits, as "
+                             "`fwo audit head` prints it")
     with uow:
-        return verify_rows(uow.audit.rows())
+        return verify_rows(uow.audit.rows(), saved_head and saved_head.lower())
+
+
+def head(uow: UnitOfWork) -> dict[str, Any]:
+    """The chain's newest row: `{id, hash}` (id 0 and the genesis hash when empty)."""
+    with uow:
+        found = uow.audit.head()
+    row_id, row_hash = found if found else (0, GENESIS)
+    return {"id": row_id, "hash": row_hash}
+
+
+def export_head(uow: UnitOfWork) -> dict[str, Any]:
+    """Log the head (`audit_head` with id and hash) so log storage keeps a copy of it."""
+    found = head(uow)
+    log.info("audit_head", audit_id=found["id"], hash=found["hash"])
+    return found
 
 
 def entries(uow: UnitOfWork, limit: int, offset: int = 0, target: str | None = None

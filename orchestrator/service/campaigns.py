@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,8 @@ from orchestrator.domain.policy import Policy
 from orchestrator.domain.policy_input import campaign_policy, check_name, check_policy
 from orchestrator.domain.waves import assign_waves
 from orchestrator.errors import CampaignError, CampaignInputError, CampaignNotFoundError
-from orchestrator.service import planning
+from orchestrator.service import audit, planning
+from orchestrator.service.access import SYSTEM, Principal, require
 from orchestrator.service.applying import apply_in_uow, run_gate, wave_counts
 from orchestrator.service.execution import send_cancellations
 from orchestrator.service.unit_of_work import UnitOfWork
@@ -27,15 +29,19 @@ class CreateCampaign:
     target: str = "latest"
     selection: tuple[str, ...] = ()
     policy: Policy = field(default_factory=Policy)
-    created_by: str = "cli"
+    created_by: Principal = SYSTEM
     allow_unknown_predecessors: bool = False
+    reason: str = ""
 
 
-def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime) -> dict[str, Any]:
+def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime,
+                    audit_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Plan (stored), then store the campaign: one job per planned device, blocked recorded.
 
-    The name and policy are checked first; a campaign with no device to upgrade is refused.
+    The creator needs the operator role; the name and policy are checked first; a campaign
+    with no device to upgrade is refused. The audit row commits with the campaign.
     """
+    require(cmd.created_by, "operate")
     name = _checked(cmd)
     plan = planning.plan_fleet(planning.PlanFleet(
         cmd.target, cmd.selection, cmd.allow_unknown_predecessors), uow, lambda: now)
@@ -47,7 +53,7 @@ def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime) -> d
         planned = [p for p in planned if p.device_id not in busy]
         _refuse_empty(plan, len(planned), len(blocked), len(busy))
         campaign = Campaign(0, name, plan.target, plan.selection, cmd.policy,
-                            cmd.created_by, now, device_count=len(planned))
+                            cmd.created_by.name, now, device_count=len(planned))
         campaign.id = uow.campaigns.add(campaign, plan.snapshot_id, len(cmd.policy.waves))
         waves = assign_waves([p.device_id for p in planned], cmd.policy.waves, name)
         jobs = [DeviceJob(campaign.id, p.device_id, p.outcome.path, waves[p.device_id],
@@ -56,6 +62,10 @@ def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime) -> d
         campaign.device_count = len(jobs)
         uow.campaigns.save(campaign, plan_id=plan.plan_id)
         uow.campaigns.add_events([_created(campaign, now, len(blocked), len(busy))])
+        audit.append(uow, cmd.created_by, "campaign.create", f"campaign:{campaign.id}",
+                     cmd.reason, "ok", now, {"name": name, "target": cmd.target,
+                                             "selection": list(cmd.selection),
+                                             "devices": len(jobs), **(audit_data or {})})
         uow.commit()
     return {"campaign_id": campaign.id, "plan_id": plan.plan_id, "devices": len(jobs),
             "blocked": len(blocked), "busy_in_other_campaign": len(busy),
@@ -103,24 +113,35 @@ def _created(campaign: Campaign, now: dt.datetime, blocked: int, busy: int) -> C
                           "target": campaign.target})
 
 
-ACTIONS = {"submit", "approve", "start", "pause", "resume", "cancel", "abort"}
+# The permission each action needs (approve: the deployment's approver role, see Approvals).
+ACTIONS: dict[str, str] = {"submit": "operate", "approve": "approve", "start": "operate",
+                           "pause": "operate", "resume": "operate", "cancel": "operate",
+                           "abort": "operate"}
 
 
-def act(ex: Execution, campaign_id: int, action: str, actor: str, reason: str = "") -> dict[str, Any]:
-    """Apply a user action to a campaign; cancel also cancels its devices' pending work."""
+def act(ex: Execution, campaign_id: int, action: str, actor: Principal, reason: str = "",
+        audit_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Apply a user action to a campaign; cancel also cancels its devices' pending work.
+
+    The same rules hold on every path (CLI, API, dashboard, scheduler): the actor's role,
+    the deployment's four-eyes rule, and an audit row committed with the action.
+    """
     if action not in ACTIONS:
         raise CampaignError(f"unknown action {action!r}")
+    _authorise(ex, actor, action)
     now = ex.clock.now()
     with ex.uow() as uow:
         campaign = _load(uow, campaign_id, lock=True)
         try:
-            events = _dispatch_action(campaign, action, now, actor, reason)
+            events = _dispatch_action(ex, campaign, action, now, actor.name, reason)
         except DomainError as err:
             raise CampaignError(str(err)) from err
         if action == "resume":
             _acknowledge_failures(uow, campaign)
         uow.campaigns.save(campaign, **_times(campaign, action, now))
         uow.campaigns.add_events(events)
+        audit.append(uow, actor, f"campaign.{action}", f"campaign:{campaign_id}", reason, "ok",
+                     now, {"state": campaign.state.value, **(audit_data or {})})
         pending: list[DeviceJob] = []
         if action in ("cancel", "abort"):
             pending = _cancel_jobs(ex, uow, campaign, f"campaign {action}: {reason}".strip())
@@ -130,10 +151,17 @@ def act(ex: Execution, campaign_id: int, action: str, actor: str, reason: str = 
             "activations_cancelled": cancelled}
 
 
-def _dispatch_action(campaign: Campaign, action: str, now: dt.datetime, actor: str,
-                     reason: str) -> list[Any]:
+def _authorise(ex: Execution, actor: Principal, action: str) -> None:
+    if action == "approve":
+        ex.approvals.require_approver(actor)
+    else:
+        require(actor, ACTIONS[action])
+
+
+def _dispatch_action(ex: Execution, campaign: Campaign, action: str, now: dt.datetime,
+                     actor: str, reason: str) -> list[Any]:
     if action == "submit":
-        return campaign.submit(now, actor)
+        return campaign.submit(now, actor, ex.approvals.above)
     if action in ("pause", "cancel", "abort"):
         return [getattr(campaign, action)(now, actor, reason or f"{action} by {actor}")]
     return [getattr(campaign, action)(now, actor)]
@@ -166,23 +194,27 @@ def _cancel_jobs(ex: Execution, uow: Any, campaign: Campaign, reason: str) -> li
 
 
 def device_action(ex: Execution, campaign_id: int, device_id: str, action: str,
-                  actor: str, reason: str = "") -> dict[str, Any]:
-    """Cancel one device's job, or retry a failed one from its current step."""
+                  actor: Principal, reason: str = "",
+                  audit_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Cancel one device's job, or retry a failed one from its current step (operator)."""
     kinds = {"cancel": "cancel", "retry": "retry"}
     if action not in kinds:
         raise CampaignError(f"unknown device action {action!r}")
+    require(actor, "operate")
     with ex.uow() as uow:
         _load(uow, campaign_id)
         job = next((j for j in uow.campaigns.jobs_of_device(device_id)
                     if j.campaign_id == campaign_id), None)
         if job is None:
             raise CampaignNotFoundError(f"device {device_id} is not in campaign {campaign_id}")
-        moved = apply_in_uow(ex, uow, [(device_id, Outcome(kinds[action], None,
-                                                           f"{action} by {actor}: {reason}"))],
-                             None, include_terminal=action == "retry")
+        moved = apply_in_uow(ex, uow, [(device_id, Outcome(
+            kinds[action], None, f"{action} by {actor.name}: {reason}"))],
+            None, include_terminal=action == "retry")
+        if not moved:
+            raise CampaignError(f"device {device_id} is {job.state.value}: cannot {action}")
+        audit.append(uow, actor, f"device.{action}", f"device:{device_id}", reason, "ok",
+                     ex.clock.now(), {"campaign_id": campaign_id, **(audit_data or {})})
         uow.commit()
-    if not moved:
-        raise CampaignError(f"device {device_id} is {job.state.value}: cannot {action}")
     return {"campaign_id": campaign_id, "device_id": device_id, "action": action}
 
 

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from orchestrator.domain.campaign import CampaignState
 from orchestrator.domain.jobs import Outcome
 from orchestrator.service import campaigns, inbound
+from orchestrator.service.access import Principal
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.wiring import Execution
+
+SCHEDULER = Principal("scheduler", "operator")  # starts campaigns scheduled by a user
 
 
 @dataclass
@@ -84,7 +87,7 @@ def start_scheduled(ex: Execution) -> list[int]:
                if r["state"] == CampaignState.SCHEDULED.value and r["scheduled_for"]
                and _aware(r["scheduled_for"]) <= now]
     for campaign_id in due:
-        campaigns.act(ex, campaign_id, "start", "scheduler")
+        campaigns.act(ex, campaign_id, "start", SCHEDULER, "scheduled start")
     return due
 
 

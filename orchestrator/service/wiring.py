@@ -15,6 +15,7 @@ from duis.sign import SigningIdentity
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway
+from orchestrator.service.access import Approvals
 from orchestrator.service.unit_of_work import UnitOfWork
 
 
@@ -60,6 +61,7 @@ class Execution:
     campaign_cache: dict[int, tuple[Any, Catalogue]] = field(default_factory=dict)
     unacknowledged_grace_s: float = 300.0
     verify_at: dt.datetime | None = None  # DCC signatures' certificates valid then (None: now)
+    approvals: Approvals = field(default_factory=Approvals)  # the deployment's four eyes
 
     def identity_for(self, device_type: str) -> SupplierIdentity:
         """The DCC User identity that sends requests for this device type."""

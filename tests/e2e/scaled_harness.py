@@ -26,6 +26,7 @@ from orchestrator.bootstrap import bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy
 from orchestrator.service import campaigns, catalogue, fleet, inbound
+from orchestrator.service.access import Principal
 from simulators import ReceiverError, build_simulation
 from simulators.clock import DEFAULT_START
 from simulators.generate import generate
@@ -79,12 +80,14 @@ class CampaignRun:
         """Create, approve and start a campaign over the whole fleet."""
         budgets = tuple(Budget(sr, 100_000, 3600.0) for sr in ("11.1", "11.4", "11.3", "11.2"))
         created = campaigns.create_campaign(campaigns.CreateCampaign(
-            "scaled", policy=policy or Policy(approval_required_above=10**9, budgets=budgets),
-            created_by="ops"),
+            "scaled", policy=policy or Policy(budgets=budgets),
+            created_by=Principal("ops", "operator")),
             self.app.uow(), self.app.clock().now())
-        execution = self.app.execution()
-        for action in ("submit", "start"):
-            campaigns.act(execution, created["campaign_id"], action, "ops")
+        execution, ops = self.app.execution(), Principal("ops", "operator")
+        if campaigns.act(execution, created["campaign_id"], "submit", ops)["state"] != "approved":
+            campaigns.act(execution, created["campaign_id"], "approve",
+                          Principal("abe", "approver"))  # four eyes: another person
+        campaigns.act(execution, created["campaign_id"], "start", ops)
         return created
 
     def wait(self, campaign_id: int, done: Callable[[dict[str, Any]], bool],

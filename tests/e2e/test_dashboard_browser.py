@@ -29,6 +29,7 @@ from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, FailureThreshold, Policy, parse_waves
 from orchestrator.entrypoints.api import create_app
 from orchestrator.service import access, campaigns, catalogue, fleet
+from orchestrator.service.access import Principal
 from orchestrator.service.driver import run_campaign
 from simulators.generate import generate
 
@@ -89,10 +90,11 @@ def _mid_flight(app: App, data: Path) -> tuple[Any, Any, int]:
                     failure_thresholds=(FailureThreshold(percent=80.0),),
                     budgets=tuple(Budget(sr, 10**6, 86400.0)
                                   for sr in ("11.1", "11.4", "11.3", "11.2")))
+    olga = Principal("olga", "operator")
     created = campaigns.create_campaign(campaigns.CreateCampaign(
-        "spring security release", policy=policy, created_by="olga"), app.uow(), ex.clock.now())
+        "spring security release", policy=policy, created_by=olga), app.uow(), ex.clock.now())
     for action in ("submit", "start"):
-        campaigns.act(ex, created["campaign_id"], action, "olga")
+        campaigns.act(ex, created["campaign_id"], action, olga)
     return ex, world, int(created["campaign_id"])
 
 

@@ -26,7 +26,7 @@ SPEED = 3600.0  # the simulated DSP lives an hour per second (HAN delivery: one 
 # The campaign's waits compressed like the DSP's time: while `fwo run` is down the DSP gives
 # up on the messages it cannot deliver (as the DCC does after its retries); the stage
 # deadlines then recover those devices by timing out into a read-back or a retry.
-POLICY = Policy(approval_required_above=10**9, retry=RetryPolicy(base_s=2.0, cap_s=10.0),
+POLICY = Policy(retry=RetryPolicy(base_s=2.0, cap_s=10.0),
                 timeouts=StageTimeouts(distributing_s=90.0, activating_s=20.0,
                                        verifying_s=20.0),
                 budgets=tuple(Budget(sr, 100_000, 3600.0)

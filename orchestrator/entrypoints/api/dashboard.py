@@ -120,11 +120,9 @@ def campaign_action(request: Request, campaign_id: IdPath, user: CampaignActor,
     expected = csrf_token(request)
     if not expected or not hmac.compare_digest(expected, csrf):
         raise AuthenticationError("the form is stale or forged (CSRF check failed): reload")
-    if action == "approve":
-        access.require(user, "approve")
     st = state(request)
     audited(request, user, f"campaign.{action}", f"campaign:{campaign_id}", reason,
-            lambda: campaigns.act(st.execution(), campaign_id, action, user.name, reason))
+            lambda data: campaigns.act(st.execution(), campaign_id, action, user, reason, data))
     return RedirectResponse(f"/ui/campaigns/{campaign_id}", status_code=303)
 
 

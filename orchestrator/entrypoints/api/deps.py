@@ -117,8 +117,33 @@ def page(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 
 
 def audited(request: Request, principal: Principal, action: str, target: str, reason: str,
-            call: Callable[[], T], data: Mapping[str, Any] | None = None) -> T:
-    """Run a mutating call and record it (ok, or refused with the error) in the audit chain."""
+            call: Callable[[dict[str, Any]], T], data: Mapping[str, Any] | None = None) -> T:
+    """Run a mutating call that writes its own audit row inside its transaction.
+
+    `call` gets the row's extra data (the request's id, method and path); a call refused
+    with one of our errors is recorded here, on its own (its transaction rolled back).
+    """
+    st = state(request)
+    context = {**(data or {}), **_request_data(request)}
+    try:
+        result = call(context)
+    except OrchestratorError as err:
+        row_id = audit.refusal(st.app.uow(), principal, action, target, reason, err,
+                               st.app.clock().now(), context)
+        _log(row_id, request, principal, action, target, "refused")
+        raise
+    _log(None, request, principal, action, target, "ok")
+    return result
+
+
+def audited_after(request: Request, principal: Principal, action: str, target: str,
+                  reason: str, call: Callable[[], T], data: Mapping[str, Any] | None = None
+                  ) -> T:
+    """Run a call whose handler does not write the audit row itself, then record it.
+
+    Only for work that commits in several transactions of its own (a catalogue sync, a
+    fleet import in batches, a stored plan): the row follows the work's last commit.
+    """
     st = state(request)
     try:
         result = call()
@@ -131,14 +156,21 @@ def audited(request: Request, principal: Principal, action: str, target: str, re
     return result
 
 
+def _request_data(request: Request) -> dict[str, Any]:
+    return {"request_id": request.scope.get("fwo_request_id"), "method": request.method,
+            "path": request.url.path}
+
+
 def _record(st: ApiState, request: Request, principal: Principal, action: str, target: str,
             reason: str, outcome: str, data: Mapping[str, Any]) -> None:
-    request_id = request.scope.get("fwo_request_id")
     row_id = audit.record(st.app.uow(), principal, action, target, reason, outcome,
-                          st.app.clock().now(), {**data, "request_id": request_id,
-                                                 "method": request.method,
-                                                 "path": request.url.path})
+                          st.app.clock().now(), {**data, **_request_data(request)})
+    _log(row_id, request, principal, action, target, outcome)
+
+
+def _log(row_id: int | None, request: Request, principal: Principal, action: str,
+         target: str, outcome: str) -> None:
     kind, _, ident = target.partition(":")
     ids = {f"{kind}_id": ident} if kind in ("campaign", "device") else {}
     log.info("audited", audit_id=row_id, action=action, outcome=outcome, user=principal.name,
-             request_id=request_id, **ids)
+             request_id=request.scope.get("fwo_request_id"), **ids)

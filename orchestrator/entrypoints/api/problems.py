@@ -19,6 +19,7 @@ from orchestrator.domain.errors import ApprovalError, DomainError, InvalidTransi
 from orchestrator.errors import (
     AccessError,
     AuditError,
+    AuditHeadError,
     AuthenticationError,
     CampaignError,
     CampaignInputError,
@@ -66,6 +67,7 @@ STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (DspUnavailableError, 503, "DSP unavailable"),
     (DatabaseError, 503, "Database unavailable"),
     (ConfigurationError, 503, "Service not configured"),
+    (AuditHeadError, 422, "Invalid audit head"),
     (AuditError, 500, "Audit log"),
     (OrchestratorError, 400, "Bad request"),
     (FirSyncError, 422, "Catalogue file"),

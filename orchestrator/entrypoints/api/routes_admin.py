@@ -50,10 +50,19 @@ def audit_log(request: Request, _: Auditor, p: Annotated[Page, Depends(page)],
     return p.wrap(audit.entries(state(request).app.uow(), p.limit, p.offset, target))
 
 
+@router.get("/audit/head", summary="The audit chain's head (keep a copy outside)")
+def audit_head(request: Request, _: Auditor) -> dict[str, Any]:
+    """The newest row's id and hash, to compare with `verify?head=` later."""
+    return audit.head(state(request).app.uow())
+
+
 @router.get("/audit/verify", summary="Verify the audit hash chain")
-def audit_verify(request: Request, _: Auditor) -> dict[str, Any]:
+def audit_verify(request: Request, _: Auditor,
+                 head: Annotated[str | None, Query(max_length=64, description=(
+                     "a head saved earlier: the chain must still lead through it"))] = None
+                 ) -> dict[str, Any]:
     """Walk the chain: intact, or the first broken row id and why; the head hash."""
-    return audit.verify(state(request).app.uow()).to_dict()
+    return audit.verify(state(request).app.uow(), head).to_dict()
 
 
 @router.get("/users", summary="Users")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrator.domain.jobs import JobState
 from orchestrator.domain.policy import Policy
@@ -28,16 +28,22 @@ from orchestrator.service import reports
 from orchestrator.service.access import Principal
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
-# Which permission each campaign action needs (approve: a second person, see four-eyes).
-ACTIONS: dict[str, str] = {"submit": "operate", "approve": "approve", "start": "operate",
-                           "pause": "operate", "resume": "operate", "cancel": "operate"}
+# Which permission each campaign action's route needs (the service checks it again, and
+# the deployment's approver role for approve).
+ACTIONS: dict[str, str] = {a: p for a, p in service.ACTIONS.items() if a != "abort"}
 DEVICE_ACTIONS = ("cancel", "retry")
 Reason = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
 StateQuery = Annotated[JobState | None, Query(alias="state", description="only this state")]
 
 
 class CreateBody(BaseModel):
-    """A campaign: which devices (selection), which target, and how (the policy)."""
+    """A campaign: which devices (selection), which target, and how (the policy).
+
+    Unknown fields are refused (422), among them `approval_required_above`: the four-eyes
+    size is the deployment's setting (FWO_APPROVAL_REQUIRED_ABOVE), never a request's.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     target: str = Field("latest", min_length=1, max_length=64, pattern=NO_NUL)
@@ -50,16 +56,23 @@ class CreateBody(BaseModel):
         default_factory=list, max_length=8,
         description="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600; the other SR types keep their default")
     device_id_list_max: int = Field(500, ge=1, le=50_000)
-    approval_required_above: int = Field(1000, ge=0, le=10**9)
     allow_unknown_predecessors: bool = False
     reason: Reason = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_four_eyes_size(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "approval_required_above" in data:
+            raise ValueError("approval_required_above is not part of a campaign request: the "
+                             "four-eyes size is the deployment's setting "
+                             "(FWO_APPROVAL_REQUIRED_ABOVE)")
+        return data
 
     def policy(self) -> Policy:
         """The campaign policy, or CampaignInputError naming the bad value (422)."""
         return service.typed_policy(
             waves=self.waves, window=self.window, timezone=self.timezone, budgets=self.budgets,
-            base=Policy(device_id_list_max=self.device_id_list_max,
-                        approval_required_above=self.approval_required_above))
+            base=Policy(device_id_list_max=self.device_id_list_max))
 
 
 class ActionBody(BaseModel):
@@ -82,9 +95,11 @@ def create(request: Request, body: CreateBody, user: Operator) -> dict[str, Any]
     """Plan the selected devices towards the target and store a draft campaign."""
     app = state(request).app
     command = service.CreateCampaign(body.name, body.target, tuple(body.selection),
-                                     body.policy(), user.name, body.allow_unknown_predecessors)
+                                     body.policy(), user, body.allow_unknown_predecessors,
+                                     body.reason)
     return audited(request, user, "campaign.create", f"campaign:{body.name}", body.reason,
-                   lambda: service.create_campaign(command, app.uow(), app.clock().now()),
+                   lambda data: service.create_campaign(command, app.uow(), app.clock().now(),
+                                                        data),
                    {"target": body.target, "selection": body.selection})
 
 
@@ -130,8 +145,8 @@ def _action_route(action: str) -> Callable[..., Any]:
         st, reason = state(request), (body.reason if body else "")
         with st.metrics.timed(f"campaign.{action}"):
             return audited(request, user, f"campaign.{action}", f"campaign:{campaign_id}",
-                           reason, lambda: service.act(st.execution(), campaign_id, action,
-                                                       user.name, reason))
+                           reason, lambda data: service.act(st.execution(), campaign_id, action,
+                                                            user, reason, data))
 
     handler.__doc__ = f"{action.capitalize()} the campaign (needs {ACTIONS[action]})."
     return handler
@@ -142,8 +157,8 @@ def _device_route(action: str) -> Callable[..., Any]:
                 body: OptionalReason = None) -> dict[str, Any]:
         st, reason = state(request), (body.reason if body else "")
         return audited(request, user, f"device.{action}", f"device:{device_id}", reason,
-                       lambda: service.device_action(st.execution(), campaign_id, device_id,
-                                                     action, user.name, reason),
+                       lambda data: service.device_action(st.execution(), campaign_id,
+                                                          device_id, action, user, reason, data),
                        {"campaign_id": campaign_id})
 
     handler.__doc__ = f"{action.capitalize()} one device's job in the campaign."

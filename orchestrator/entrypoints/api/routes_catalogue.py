@@ -7,7 +7,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
-from orchestrator.entrypoints.api.deps import NO_NUL, Operator, Page, Viewer, audited, page, state
+from orchestrator.entrypoints.api.deps import (
+    NO_NUL,
+    Operator,
+    Page,
+    Viewer,
+    audited_after,
+    page,
+    state,
+)
 from orchestrator.errors import EntryNotFoundError, SyncRefusedError
 from orchestrator.service import catalogue as service
 from orchestrator.service import fleet as fleet_service
@@ -103,7 +111,7 @@ def sync(request: Request, body: SyncBody, user: Operator) -> dict[str, Any]:
         raise SyncRefusedError("no sources: give cpl and fir, or set "
                                  "FWO_CATALOGUE_CPL_SOURCE and FWO_CATALOGUE_FIR_SOURCE")
     command = service.SyncCatalogue(cpl, fir, body.strict, tuple(body.expect_sha256))
-    result = audited(request, user, "catalogue.sync", "catalogue", body.reason,
+    result = audited_after(request, user, "catalogue.sync", "catalogue", body.reason,
                      lambda: service.sync_catalogue(command, app.uow(), app.fetch_options()),
                      {"cpl": cpl, "fir": fir})
     return result.to_dict()

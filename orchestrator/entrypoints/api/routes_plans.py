@@ -12,7 +12,7 @@ from orchestrator.entrypoints.api.deps import (
     Operator,
     Page,
     Viewer,
-    audited,
+    audited_after,
     page,
     state,
 )
@@ -45,7 +45,7 @@ def create(request: Request, body: PlanBody, user: Operator) -> dict[str, Any]:
     command = planning.PlanFleet(body.target, tuple(body.selection),
                                  body.allow_unknown_predecessors)
     app = state(request).app
-    result = audited(request, user, "plan.create", "plans", body.reason,
+    result = audited_after(request, user, "plan.create", "plans", body.reason,
                      lambda: planning.plan_fleet(command, app.uow()),
                      {"target": body.target, "selection": body.selection})
     return result.header()

@@ -1,7 +1,6 @@
 """`fwo campaign ...`: create, approve, start, pause, resume, cancel, status, watch, report."""
 from __future__ import annotations
 
-import getpass
 import time
 from typing import Annotated, Any
 
@@ -10,21 +9,21 @@ from rich.live import Live
 from rich.table import Table
 
 from orchestrator.domain.policy import Policy
-from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import (
+    TokenOpt,
+    acting_user,
+    app_from_env,
+    audited,
+    console,
+    print_json,
+    user_errors,
+)
 from orchestrator.service import campaigns as service
 from orchestrator.service import reports
 
 app = typer.Typer(help="Create, approve and run firmware campaigns.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-ByOpt = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the events).")]
-ReasonOpt = Annotated[str, typer.Option(help="Why (recorded in the events).")]
-
-
-def _me() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
+ReasonOpt = Annotated[str, typer.Option(help="Why (recorded in the events and the audit).")]
 
 
 @app.command()
@@ -40,17 +39,21 @@ def create(
         help="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600 (repeatable; others keep the default).")
     ] = None,
     list_max: Annotated[int, typer.Option(help="DeviceIDList maximum per 11.1.")] = 500,
-    approval_above: Annotated[int, typer.Option(help="Four-eyes above this size.")] = 1000,
-    by: ByOpt = "",
+    reason: ReasonOpt = "",
+    token: TokenOpt = "",
     json_out: JsonOpt = False,
 ) -> None:
-    """Plan the selected devices and store a draft campaign."""
+    """Plan the selected devices and store a draft campaign (operator role)."""
     policy = service.typed_policy(
         waves=waves, window=window, timezone=timezone, budgets=budget or (),
-        base=Policy(device_id_list_max=list_max, approval_required_above=approval_above))
+        base=Policy(device_id_list_max=list_max))
     application = app_from_env()
-    command = service.CreateCampaign(name, target, tuple(select or ()), policy, by or _me())
-    result = service.create_campaign(command, application.uow(), application.clock().now())
+    user = acting_user(application, token)
+    command = service.CreateCampaign(name, target, tuple(select or ()), policy, user,
+                                     reason=reason)
+    result = audited(application, user, "campaign.create", f"campaign:{name}", reason,
+                     lambda data: service.create_campaign(
+                         command, application.uow(), application.clock().now(), data))
     if json_out:
         print_json(result)
         return
@@ -58,63 +61,68 @@ def create(
                   f"upgrade, {result['blocked']} blocked, {result['up_to_date']} up to date")
 
 
-def _act(campaign_id: int, action: str, by: str, reason: str = "") -> None:
+def _act(campaign_id: int, action: str, token: str, reason: str = "") -> None:
     application = app_from_env()
-    result = service.act(application.execution(), campaign_id, action, by or _me(), reason)
+    user = acting_user(application, token)
+    result = audited(application, user, f"campaign.{action}", f"campaign:{campaign_id}",
+                     reason, lambda data: service.act(application.execution(), campaign_id,
+                                                      action, user, reason, data))
     console.print(f"Campaign {campaign_id}: {result['state']}")
 
 
 @app.command()
 @user_errors
-def submit(campaign_id: int, by: ByOpt = "") -> None:
-    """Ask for approval (small campaigns are approved at once)."""
-    _act(campaign_id, "submit", by)
+def submit(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+    """Ask for approval (campaigns up to the four-eyes size are approved at once)."""
+    _act(campaign_id, "submit", token, reason)
 
 
 @app.command()
 @user_errors
-def approve(campaign_id: int, by: ByOpt = "") -> None:
-    """Approve a campaign (never by its creator)."""
-    _act(campaign_id, "approve", by)
+def approve(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+    """Approve a campaign (approver role; never by its creator)."""
+    _act(campaign_id, "approve", token, reason)
 
 
 @app.command()
 @user_errors
-def start(campaign_id: int, by: ByOpt = "") -> None:
+def start(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
     """Start an approved campaign."""
-    _act(campaign_id, "start", by)
+    _act(campaign_id, "start", token, reason)
 
 
 @app.command()
 @user_errors
-def pause(campaign_id: int, reason: ReasonOpt = "", by: ByOpt = "") -> None:
+def pause(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
     """Stop sending new requests (in-flight answers are still applied)."""
-    _act(campaign_id, "pause", by, reason)
+    _act(campaign_id, "pause", token, reason)
 
 
 @app.command()
 @user_errors
-def resume(campaign_id: int, by: ByOpt = "") -> None:
+def resume(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
     """Resume a paused campaign (failures so far are accepted)."""
-    _act(campaign_id, "resume", by)
+    _act(campaign_id, "resume", token, reason)
 
 
 @app.command()
 @user_errors
-def cancel(campaign_id: int, reason: ReasonOpt = "", by: ByOpt = "") -> None:
+def cancel(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
     """Cancel for good, including pending future-dated activations."""
-    _act(campaign_id, "cancel", by, reason)
+    _act(campaign_id, "cancel", token, reason)
 
 
 @app.command()
 @user_errors
 def device(campaign_id: int, device_id: str,
            action: Annotated[str, typer.Argument(help="cancel or retry")],
-           reason: ReasonOpt = "", by: ByOpt = "") -> None:
+           reason: ReasonOpt = "", token: TokenOpt = "") -> None:
     """Cancel or retry one device of a campaign."""
     application = app_from_env()
-    service.device_action(application.execution(), campaign_id, device_id, action,
-                          by or _me(), reason)
+    user = acting_user(application, token)
+    audited(application, user, f"device.{action}", f"device:{device_id}", reason,
+            lambda data: service.device_action(application.execution(), campaign_id,
+                                               device_id, action, user, reason, data))
     console.print(f"Device {device_id}: {action} recorded")
 
 

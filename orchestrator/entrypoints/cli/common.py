@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,17 +15,48 @@ from duis.errors import DuisError
 from fir_sync.errors import FirSyncError
 from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import AuthenticationError, OrchestratorError
+from orchestrator.service import access, audit
+from orchestrator.service.access import Principal
 
 console = Console()
 err_console = Console(stderr=True)
 USER_ERRORS: tuple[type[Exception], ...] = (OrchestratorError, FirSyncError, DuisError)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+TokenOpt = Annotated[str, typer.Option(
+    "--token", envvar="FWO_TOKEN", show_default=False,
+    help="Your API token (or FWO_TOKEN): the command acts as that user, with its role.")]
 
 
 def app_from_env() -> App:
     """The application wired from the environment (the CLI's only read of it)."""
     return bootstrap(Settings.from_env())
+
+
+def acting_user(app: App, token: str) -> Principal:
+    """The user a mutating command acts as: the owner of the given API token."""
+    if not token:
+        raise AuthenticationError("this command acts as a user: set FWO_TOKEN or pass --token "
+                                  "(an API token, from `fwo user token NAME`)")
+    return access.authenticate(app.uow(), token)
+
+
+def login() -> str:
+    """The operating-system login running the CLI (recorded beside the user)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def audited(app: App, user: Principal, action: str, target: str, reason: str,
+            call: Callable[[dict[str, Any]], T]) -> T:
+    """Run a command's handler (which writes its audit row with its own work); a refusal
+    is recorded in the audit chain on its own, like the API's."""
+    data = {"via": "cli", "login": login()}
+    return audit.attempt(app.uow, app.clock().now, user, action, target, reason,
+                         lambda: call(data), data)
 
 
 def print_json(data: Any) -> None:

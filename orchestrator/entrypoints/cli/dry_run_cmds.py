@@ -18,11 +18,15 @@ from orchestrator.domain.policy import Budget, FailureThreshold, Policy
 from orchestrator.entrypoints.cli.common import console, err_console, print_json, user_errors
 from orchestrator.errors import ConfigurationError
 from orchestrator.service import campaigns, catalogue, fleet
+from orchestrator.service.access import Principal
 from orchestrator.service.driver import RunStats, run_campaign
 
 # The simulated DCC's anomaly thresholds per day, and the budgets kept safely under them.
 THRESHOLDS = {"11.1": 200, "11.4": 200, "11.3": 200_000, "11.2": 200_000}
 BUDGET_SHARE = 0.9
+# The people of a simulation (its own database): the four-eyes rule applies to them too.
+DRY_RUN = Principal("dry-run", "operator")
+DRY_RUN_APPROVER = Principal("dry-run-approver", "admin")
 
 
 def register(app: typer.Typer) -> None:
@@ -85,12 +89,18 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     fleet.import_fleet(app.uow(), data / "fleet.csv", ex.clock.now())
     policy = policy or dry_run_policy(waves)
     created = campaigns.create_campaign(campaigns.CreateCampaign(
-        "dry-run", policy=policy, created_by="dry-run"), app.uow(), ex.clock.now())
+        "dry-run", policy=policy, created_by=DRY_RUN), app.uow(), ex.clock.now())
     campaign_id = created["campaign_id"]
-    for action in ("submit", "start"):
-        campaigns.act(ex, campaign_id, action, "dry-run")
+    _approve_and_start(ex, campaign_id)
     stats = _run(ex, world, campaign_id, created["devices"], progress)
     return build_report(app, ex, world, campaign_id, created, stats, faults)
+
+
+def _approve_and_start(ex: Any, campaign_id: int) -> None:
+    """Submit; above the four-eyes size a second (simulated) person approves; start."""
+    if campaigns.act(ex, campaign_id, "submit", DRY_RUN)["state"] == "awaiting_approval":
+        campaigns.act(ex, campaign_id, "approve", DRY_RUN_APPROVER)
+    campaigns.act(ex, campaign_id, "start", DRY_RUN)
 
 
 def check_faults(faults: str) -> None:
@@ -108,8 +118,7 @@ def dry_run_policy(waves: str, budgets: Iterable[str] = ()) -> Policy:
     """The dry run's policy: budgets under the simulated DCC's thresholds unless given."""
     base = Policy(budgets=tuple(Budget(sr, int(limit * BUDGET_SHARE), 86400.0)
                                 for sr, limit in THRESHOLDS.items()),
-                  success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),),
-                  approval_required_above=10**9)
+                  success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),))
     return campaigns.typed_policy(waves=waves, budgets=budgets, base=base)
 
 

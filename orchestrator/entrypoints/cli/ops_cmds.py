@@ -1,16 +1,19 @@
 """`fwo user ...`, `fwo audit ...` and `fwo serve`: access, the audit trail, the API server."""
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from orchestrator.bootstrap import App
 from orchestrator.entrypoints.cli.common import (
+    TokenOpt,
+    acting_user,
     app_from_env,
     console,
     err_console,
+    login,
     print_json,
     user_errors,
 )
@@ -31,13 +34,9 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
-def _cli_actor() -> Principal:
-    """Local shell access is administrative: recorded as `cli:<login>`."""
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Principal(f"cli:{login}", "admin")
+def _admin(app: App, token: str) -> Principal:
+    """The admin a user command acts as (its token); without one, the local bootstrap."""
+    return acting_user(app, token) if token else access.bootstrap_principal(login())
 
 
 def _print_token(data: dict[str, str], json_out: bool) -> None:
@@ -52,38 +51,43 @@ def _print_token(data: dict[str, str], json_out: bool) -> None:
 @user_app.command("create")
 @user_errors
 def create(name: str, role: RoleOpt = "viewer", reason: ReasonOpt = "",
-           json_out: JsonOpt = False) -> None:
-    """Create a user with a role and print its first token (once)."""
+           token: TokenOpt = "", json_out: JsonOpt = False) -> None:
+    """Create a user with a role and print its first token (once). Needs an admin's token,
+    except the first admin, which the local shell creates (with database access)."""
     app = app_from_env()
-    data = access.create_user(app.uow(), name, role, _cli_actor(), app.clock().now(), reason)
+    data = access.create_user(app.uow(), name, role, _admin(app, token), app.clock().now(),
+                              reason)
     _print_token(data, json_out)
 
 
 @user_app.command("token")
 @user_errors
-def token(name: str, reason: ReasonOpt = "", json_out: JsonOpt = False) -> None:
-    """Issue another token for a user and print it (once)."""
+def token(name: str, reason: ReasonOpt = "", token: TokenOpt = "",
+          json_out: JsonOpt = False) -> None:
+    """Issue another token for a user and print it (once; admin)."""
     app = app_from_env()
-    _print_token(access.issue_token(app.uow(), name, _cli_actor(), app.clock().now(), reason),
-                 json_out)
+    _print_token(access.issue_token(app.uow(), name, acting_user(app, token),
+                                    app.clock().now(), reason), json_out)
 
 
 @user_app.command("revoke")
 @user_errors
-def revoke(name: str, reason: ReasonOpt = "") -> None:
-    """Revoke every token of a user."""
+def revoke(name: str, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+    """Revoke every token of a user (admin)."""
     app = app_from_env()
-    data = access.revoke_tokens(app.uow(), name, _cli_actor(), app.clock().now(), reason)
+    data = access.revoke_tokens(app.uow(), name, acting_user(app, token), app.clock().now(),
+                                reason)
     console.print(f"{data['revoked']} token(s) of {name} revoked")
 
 
 @user_app.command("role")
 @user_errors
 def role(name: str, new_role: Annotated[str, typer.Argument(metavar="ROLE")],
-         reason: ReasonOpt = "") -> None:
-    """Change a user's role."""
+         reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+    """Change a user's role (admin)."""
     app = app_from_env()
-    access.set_role(app.uow(), name, new_role, _cli_actor(), app.clock().now(), reason)
+    access.set_role(app.uow(), name, new_role, acting_user(app, token), app.clock().now(),
+                    reason)
     console.print(f"{name} is now {new_role}")
 
 
@@ -104,15 +108,34 @@ def list_users(json_out: JsonOpt = False) -> None:
     console.print(table)
 
 
+@audit_app.command("head")
+@user_errors
+def head(json_out: JsonOpt = False) -> None:
+    """Print the chain's head hash: keep it outside the database for `verify --head`."""
+    found = audit.head(app_from_env().uow())
+    if json_out:
+        print_json(found)
+    else:
+        console.print(found["hash"], highlight=False, soft_wrap=True)
+
+
 @audit_app.command("verify")
 @user_errors
-def verify(json_out: JsonOpt = False) -> None:
+def verify(saved_head: Annotated[str | None, typer.Option(
+               "--head", help="A head saved earlier (`fwo audit head`): the chain must still "
+                              "lead through it (detects a rewrite with recomputed hashes).")
+           ] = None,
+           json_out: JsonOpt = False) -> None:
     """Walk the hash chain; exit 1 naming the first broken row if it was altered."""
-    result = audit.verify(app_from_env().uow())
+    result = audit.verify(app_from_env().uow(), saved_head)
     if json_out:
         print_json(result.to_dict())
     elif result.ok:
-        console.print(f"audit chain intact: {result.rows} rows, head {result.head_hash}")
+        upto = " through the saved head" if saved_head else ""
+        console.print(f"audit chain intact{upto}: {result.rows} rows, head "
+                      f"{result.head_hash}", highlight=False)
+    elif result.first_broken_id is None:
+        err_console.print(f"audit chain rewritten: {result.problem}", highlight=False)
     else:
         err_console.print(f"audit chain broken at row {result.first_broken_id}: "
                           f"{result.problem} ({result.rows} rows verified before it)",

@@ -28,10 +28,10 @@ def api_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def ops_app(database_url: str, data: Path, work: Path) -> App:
+def ops_app(database_url: str, data: Path, work: Path, **settings: object) -> App:
     """The app on `database_url` with the generated catalogue synced and fleet imported."""
     app = bootstrap(Settings(data_dir=work, database_url=database_url, keys_dir=data / "keys",
-                             image_dir=data / "images"))
+                             image_dir=data / "images", **settings))  # type: ignore[arg-type]
     catalogue.sync_catalogue(catalogue.SyncCatalogue(str(data / "cpl.xlsx"),
                                                      str(data / "fir.xlsx")),
                              app.uow(), app.fetch_options())
@@ -62,10 +62,14 @@ def add_users(app: App) -> dict[str, str]:
             for name, role in USERS.items()}
 
 
+FOUR_EYES_ABOVE = 5  # the deployment's four-eyes size in these tests (60 devices are above it)
+
+
 @pytest.fixture
 def ops(database_url: str, api_data: Path, tmp_path: Path) -> Iterator[Ops]:
-    """The API on a fresh database (SQLite and PostgreSQL) with users and data."""
-    app = ops_app(database_url, api_data, tmp_path)
+    """The API on a fresh database (SQLite and PostgreSQL) with users and data; campaigns of
+    more than FOUR_EYES_ABOVE devices need a second approver (FWO_APPROVAL_REQUIRED_ABOVE)."""
+    app = ops_app(database_url, api_data, tmp_path, approval_required_above=FOUR_EYES_ABOVE)
     tokens = add_users(app)
     with TestClient(create_app(app), raise_server_exceptions=False) as client:
         yield Ops(app, client, tokens, api_data, database_url)

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 
 
 def create(ops: Any, user: str, name: str = "spring") -> int:
-    """A campaign above the four-eyes size, created by `user`."""
+    """A campaign above the deployment's four-eyes size, created by `user`."""
     reply = ops.client.post("/api/campaigns", headers=ops.auth(user), json={
-        "name": name, "waves": "30%,100%", "approval_required_above": 5,
-        "reason": "quarterly security release"})
+        "name": name, "waves": "30%,100%", "reason": "quarterly security release"})
     assert reply.status_code == 201, reply.text
     return int(reply.json()["campaign_id"])
 
@@ -127,3 +126,54 @@ def test_users_and_tokens_are_managed_by_admins_only(ops) -> None:  # type: igno
                            json={"name": "nina", "role": "viewer"}).status_code == 409
     ops.client.post("/api/users/nina/revoke", headers=ops.auth("ada"), json={"reason": "left"})
     assert ops.client.get("/api/me", headers=nina).status_code == 401
+
+
+def _rewrite_with_recomputed_hashes(database_url: str, row_id: int, reason: str) -> None:
+    """What an attacker with the database and the public formula does: edit a row and
+    recompute its hash and every later row's, so the chain is self-consistent again."""
+    from orchestrator.adapters.auth_repository import SqlAlchemyAuditRepository
+    from orchestrator.service.audit import GENESIS, chain_hash
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        rows = list(SqlAlchemyAuditRepository(connection).rows())
+        prev = GENESIS
+        for row in rows:
+            row["reason"] = reason if row["id"] == row_id else row["reason"]
+            row["prev_hash"], row["hash"] = prev, chain_hash(prev, row)
+            connection.execute(sa.text("update audit_log set reason = :reason, prev_hash = :p, "
+                                       "hash = :h where id = :id"),
+                               {"reason": row["reason"], "p": row["prev_hash"], "h": row["hash"],
+                                "id": row["id"]})
+            prev = row["hash"]
+    engine.dispose()
+
+
+def test_a_rewritten_chain_passes_verify_but_not_against_a_saved_head(  # type: ignore[no-untyped-def]
+        ops, tmp_path: Path) -> None:
+    """`fwo audit head` saves the head; later rows keep it on the chain; a row rewritten with
+    every later hash recomputed passes plain `verify` but fails `verify --head` (exit 1);
+    the head is on /metrics and the API; a malformed head is one line, exit 2."""
+    cid = create(ops, "olga")
+    act(ops, "olga", cid, "submit", "for review")
+    saved = fwo(ops.database_url, tmp_path, "audit", "head")
+    assert saved.returncode == 0, saved.stderr
+    head = saved.stdout.strip()
+    assert len(head) == 64 and head == ops.client.get(
+        "/api/audit/head", headers=ops.auth("abe")).json()["hash"]
+    assert f'fwo_audit_head{{hash="{head}"}}' in ops.client.get(
+        "/metrics", headers=ops.auth("vera")).text
+    act(ops, "abe", cid, "approve", "looks right")
+    assert fwo(ops.database_url, tmp_path, "audit", "verify", "--head", head).returncode == 0
+    with sa.create_engine(ops.database_url).connect() as connection:
+        submit_row = connection.execute(sa.text(
+            "select id from audit_log where action = 'campaign.submit'")).scalar_one()
+    _rewrite_with_recomputed_hashes(ops.database_url, submit_row, "nothing to see")
+    assert fwo(ops.database_url, tmp_path, "audit", "verify").returncode == 0  # the weakness
+    rewritten = fwo(ops.database_url, tmp_path, "audit", "verify", "--head", head)
+    assert rewritten.returncode == 1
+    assert "audit chain rewritten" in rewritten.stderr and head in rewritten.stderr
+    api = ops.client.get(f"/api/audit/verify?head={head}", headers=ops.auth("abe")).json()
+    assert api["ok"] is False and "saved head" in api["problem"]
+    bad = fwo(ops.database_url, tmp_path, "audit", "verify", "--head", "nonsense")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

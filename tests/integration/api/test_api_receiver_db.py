@@ -17,6 +17,7 @@ from orchestrator.adapters.simulated_gateway import simulated_execution
 from orchestrator.domain.policy import Budget, Policy, parse_waves
 from orchestrator.entrypoints.api import create_app
 from orchestrator.service import campaigns
+from orchestrator.service.access import Principal
 from orchestrator.service.driver import run_campaign
 from orchestrator.service.inbound import message_digest
 from simulators.dsp.messages import delivery_status, device_alert, device_answer
@@ -156,14 +157,15 @@ def test_a_dry_run_delivered_over_http_completes(ops) -> None:  # type: ignore[n
         posted.append(reply.status_code)
 
     world.simulation.dsp.receiver = over_http
-    policy = Policy(waves=parse_waves("100%"), approval_required_above=10**6,
-                    budgets=tuple(Budget(sr, 10**6, 86400.0) for sr in ("11.1", "11.4",
-                                                                        "11.3", "11.2")))
+    policy = Policy(waves=parse_waves("100%"), budgets=tuple(
+        Budget(sr, 10**6, 86400.0) for sr in ("11.1", "11.4", "11.3", "11.2")))
+    olga = Principal("olga", "operator")
     created = campaigns.create_campaign(campaigns.CreateCampaign("http", policy=policy,
-                                                                 created_by="olga"),
+                                                                 created_by=olga),
                                         ops.app.uow(), ex.clock.now())
-    for action in ("submit", "start"):
-        campaigns.act(ex, created["campaign_id"], action, "olga")
+    campaigns.act(ex, created["campaign_id"], "submit", olga)
+    campaigns.act(ex, created["campaign_id"], "approve", Principal("abe", "approver"))
+    campaigns.act(ex, created["campaign_id"], "start", olga)
     stats = run_campaign(ex, world, created["campaign_id"])
     status = campaigns.status(ops.app.uow(), created["campaign_id"])
     assert stats.final_state == "completed" and status["states"].get("done", 0) > 0

@@ -14,6 +14,7 @@ from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.policy import Policy
 from orchestrator.service import campaigns, catalogue, fleet
+from orchestrator.service.access import Principal
 from orchestrator.service.wiring import Execution
 from simulators.generate import generate
 
@@ -33,11 +34,11 @@ class World:
                  start: bool = True) -> int:
         """Create (and by default approve and start) a campaign over the whole fleet."""
         created = campaigns.create_campaign(campaigns.CreateCampaign(
-            "test", policy=policy or Policy(approval_required_above=10**9), created_by=by),
+            "test", policy=policy or Policy(), created_by=Principal(by, "admin")),
             self.app.uow(), self.ex.clock.now())
         if start:
             for action in ("submit", "start"):
-                campaigns.act(self.ex, created["campaign_id"], action, by)
+                campaigns.act(self.ex, created["campaign_id"], action, Principal(by, "admin"))
         return int(created["campaign_id"])
 
     def rows(self, sql: str) -> list[Any]:

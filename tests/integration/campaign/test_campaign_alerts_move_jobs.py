@@ -58,7 +58,7 @@ def test_every_alert_shape_moves_a_job(make_world: Callable[..., World]) -> None
     moved: Counter[str] = Counter()
     seen: Counter[str] = Counter()
     world.sim.simulation.dsp.receiver = one_at_a_time(world, moved, seen)
-    policy = Policy(approval_required_above=10**9, failure_thresholds=(),
+    policy = Policy(failure_thresholds=(),
                     success_threshold=0.0,
                     activation_window=ActivationWindow.parse("01:00-05:00"))
     stats = run_campaign(world.ex, world.sim, world.campaign(policy))
@@ -74,7 +74,7 @@ def test_a_failed_future_dated_activation_moves_the_job_in_either_placement(
     """0x8F67 (the image changed before the activation time) fails the waiting activation,
     whether it comes as a DeviceAlertMessage or in a FutureDatedDeviceAlertMessage."""
     world = make_world()
-    policy = Policy(approval_required_above=10**9, failure_thresholds=(),
+    policy = Policy(failure_thresholds=(),
                     success_threshold=0.0,
                     activation_window=ActivationWindow.parse("01:00-05:00"))
     campaign_id = world.campaign(policy)

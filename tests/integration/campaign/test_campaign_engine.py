@@ -6,15 +6,19 @@ import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from orchestrator.domain.policy import Budget, FailureThreshold, Policy
 from orchestrator.errors import CampaignError
 from orchestrator.service import campaigns
+from orchestrator.service.access import Approvals, Principal
 from orchestrator.service.driver import run_campaign
 
 from .conftest import World
+
+ALICE, BOB = Principal("alice", "admin"), Principal("bob", "admin")
 
 
 def test_a_campaign_completes_and_every_device_runs_its_target(
@@ -72,7 +76,7 @@ def test_with_faults_every_device_ends_terminal_and_agrees_with_the_simulator(
         make_world: Callable[..., World]) -> None:
     """Default faults: all jobs terminal, done devices run their target, none bricked."""
     world = make_world(faults="default", seed=3)
-    policy = Policy(approval_required_above=10**9, failure_thresholds=(),
+    policy = Policy(failure_thresholds=(),
                     success_threshold=0.0)
     campaign_id = world.campaign(policy)
     stats = run_campaign(world.ex, world.sim, campaign_id)
@@ -119,15 +123,14 @@ def test_failures_pause_the_wave_and_resume_and_cancel_work(
         make_world: Callable[..., World]) -> None:
     """A failure threshold pauses with a reason; resume continues; cancel ends everything."""
     world = make_world(faults="delivery_failure:0.6", seed=2)
-    policy = Policy(approval_required_above=10**9,
-                    failure_thresholds=(FailureThreshold("delivery_failed", count=2),))
+    policy = Policy(failure_thresholds=(FailureThreshold("delivery_failed", count=2),))
     campaign_id = world.campaign(policy)
     stats = run_campaign(world.ex, world.sim, campaign_id)
     status = campaigns.status(world.app.uow(), campaign_id)
     assert stats.final_state == "paused" and "delivery_failed" in status["pause_reason"]
-    campaigns.act(world.ex, campaign_id, "resume", "bob")
+    campaigns.act(world.ex, campaign_id, "resume", BOB)
     assert campaigns.status(world.app.uow(), campaign_id)["state"] == "running"
-    campaigns.act(world.ex, campaign_id, "cancel", "bob", "too many failures")
+    campaigns.act(world.ex, campaign_id, "cancel", BOB, "too many failures")
     states = campaigns.status(world.app.uow(), campaign_id)["states"]
     active = {"planned", "distributing", "delivered", "activating", "activated", "verifying"}
     assert not active & {s for s, n in states.items() if n}
@@ -138,7 +141,7 @@ def test_pacing_keeps_every_sr_type_within_its_budget(make_world: Callable[..., 
     """With 11.3 and 11.2 limited per hour, the DSP never counts more in any hour."""
     world = make_world()
     budgets = (Budget("11.1", 3, 3600), Budget("11.3", 10, 3600), Budget("11.2", 10, 3600))
-    campaign_id = world.campaign(Policy(approval_required_above=10**9, budgets=budgets))
+    campaign_id = world.campaign(Policy(budgets=budgets))
     stats = run_campaign(world.ex, world.sim, campaign_id)
     assert stats.final_state == "completed"
     sent = world.rows("select sr_type, sent_at from sent_requests where command_variant != 4")
@@ -150,13 +153,15 @@ def test_pacing_keeps_every_sr_type_within_its_budget(make_world: Callable[..., 
 
 
 def test_the_creator_cannot_approve_a_large_campaign(make_world: Callable[..., World]) -> None:
-    """Four eyes: above the size the creator's approval is refused, another person's works."""
+    """Four eyes: above the deployment's size the creator's approval is refused (whatever the
+    case of the name), another person's works."""
     world = make_world()
-    campaign_id = world.campaign(Policy(approval_required_above=1), start=False)
-    campaigns.act(world.ex, campaign_id, "submit", "alice")
+    ex = replace(world.ex, approvals=Approvals(above=1))
+    campaign_id = world.campaign(start=False)
+    assert campaigns.act(ex, campaign_id, "submit", ALICE)["state"] == "awaiting_approval"
     with pytest.raises(CampaignError, match="other than its creator"):
-        campaigns.act(world.ex, campaign_id, "approve", "alice")
-    assert campaigns.act(world.ex, campaign_id, "approve", "bob")["state"] == "approved"
+        campaigns.act(ex, campaign_id, "approve", Principal("ALICE", "admin"))
+    assert campaigns.act(ex, campaign_id, "approve", BOB)["state"] == "approved"
 
 
 def test_requests_recorded_but_never_sent_are_retried_by_the_reconciler(

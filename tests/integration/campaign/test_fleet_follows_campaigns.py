@@ -10,6 +10,7 @@ import pytest
 from orchestrator.domain.policy import Policy
 from orchestrator.errors import CampaignInputError
 from orchestrator.service import campaigns, fleet, planning
+from orchestrator.service.access import Principal
 from orchestrator.service.driver import run_campaign
 
 from .conftest import World
@@ -122,7 +123,7 @@ def test_a_device_changed_behind_our_back_is_replanned_not_activated(
     sim_fleet.set_running(sim_fleet.index(device_id),
                           sim_fleet.catalogue.by_id[path[0]])  # someone else did step 1
     for action in ("submit", "start"):
-        campaigns.act(world.ex, campaign_id, action, "alice")
+        campaigns.act(world.ex, campaign_id, action, Principal("alice", "admin"))
     assert run_campaign(world.ex, world.sim, campaign_id).final_state == "completed"
     events = world.rows(f"select cause, to_state, data from job_events where campaign_id = "
                         f"{campaign_id} and device_id = '{device_id}' order by id")
@@ -139,7 +140,7 @@ def test_a_device_changed_behind_our_back_is_replanned_not_activated(
 def test_every_activation_follows_a_recent_read(make_world: Callable[..., World]) -> None:
     """With a zero read age, each 11.3 is preceded by a read of the device after its delivery."""
     world = make_world()
-    campaign_id = world.campaign(Policy(approval_required_above=10**9, read_max_age_s=0.0))
+    campaign_id = world.campaign(Policy(read_max_age_s=0.0))
     assert run_campaign(world.ex, world.sim, campaign_id).final_state == "completed"
     last: dict[str, str] = {}
     for device_id, cause in world.rows(f"select device_id, cause from job_events where "
@@ -155,7 +156,7 @@ def test_a_device_changed_between_delivery_and_activation_is_not_activated(
         make_world: Callable[..., World]) -> None:
     """The read before 11.3 sees a version changed after delivery: re-plan, no activation."""
     world = make_world()
-    campaign_id = world.campaign(Policy(approval_required_above=10**9, read_max_age_s=0.0))
+    campaign_id = world.campaign(Policy(read_max_age_s=0.0))
     jobs = {d: _path(p) for d, p in world.rows(
         f"select device_id, path from device_jobs where campaign_id = {campaign_id} "
         "and state = 'planned'")}

@@ -26,7 +26,7 @@ def test_a_corrupted_image_ends_the_step_verification_failed_with_the_computed_h
     carrying the hash the device computed and the one expected."""
     world = make_world(faults="verification_failure:1.0")
     retry = replace(RetryPolicy(), retry_on=RetryPolicy().retry_on - {"verification_failed"})
-    campaign_id = world.campaign(Policy(approval_required_above=10**9, retry=retry,
+    campaign_id = world.campaign(Policy(retry=retry,
                                         failure_thresholds=()))
     assert run_campaign(world.ex, world.sim, campaign_id).final_state == "completed"
     states = dict(world.rows(f"select state, count(*) from device_jobs where campaign_id = "

@@ -29,7 +29,7 @@ def test_a_budget_of_n_activations_an_hour_admits_n(make_world: Callable[..., Wo
     sent per hour and quarantines none (no AD1); the campaign completes."""
     world = make_world(thresholds={**GENEROUS, "11.3": N}, period=dt.timedelta(hours=1))
     budgets = tuple(Budget(sr, GENEROUS[sr], HOUR) for sr in ("11.1", "11.4", "11.2"))
-    policy = Policy(approval_required_above=10**9, budgets=(*budgets, Budget("11.3", N, HOUR)))
+    policy = Policy(budgets=(*budgets, Budget("11.3", N, HOUR)))
     campaign_id = world.campaign(policy)
     stats = run_campaign(world.ex, world.sim, campaign_id)
     assert stats.final_state == "completed"

@@ -22,6 +22,7 @@ from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy, parse_waves
 from orchestrator.entrypoints.api import create_app
 from orchestrator.service import campaigns, catalogue, fleet, planning
+from orchestrator.service.access import Principal
 from orchestrator.service.driver import run_campaign
 from simulators.generate import generate
 
@@ -88,14 +89,13 @@ def test_a_campaign_completes_on_messages_signed_by_the_dcc_tool(
 
     world.simulation.dsp.receiver = through_the_tool
     devices = _devices(app)
-    policy = Policy(waves=parse_waves("100%"), approval_required_above=10**6,
-                    budgets=tuple(Budget(sr, 10**6, 86400.0)
-                                  for sr in ("11.1", "11.4", "11.3", "11.2")))
+    policy = Policy(waves=parse_waves("100%"), budgets=tuple(
+        Budget(sr, 10**6, 86400.0) for sr in ("11.1", "11.4", "11.3", "11.2")))
     created = campaigns.create_campaign(
         campaigns.CreateCampaign("boxed", selection=(f"device_id={','.join(devices)}",),
-                                 policy=policy, created_by="olga"), app.uow(), ex.clock.now())
+                                 policy=policy, created_by=Principal("olga", "admin")), app.uow(), ex.clock.now())
     for action in ("submit", "start"):
-        campaigns.act(ex, created["campaign_id"], action, "olga")
+        campaigns.act(ex, created["campaign_id"], action, Principal("olga", "admin"))
     stats = run_campaign(ex, world, created["campaign_id"])
     assert stats.final_state == "completed"
     assert posted and set(posted) == {(202, "applied")}

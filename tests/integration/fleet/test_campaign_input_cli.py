@@ -45,6 +45,9 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
     assert run("catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir))[0] == 0
     fleet = write_fleet(tmp_path / "f.csv", [device_row(n) for n in range(1, 5)])
     assert run("fleet", "import", str(fleet))[0] == 0
+    code, out = run("user", "create", "ops", "--role", "admin", "--json")  # local bootstrap
+    assert code == 0, out
+    monkeypatch.setenv("FWO_TOKEN", json.loads(out)["token"])
     return database_url
 
 

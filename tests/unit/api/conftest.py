@@ -37,14 +37,18 @@ class FakeAccess:
         self.store = store
 
     def add_user(self, name: str, role: str, created_by: str, at: dt.datetime) -> int:
-        if name in self.store.users:
+        if name.lower() in self.store.users:
             raise UserExistsError(f"user {name!r} already exists")
-        self.store.users[name] = {"id": len(self.store.users) + 1, "name": name, "role": role,
-                                  "created_by": created_by, "created_at": at, "disabled": False}
-        return int(self.store.users[name]["id"])
+        self.store.users[name.lower()] = {
+            "id": len(self.store.users) + 1, "name": name, "role": role,
+            "created_by": created_by, "created_at": at, "disabled": False}
+        return int(self.store.users[name.lower()]["id"])
 
     def user(self, name: str) -> dict[str, Any] | None:
-        return self.store.users.get(name)
+        return self.store.users.get(name.lower())
+
+    def has_admin(self) -> bool:
+        return any(u["role"] == "admin" and not u["disabled"] for u in self.store.users.values())
 
     def users(self) -> list[dict[str, Any]]:
         return [u | {"tokens": 1} for u in self.store.users.values()]

@@ -36,14 +36,14 @@ def ctx(version: str = "00000002", policy: Policy | None = None) -> Context:
 def test_small_campaigns_are_approved_on_submit() -> None:
     """Below the four-eyes size the creator's submit approves it."""
     c = campaign(10)
-    c.submit(T0, "alice")
+    c.submit(T0, "alice", 1000)
     assert c.state is CampaignState.APPROVED and c.approved_by == "alice"
 
 
 def test_large_campaigns_need_a_different_approver() -> None:
     """Above the size the creator cannot approve; someone else can."""
     c = campaign(5000)
-    c.submit(T0, "alice")
+    c.submit(T0, "alice", 1000)
     with pytest.raises(ApprovalError, match="other than its creator"):
         c.approve(T0, "alice")
     c.approve(T0, "bob")
@@ -53,7 +53,7 @@ def test_large_campaigns_need_a_different_approver() -> None:
 def test_running_pauses_resumes_and_cannot_restart_after_cancel() -> None:
     """running ⇄ paused; cancelled is terminal."""
     c = campaign()
-    c.submit(T0, "alice")
+    c.submit(T0, "alice", 1000)
     c.start(T0, "alice")
     c.pause(T0, "ops", "investigating")
     assert c.pause_reason == "investigating" and not c.sending
