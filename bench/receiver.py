@@ -157,8 +157,12 @@ def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
     port = free_port()
     fwo = str(Path(sys.executable).parent / "fwo")
     fleet = keys.parent / "fleet.csv"  # alerts about devices not in the fleet are refused
-    subprocess.run([fwo, "fleet", "import", str(fleet)], env=serve_env(base, database_url, keys),
-                   check=True, stdout=subprocess.DEVNULL)
+    env = serve_env(base, database_url, keys)
+    admin = subprocess.run([fwo, "user", "create", "bench", "--role", "admin", "--json"],
+                           env=env, check=True, capture_output=True, text=True)
+    env["FWO_TOKEN"] = json.loads(admin.stdout)["token"]  # the first admin, created locally
+    subprocess.run([fwo, "fleet", "import", str(fleet)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     server = start([fwo, "serve", "--host", "127.0.0.1", "--port", str(port)],
                    serve_env(base, database_url, keys), port)
     try:

@@ -7,7 +7,16 @@ import typer
 from rich.table import Table
 
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
-from orchestrator.entrypoints.cli.common import app_from_env, console, fail, print_json, user_errors
+from orchestrator.entrypoints.cli.common import (
+    ReasonOpt,
+    TokenOpt,
+    app_from_env,
+    console,
+    fail,
+    operated,
+    print_json,
+    user_errors,
+)
 from orchestrator.errors import EntryNotFoundError
 from orchestrator.service import catalogue as service
 from orchestrator.service import fleet as fleet_service
@@ -27,13 +36,19 @@ def sync(
         help="Detached signature: [cpl=|fir=]FILE (bare: must verify one of the two).")] = None,
     public_key: Annotated[str | None, typer.Option(help="PEM public key or certificate.")] = None,
     strict: Annotated[bool, typer.Option(help="Refuse the sync on any problem.")] = False,
+    reason: ReasonOpt = "",
+    token: TokenOpt = "",
     json_out: JsonOpt = False,
 ) -> None:
-    """Replace the catalogue with the given CPL and FIR, or leave it untouched on refusal."""
+    """Replace the catalogue with the given CPL and FIR, or leave it untouched on refusal
+    (operator)."""
     application = app_from_env()
     command = service.SyncCatalogue(cpl, fir, strict, tuple(expect_sha256 or ()),
                                     tuple(signature or ()), public_key)
-    result = service.sync_catalogue(command, application.uow(), application.fetch_options())
+    result = operated(application, token, "catalogue.sync", "catalogue", reason,
+                      lambda: service.sync_catalogue(command, application.uow(),
+                                                     application.fetch_options()),
+                      {"cpl": cpl, "fir": fir})
     if json_out:
         print_json(result.to_dict())
         return

@@ -24,6 +24,7 @@ err_console = Console(stderr=True)
 USER_ERRORS: tuple[type[Exception], ...] = (OrchestratorError, FirSyncError, DuisError)
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+ReasonOpt = Annotated[str, typer.Option(help="Why (recorded in the audit trail).")]
 TokenOpt = Annotated[str, typer.Option(
     "--token", envvar="FWO_TOKEN", show_default=False,
     help="Your API token (or FWO_TOKEN): the command acts as that user, with its role.")]
@@ -57,6 +58,23 @@ def audited(app: App, user: Principal, action: str, target: str, reason: str,
     data = {"via": "cli", "login": login()}
     return audit.attempt(app.uow, app.clock().now, user, action, target, reason,
                          lambda: call(data), data)
+
+
+def operated(app: App, token: str, action: str, target: str, reason: str,
+             call: Callable[[], T], data: dict[str, Any] | None = None) -> T:
+    """An operator's command whose work commits in transactions of its own (catalogue sync,
+    fleet import and refresh, a stored plan), as the token's user: the role is checked, the
+    audit row follows the work's last commit and a refusal is recorded, as on the API."""
+    user = acting_user(app, token)
+    context = {"via": "cli", "login": login(), **(data or {})}
+
+    def work() -> T:
+        access.require(user, "operate")
+        result = call()
+        audit.record(app.uow(), user, action, target, reason, "ok", app.clock().now(), context)
+        return result
+
+    return audit.attempt(app.uow, app.clock().now, user, action, target, reason, work, context)
 
 
 def print_json(data: Any) -> None:

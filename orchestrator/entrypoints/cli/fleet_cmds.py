@@ -11,7 +11,15 @@ from rich.table import Table
 from orchestrator.domain.fleet import Device
 from orchestrator.domain.observations import FleetFact
 from orchestrator.domain.policy import Budget
-from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import (
+    ReasonOpt,
+    TokenOpt,
+    app_from_env,
+    console,
+    operated,
+    print_json,
+    user_errors,
+)
 from orchestrator.errors import DeviceNotFoundError, FleetError
 from orchestrator.service import fleet as service
 from orchestrator.service import fleet_facts, fleet_refresh
@@ -30,11 +38,17 @@ def import_(
     observed_at: Annotated[str | None, typer.Option(
         help="ISO 8601 time of the observation (default: the file's modification time).")
     ] = None,
+    reason: ReasonOpt = "",
+    token: TokenOpt = "",
     json_out: JsonOpt = False,
 ) -> None:
-    """Upsert every good row of an inventory CSV; report bad rows with line, column and why."""
+    """Upsert every good row of an inventory CSV; report bad rows with line, column and why
+    (operator)."""
     when = _timestamp(observed_at) if observed_at else None
-    result = service.import_fleet(app_from_env().uow(), file, when)
+    app = app_from_env()
+    result = operated(app, token, "fleet.import", "fleet", reason,
+                      lambda: service.import_fleet(app.uow(), file, when),
+                      {"filename": str(file)})
     if json_out:
         print_json(result.to_dict())
         return
@@ -107,13 +121,19 @@ def refresh(
     budget: Annotated[str, typer.Option(
         help="At most N 8.2 requests per S seconds, as N/S.")] = "1000/3600",
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many devices.")] = None,
+    reason: ReasonOpt = "",
+    token: TokenOpt = "",
     json_out: JsonOpt = False,
 ) -> None:
-    """Read the DCC inventory (SR 8.2, one per premises) of the selected devices into the fleet."""
+    """Read the DCC inventory (SR 8.2, one per premises) of the selected devices into the
+    fleet (operator)."""
     app = app_from_env()
-    report = fleet_refresh.refresh_fleet(app.execution(), select or [],
-                                         device_ids=device or [], budget=_budget(budget),
-                                         limit=limit)
+    pace = _budget(budget)
+    report = operated(app, token, "fleet.refresh", "fleet", reason,
+                      lambda: fleet_refresh.refresh_fleet(app.execution(), select or [],
+                                                          device_ids=device or [], budget=pace,
+                                                          limit=limit),
+                      {"select": select or [], "devices": device or []})
     if json_out:
         print_json(report.to_dict())
     else:

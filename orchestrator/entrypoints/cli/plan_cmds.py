@@ -12,7 +12,15 @@ from orchestrator.domain.errors import PolicyError
 from orchestrator.domain.plan_report import ReportOptions
 from orchestrator.domain.policy import Budget, Policy
 from orchestrator.domain.policy_input import merge_budgets, parse_budgets
-from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import (
+    ReasonOpt,
+    TokenOpt,
+    app_from_env,
+    console,
+    operated,
+    print_json,
+    user_errors,
+)
 from orchestrator.errors import PlanningError
 from orchestrator.service.planning import PlanFleet, PlanResult, plan_fleet
 
@@ -39,14 +47,21 @@ def plan(
     budget: Annotated[list[str] | None, typer.Option(
         help="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600 (repeatable; others keep the default).")
     ] = None,
-    store: Annotated[bool, typer.Option(help="Store the plan for campaigns.")] = True,
+    store: Annotated[bool, typer.Option(
+        help="Store the plan for campaigns (operator; --no-store needs no token).")] = True,
+    reason: ReasonOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Plan the selected devices' upgrade paths; store the plan and print its report."""
     if json_out and csv_file:
         raise PlanningError("--json and --csv are alternatives: choose one")
     options = ReportOptions(batch_size, _budgets(budget or []))
     command = PlanFleet(target, tuple(select or ()), allow_unknown_predecessors, options, store)
-    result = plan_fleet(command, app_from_env().uow())
+    app = app_from_env()
+    result = operated(app, token, "plan.create", "plans", reason,
+                      lambda: plan_fleet(command, app.uow()),
+                      {"target": target, "selection": list(select or ())}
+                      ) if store else plan_fleet(command, app.uow())
     if json_out:
         print_json(result.to_dict())
         return

@@ -144,6 +144,24 @@ def test_every_cli_action_is_in_the_audit_chain_as_its_user(ops, tmp_path: Path)
     assert fwo(ops, tmp_path, None, "audit", "verify")[0] == 0
 
 
+def test_every_mutating_cli_command_acts_as_a_user(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Catalogue sync, fleet import and a stored plan need a token and the operator role, and
+    are audited like their API routes; `plan --no-store` only reads and needs none."""
+    cpl, fir, fleet = (str(ops.data / n) for n in ("cpl.xlsx", "fir.xlsx", "fleet.csv"))
+    assert fwo(ops, tmp_path, None, "catalogue", "sync", "--cpl", cpl, "--fir", fir)[0] == 2
+    assert fwo(ops, tmp_path, "vera", "fleet", "import", fleet)[0] == 2
+    assert fwo(ops, tmp_path, "olga", "catalogue", "sync", "--cpl", cpl, "--fir", fir,
+               "--reason", "monthly CPL")[0] == 0
+    assert fwo(ops, tmp_path, "otto", "fleet", "import", fleet)[0] == 0
+    assert fwo(ops, tmp_path, "olga", "plan", "--json")[0] == 0
+    assert fwo(ops, tmp_path, None, "plan", "--no-store", "--json")[0] == 0
+    seen = [(r["actor"], r["action"], r["outcome"].split(":")[0], r["data"]["via"])
+            for r in audit_rows(ops)]
+    assert seen == [("vera", "fleet.import", "denied", "cli"),
+                    ("olga", "catalogue.sync", "ok", "cli"), ("otto", "fleet.import", "ok", "cli"),
+                    ("olga", "plan.create", "ok", "cli")]
+
+
 def test_user_names_are_case_insensitive_and_unique(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`ADA` beside `ada` is refused (API 409, CLI exit 2); any spelling finds the user."""
     reply = ops.client.post("/api/users", headers=ops.auth("ada"),

@@ -51,6 +51,22 @@ def write_fleet(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str]
     return path
 
 
+def cli_as_admin(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Create the first admin with the CLI's local bootstrap and act as it (FWO_TOKEN), as a
+    new installation does; the database must be set in the environment already."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from orchestrator.entrypoints.cli.main import app as cli
+
+    result = CliRunner().invoke(cli, ["user", "create", "ops", "--role", "admin", "--json"])
+    assert result.exit_code == 0, result.output
+    token = str(json.loads(result.output)["token"])
+    monkeypatch.setenv("FWO_TOKEN", token)
+    return token
+
+
 def sync(app: App, directory: Path, withdrawn: int | None = None) -> int:
     """Sync the small catalogue (from its own directory) and return the snapshot id."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from orchestrator.entrypoints.cli.main import app as cli
 
-from .conftest import catalogue_rows, device_row, write_fleet
+from .conftest import catalogue_rows, cli_as_admin, device_row, write_fleet
 
 runner = CliRunner()
 
@@ -41,13 +41,11 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
 
     monkeypatch.setenv("FWO_DATABASE_URL", database_url)
     monkeypatch.setenv("FWO_DATA_DIR", str(tmp_path / "data"))
+    cli_as_admin(monkeypatch)
     cpl, fir = write_pair(tmp_path, *catalogue_rows())
     assert run("catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir))[0] == 0
     fleet = write_fleet(tmp_path / "f.csv", [device_row(n) for n in range(1, 5)])
     assert run("fleet", "import", str(fleet))[0] == 0
-    code, out = run("user", "create", "ops", "--role", "admin", "--json")  # local bootstrap
-    assert code == 0, out
-    monkeypatch.setenv("FWO_TOKEN", json.loads(out)["token"])
     return database_url
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from orchestrator.entrypoints.cli.main import app as cli
 
-from .conftest import catalogue_rows, device_row, write_fleet
+from .conftest import catalogue_rows, cli_as_admin, device_row, write_fleet
 
 runner = CliRunner()
 
@@ -22,6 +22,7 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 
     monkeypatch.setenv("FWO_DATABASE_URL", database_url)
     monkeypatch.setenv("FWO_DATA_DIR", str(tmp_path / "data"))
+    cli_as_admin(monkeypatch)
     cpl, fir = write_pair(tmp_path, *catalogue_rows())
     assert runner.invoke(cli, ["catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir)]
                          ).exit_code == 0

@@ -14,7 +14,7 @@ from orchestrator.domain.observations import FirmwareRead
 from orchestrator.entrypoints.cli.main import app as cli
 from orchestrator.service import fleet, fleet_facts, planning
 
-from .conftest import catalogue_rows, device_row, write_fleet
+from .conftest import catalogue_rows, cli_as_admin, device_row, write_fleet
 
 runner = CliRunner()
 T0 = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -28,6 +28,7 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 
     monkeypatch.setenv("FWO_DATABASE_URL", database_url)
     monkeypatch.setenv("FWO_DATA_DIR", str(tmp_path / "data"))
+    cli_as_admin(monkeypatch)
     monkeypatch.delenv("FWO_DSP_URL", raising=False)
     cpl, fir = write_pair(tmp_path, *catalogue_rows())
     assert runner.invoke(cli, ["catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir)]

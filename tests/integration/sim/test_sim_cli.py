@@ -28,9 +28,11 @@ def test_generated_workbooks_read_and_sync_without_problems(out: Path, tmp_path:
     """read_catalogue finds zero problems, and `fwo catalogue sync` accepts every row."""
     parsed = read_catalogue(out / "cpl.xlsx", out / "fir.xlsx")
     assert parsed.problems == () and len(parsed.records) == 120
+    env = {"FWO_DATA_DIR": str(tmp_path)}
+    admin = runner.invoke(app, ["user", "create", "ops", "--role", "admin", "--json"], env=env)
+    env["FWO_TOKEN"] = json.loads(admin.output)["token"]  # the first admin, created locally
     result = runner.invoke(app, ["catalogue", "sync", "--cpl", str(out / "cpl.xlsx"),
-                                 "--fir", str(out / "fir.xlsx"), "--json"],
-                           env={"FWO_DATA_DIR": str(tmp_path)})
+                                 "--fir", str(out / "fir.xlsx"), "--json"], env=env)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["problems"] == [] and report["cpl_entries"] == 120
