@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -81,6 +81,31 @@ def append(uow: UnitOfWork, actor: Actor, action: str, target: str, reason: str,
     return int(row["id"])
 
 
+@dataclass(frozen=True)
+class Entry:
+    """The audit row of a call, which its handler writes inside its own transaction (so the
+    work and its row commit together or not at all)."""
+
+    actor: Actor
+    action: str
+    target: str
+    reason: str
+    at: dt.datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def write(self, uow: UnitOfWork, **more: Any) -> int:
+        """Append the `ok` row in the caller's unit of work, with what the work found."""
+        return append(uow, self.actor, self.action, self.target, self.reason, "ok", self.at,
+                      {**self.data, **more})
+
+    def write_alone(self, uow: UnitOfWork, **more: Any) -> int:
+        """Append the row in its own transaction (a call that found nothing to change)."""
+        with uow:
+            row_id = self.write(uow, **more)
+            uow.commit()
+        return row_id
+
+
 def record(uow: UnitOfWork, actor: Actor, action: str, target: str, reason: str,
            outcome: str, at: dt.datetime, data: Mapping[str, Any] | None = None) -> int:
     """Append one row in its own transaction (a refusal or denial: no work committed)."""
@@ -106,8 +131,21 @@ def attempt(uow: Callable[[], UnitOfWork], at: Callable[[], dt.datetime], actor:
     try:
         return call()
     except OrchestratorError as err:
-        refusal(uow(), actor, action, target, reason, err, at(), data)
+        refusal_or_log(uow, actor, action, target, reason, err, at(), data)
         raise
+
+
+def refusal_or_log(uow: Callable[[], UnitOfWork], actor: Actor, action: str, target: str,
+                   reason: str, err: OrchestratorError, at: dt.datetime,
+                   data: Mapping[str, Any] | None = None) -> int | None:
+    """`refusal`, or a log line when the audit store itself fails (the call's own error
+    is what the caller reports)."""
+    try:
+        return refusal(uow(), actor, action, target, reason, err, at, data)
+    except OrchestratorError as failure:
+        log.error("audit_refusal_not_recorded", action=action, target=target,
+                  user=actor.name, error=str(failure)[:300])
+        return None
 
 
 @dataclass(frozen=True)

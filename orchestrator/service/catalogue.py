@@ -22,7 +22,7 @@ from orchestrator.domain.catalogue import (
     unmarked,
 )
 from orchestrator.errors import CatalogueError, NoCatalogueError, SyncRefusedError
-from orchestrator.service import planning
+from orchestrator.service import audit, planning
 from orchestrator.service.unit_of_work import UnitOfWork
 
 
@@ -76,9 +76,10 @@ SYNC_ATTEMPTS = 3
 
 
 def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
-                   now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
-                   ) -> SyncResult:
-    """Fetch, check integrity, read, validate and store as one transaction.
+                   now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                   entry: audit.Entry | None = None) -> SyncResult:
+    """Fetch, check integrity, read, validate and store as one transaction, with its audit
+    `entry` when given (an unchanged catalogue writes only that row).
 
     Rows are validated against the current catalogue, so an entry whose new CPL row is
     rejected keeps its last good version (marked `carried_over`). Should another sync make
@@ -87,13 +88,13 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
     files = _fetch_checked(cmd, options)
     same_files = _unchanged_files(uow, files, cmd.strict)
     if same_files is not None:
-        return same_files
+        return _audited_unchanged(uow, same_files, entry)
     for _ in range(SYNC_ATTEMPTS):
         previous_id, previous = _current_entries(uow)
         parsed = _read(files, previous, cmd.strict)
-        stored = _store(uow, parsed, previous_id, previous, now())
+        stored = _store(uow, parsed, previous_id, previous, now(), entry)
         if stored is not None:
-            return stored
+            return _audited_unchanged(uow, stored, entry) if stored.unchanged else stored
     raise SyncRefusedError("other syncs kept replacing the catalogue while this one read its "
                            "files; run it again")
 
@@ -108,8 +109,16 @@ def _current_entries(uow: UnitOfWork) -> tuple[int | None, Entries]:
                             if current_id is not None else {})
 
 
+def _audited_unchanged(uow: UnitOfWork, result: SyncResult,
+                       entry: audit.Entry | None) -> SyncResult:
+    if entry is not None:
+        entry.write_alone(uow, snapshot_id=result.snapshot_id, unchanged=True)
+    return result
+
+
 def _store(uow: UnitOfWork, parsed: ParsedCatalogue, previous_id: int | None,
-           previous: Entries, created_at: dt.datetime) -> SyncResult | None:
+           previous: Entries, created_at: dt.datetime,
+           entry: audit.Entry | None = None) -> SyncResult | None:
     """Store the new snapshot; None when the current one is no longer `previous_id`."""
     problems = [p.to_dict() for p in parsed.problems]
     content_hash = _content_hash(parsed)
@@ -128,6 +137,8 @@ def _store(uow: UnitOfWork, parsed: ParsedCatalogue, previous_id: int | None,
         snapshot_id = uow.catalogue.add(record, entries.values())
         uow.catalogue.make_current(snapshot_id)
         planning.mark_stale_plans(uow, diff)
+        if entry is not None:
+            entry.write(uow, snapshot_id=snapshot_id, unchanged=False)
         uow.commit()
     return SyncResult(snapshot_id, False, len(entries), parsed.fir_rows_accepted, diff,
                       problems, content_hash)

@@ -33,6 +33,7 @@ from orchestrator.errors import (
     NoCatalogueError,
     SelectionError,
 )
+from orchestrator.service import audit
 from orchestrator.service.fleet_facts import (
     ObservationResult,
     apply_inventory,
@@ -81,8 +82,9 @@ def gc_paused() -> Iterator[None]:
 
 
 def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = None,
-                 source: str | None = None) -> ImportResult:
-    """Upsert every good row of an inventory CSV in one transaction; report the bad ones.
+                 source: str | None = None, entry: audit.Entry | None = None) -> ImportResult:
+    """Upsert every good row of an inventory CSV in one transaction (with its audit `entry`,
+    when given); report the bad ones.
 
     Observations are dated by `observed_at`, by default the file's modification time, so a
     re-import of the same file changes nothing and an old file never overwrites newer reads.
@@ -103,6 +105,8 @@ def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = 
             raise FleetImportError(f"{path}: after {tally.imported + tally.rejected} rows: "
                                    f"unreadable CSV: {err}") from err
         total = uow.fleet.count()
+        if entry is not None:
+            entry.write(uow, imported=tally.imported, rejected=tally.rejected)
         uow.commit()
     return ImportResult(label, when, tally.rows, tally.imported, tally.rejected, total,
                         tally.problems, tally.truncated)

@@ -22,6 +22,7 @@ from orchestrator.domain.plan_report import (
 )
 from orchestrator.domain.planner import Planner, PlanningPolicy
 from orchestrator.errors import NoCatalogueError, PlanningError, PlanNotFoundError
+from orchestrator.service import audit
 from orchestrator.service.fleet import gc_paused, parse_selection, selected_devices
 from orchestrator.service.unit_of_work import UnitOfWork
 
@@ -64,8 +65,10 @@ class PlanResult:
         return {"summary": self.header(), "devices": [p.to_dict() for p in self.devices]}
 
 
-def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, now: Clock = _utc_now) -> PlanResult:
-    """Plan every selected device against the current catalogue, in one transaction."""
+def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, now: Clock = _utc_now,
+               entry: audit.Entry | None = None) -> PlanResult:
+    """Plan every selected device against the current catalogue, in one transaction (with
+    its audit `entry`, when given and the plan is stored)."""
     selection = parse_selection(cmd.selection)
     policy = PlanningPolicy(allow_unknown_predecessors=cmd.allow_unknown_predecessors)
     with uow:
@@ -84,6 +87,8 @@ def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, now: Clock = _utc_now) -> PlanRe
                       "policy": policy.to_dict(), "summary": summary, "entries": entries,
                       "device_count": len(plans), "stale": False}
             plan_id = uow.plans.add(record, plans)
+            if entry is not None:
+                entry.write(uow, plan_id=plan_id, devices=len(plans))
             uow.commit()
     return PlanResult(plan_id, int(catalogue.snapshot_id or 0), target, selection.to_dict(),
                       summary, plans)

@@ -122,7 +122,8 @@ def campaign_action(request: Request, campaign_id: IdPath, user: CampaignActor,
         raise AuthenticationError("the form is stale or forged (CSRF check failed): reload")
     st = state(request)
     audited(request, user, f"campaign.{action}", f"campaign:{campaign_id}", reason,
-            lambda data: campaigns.act(st.execution(), campaign_id, action, user, reason, data))
+            lambda entry: campaigns.act(st.execution(), campaign_id, action, user, reason,
+                                        entry.data))
     return RedirectResponse(f"/ui/campaigns/{campaign_id}", status_code=303)
 
 

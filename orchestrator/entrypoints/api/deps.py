@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from orchestrator.adapters.metrics import Metrics
 from orchestrator.bootstrap import App
-from orchestrator.errors import OrchestratorError, PermissionDeniedError
+from orchestrator.errors import OrchestratorError
 from orchestrator.service import access, audit
 from orchestrator.service.access import Principal
 from orchestrator.service.wiring import Execution
@@ -117,42 +117,23 @@ def page(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 
 
 def audited(request: Request, principal: Principal, action: str, target: str, reason: str,
-            call: Callable[[dict[str, Any]], T], data: Mapping[str, Any] | None = None) -> T:
-    """Run a mutating call that writes its own audit row inside its transaction.
+            call: Callable[[audit.Entry], T], data: Mapping[str, Any] | None = None) -> T:
+    """Run a mutating call that writes its audit `Entry` inside its own transaction.
 
-    `call` gets the row's extra data (the request's id, method and path); a call refused
-    with one of our errors is recorded here, on its own (its transaction rolled back).
+    The entry carries the request's id, method and path; a call refused with one of our
+    errors is recorded here, on its own (its transaction rolled back).
     """
     st = state(request)
     context = {**(data or {}), **_request_data(request)}
+    entry = audit.Entry(principal, action, target, reason, st.app.clock().now(), context)
     try:
-        result = call(context)
+        result = call(entry)
     except OrchestratorError as err:
-        row_id = audit.refusal(st.app.uow(), principal, action, target, reason, err,
-                               st.app.clock().now(), context)
+        row_id = audit.refusal_or_log(st.app.uow, principal, action, target, reason, err,
+                                      st.app.clock().now(), context)
         _log(row_id, request, principal, action, target, "refused")
         raise
     _log(None, request, principal, action, target, "ok")
-    return result
-
-
-def audited_after(request: Request, principal: Principal, action: str, target: str,
-                  reason: str, call: Callable[[], T], data: Mapping[str, Any] | None = None
-                  ) -> T:
-    """Run a call whose handler does not write the audit row itself, then record it.
-
-    Only for work that commits in several transactions of its own (a catalogue sync, a
-    fleet import in batches, a stored plan): the row follows the work's last commit.
-    """
-    st = state(request)
-    try:
-        result = call()
-    except OrchestratorError as err:
-        outcome = "denied" if isinstance(err, PermissionDeniedError) else "refused"
-        _record(st, request, principal, action, target, reason,
-                f"{outcome}: {type(err).__name__}", {**(data or {}), "error": str(err)[:500]})
-        raise
-    _record(st, request, principal, action, target, reason, "ok", data or {})
     return result
 
 

@@ -98,8 +98,8 @@ def create(request: Request, body: CreateBody, user: Operator) -> dict[str, Any]
                                      body.policy(), user, body.allow_unknown_predecessors,
                                      body.reason)
     return audited(request, user, "campaign.create", f"campaign:{body.name}", body.reason,
-                   lambda data: service.create_campaign(command, app.uow(), app.clock().now(),
-                                                        data),
+                   lambda entry: service.create_campaign(command, app.uow(), app.clock().now(),
+                                                         entry.data),
                    {"target": body.target, "selection": body.selection})
 
 
@@ -145,8 +145,8 @@ def _action_route(action: str) -> Callable[..., Any]:
         st, reason = state(request), (body.reason if body else "")
         with st.metrics.timed(f"campaign.{action}"):
             return audited(request, user, f"campaign.{action}", f"campaign:{campaign_id}",
-                           reason, lambda data: service.act(st.execution(), campaign_id, action,
-                                                            user, reason, data))
+                           reason, lambda entry: service.act(st.execution(), campaign_id, action,
+                                                             user, reason, entry.data))
 
     handler.__doc__ = f"{action.capitalize()} the campaign (needs {ACTIONS[action]})."
     return handler
@@ -157,8 +157,9 @@ def _device_route(action: str) -> Callable[..., Any]:
                 body: OptionalReason = None) -> dict[str, Any]:
         st, reason = state(request), (body.reason if body else "")
         return audited(request, user, f"device.{action}", f"device:{device_id}", reason,
-                       lambda data: service.device_action(st.execution(), campaign_id,
-                                                          device_id, action, user, reason, data),
+                       lambda entry: service.device_action(st.execution(), campaign_id,
+                                                           device_id, action, user, reason,
+                                                           entry.data),
                        {"campaign_id": campaign_id})
 
     handler.__doc__ = f"{action.capitalize()} one device's job in the campaign."

@@ -12,7 +12,7 @@ from orchestrator.entrypoints.api.deps import (
     Operator,
     Page,
     Viewer,
-    audited_after,
+    audited,
     page,
     state,
 )
@@ -111,7 +111,8 @@ def sync(request: Request, body: SyncBody, user: Operator) -> dict[str, Any]:
         raise SyncRefusedError("no sources: give cpl and fir, or set "
                                  "FWO_CATALOGUE_CPL_SOURCE and FWO_CATALOGUE_FIR_SOURCE")
     command = service.SyncCatalogue(cpl, fir, body.strict, tuple(body.expect_sha256))
-    result = audited_after(request, user, "catalogue.sync", "catalogue", body.reason,
-                     lambda: service.sync_catalogue(command, app.uow(), app.fetch_options()),
+    result = audited(request, user, "catalogue.sync", "catalogue", body.reason,
+                     lambda entry: service.sync_catalogue(command, app.uow(), app.fetch_options(),
+                                                          entry=entry),
                      {"cpl": cpl, "fir": fir})
     return result.to_dict()

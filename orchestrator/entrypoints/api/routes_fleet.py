@@ -15,7 +15,7 @@ from orchestrator.entrypoints.api.deps import (
     Operator,
     Page,
     Viewer,
-    audited_after,
+    audited,
     page,
     state,
 )
@@ -75,9 +75,9 @@ def import_csv(request: Request, user: Operator, file: Annotated[UploadFile, Fil
     when = _timestamp(observed_at) if observed_at else app.clock().now()
     path = _save(app.settings.data_dir / "uploads", file)
     try:
-        result = audited_after(request, user, "fleet.import", "fleet", reason,
-                         lambda: service.import_fleet(app.uow(), path, when,
-                                                      f"api:{file.filename or 'upload'}"),
+        result = audited(request, user, "fleet.import", "fleet", reason,
+                         lambda entry: service.import_fleet(
+                             app.uow(), path, when, f"api:{file.filename or 'upload'}", entry),
                          {"filename": file.filename})
     finally:
         path.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from orchestrator.entrypoints.api.deps import (
     Operator,
     Page,
     Viewer,
-    audited_after,
+    audited,
     page,
     state,
 )
@@ -45,8 +45,8 @@ def create(request: Request, body: PlanBody, user: Operator) -> dict[str, Any]:
     command = planning.PlanFleet(body.target, tuple(body.selection),
                                  body.allow_unknown_predecessors)
     app = state(request).app
-    result = audited_after(request, user, "plan.create", "plans", body.reason,
-                     lambda: planning.plan_fleet(command, app.uow()),
+    result = audited(request, user, "plan.create", "plans", body.reason,
+                     lambda entry: planning.plan_fleet(command, app.uow(), entry=entry),
                      {"target": body.target, "selection": body.selection})
     return result.header()
 

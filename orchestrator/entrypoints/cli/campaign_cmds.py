@@ -52,8 +52,8 @@ def create(
     command = service.CreateCampaign(name, target, tuple(select or ()), policy, user,
                                      reason=reason)
     result = audited(application, user, "campaign.create", f"campaign:{name}", reason,
-                     lambda data: service.create_campaign(
-                         command, application.uow(), application.clock().now(), data))
+                     lambda entry: service.create_campaign(
+                         command, application.uow(), application.clock().now(), entry.data))
     if json_out:
         print_json(result)
         return
@@ -65,8 +65,8 @@ def _act(campaign_id: int, action: str, token: str, reason: str = "") -> None:
     application = app_from_env()
     user = acting_user(application, token)
     result = audited(application, user, f"campaign.{action}", f"campaign:{campaign_id}",
-                     reason, lambda data: service.act(application.execution(), campaign_id,
-                                                      action, user, reason, data))
+                     reason, lambda entry: service.act(application.execution(), campaign_id,
+                                                       action, user, reason, entry.data))
     console.print(f"Campaign {campaign_id}: {result['state']}")
 
 
@@ -121,8 +121,8 @@ def device(campaign_id: int, device_id: str,
     application = app_from_env()
     user = acting_user(application, token)
     audited(application, user, f"device.{action}", f"device:{device_id}", reason,
-            lambda data: service.device_action(application.execution(), campaign_id,
-                                               device_id, action, user, reason, data))
+            lambda entry: service.device_action(application.execution(), campaign_id,
+                                                device_id, action, user, reason, entry.data))
     console.print(f"Device {device_id}: {action} recorded")
 
 

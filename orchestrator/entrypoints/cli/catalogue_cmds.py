@@ -46,8 +46,9 @@ def sync(
     command = service.SyncCatalogue(cpl, fir, strict, tuple(expect_sha256 or ()),
                                     tuple(signature or ()), public_key)
     result = operated(application, token, "catalogue.sync", "catalogue", reason,
-                      lambda: service.sync_catalogue(command, application.uow(),
-                                                     application.fetch_options()),
+                      lambda entry: service.sync_catalogue(command, application.uow(),
+                                                           application.fetch_options(),
+                                                           entry=entry),
                       {"cpl": cpl, "fir": fir})
     if json_out:
         print_json(result.to_dict())

@@ -52,29 +52,26 @@ def login() -> str:
 
 
 def audited(app: App, user: Principal, action: str, target: str, reason: str,
-            call: Callable[[dict[str, Any]], T]) -> T:
-    """Run a command's handler (which writes its audit row with its own work); a refusal
-    is recorded in the audit chain on its own, like the API's."""
-    data = {"via": "cli", "login": login()}
+            call: Callable[[audit.Entry], T], data: dict[str, Any] | None = None) -> T:
+    """Run a command's handler, which writes its audit `Entry` inside its own transaction;
+    a refusal is recorded in the audit chain on its own, as on the API."""
+    context = {"via": "cli", "login": login(), **(data or {})}
+    entry = audit.Entry(user, action, target, reason, app.clock().now(), context)
     return audit.attempt(app.uow, app.clock().now, user, action, target, reason,
-                         lambda: call(data), data)
+                         lambda: call(entry), context)
 
 
 def operated(app: App, token: str, action: str, target: str, reason: str,
-             call: Callable[[], T], data: dict[str, Any] | None = None) -> T:
-    """An operator's command whose work commits in transactions of its own (catalogue sync,
-    fleet import and refresh, a stored plan), as the token's user: the role is checked, the
-    audit row follows the work's last commit and a refusal is recorded, as on the API."""
+             call: Callable[[audit.Entry], T], data: dict[str, Any] | None = None) -> T:
+    """An operator's command (catalogue sync, fleet import and refresh, a stored plan) as
+    the token's user: the role is checked (a denial recorded), then `audited`."""
     user = acting_user(app, token)
-    context = {"via": "cli", "login": login(), **(data or {})}
 
-    def work() -> T:
+    def work(entry: audit.Entry) -> T:
         access.require(user, "operate")
-        result = call()
-        audit.record(app.uow(), user, action, target, reason, "ok", app.clock().now(), context)
-        return result
+        return call(entry)
 
-    return audit.attempt(app.uow, app.clock().now, user, action, target, reason, work, context)
+    return audited(app, user, action, target, reason, work, data)
 
 
 def print_json(data: Any) -> None:

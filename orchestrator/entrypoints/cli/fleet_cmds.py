@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from orchestrator.bootstrap import App
 from orchestrator.domain.fleet import Device
 from orchestrator.domain.observations import FleetFact
 from orchestrator.domain.policy import Budget
@@ -21,8 +22,8 @@ from orchestrator.entrypoints.cli.common import (
     user_errors,
 )
 from orchestrator.errors import DeviceNotFoundError, FleetError
+from orchestrator.service import audit, fleet_facts, fleet_refresh
 from orchestrator.service import fleet as service
-from orchestrator.service import fleet_facts, fleet_refresh
 from orchestrator.service.fleet import ImportResult
 
 app = typer.Typer(help="Import, refresh (8.2) and show the fleet inventory; history, drift.", no_args_is_help=True)
@@ -47,7 +48,7 @@ def import_(
     when = _timestamp(observed_at) if observed_at else None
     app = app_from_env()
     result = operated(app, token, "fleet.import", "fleet", reason,
-                      lambda: service.import_fleet(app.uow(), file, when),
+                      lambda entry: service.import_fleet(app.uow(), file, when, entry=entry),
                       {"filename": str(file)})
     if json_out:
         print_json(result.to_dict())
@@ -130,9 +131,8 @@ def refresh(
     app = app_from_env()
     pace = _budget(budget)
     report = operated(app, token, "fleet.refresh", "fleet", reason,
-                      lambda: fleet_refresh.refresh_fleet(app.execution(), select or [],
-                                                          device_ids=device or [], budget=pace,
-                                                          limit=limit),
+                      lambda entry: _refresh(app, entry, select or [], device or [], pace,
+                                             limit),
                       {"select": select or [], "devices": device or []})
     if json_out:
         print_json(report.to_dict())
@@ -140,6 +140,16 @@ def refresh(
         _print_refresh(report)
     if report.requests and len(report.failed) == report.requests:
         raise typer.Exit(1)  # nothing answered: say so to scripts too
+
+
+def _refresh(app: App, entry: audit.Entry, select: list[str], devices: list[str],
+             pace: Budget, limit: int | None) -> fleet_refresh.RefreshReport:
+    """Send the paced 8.2s (each request commits on its own), then the audit row."""
+    report = fleet_refresh.refresh_fleet(app.execution(), select, device_ids=devices,
+                                         budget=pace, limit=limit)
+    entry.write_alone(app.uow(), requests=report.requests, recorded=report.recorded,
+                      failed=len(report.failed))
+    return report
 
 
 def _print_refresh(report: fleet_refresh.RefreshReport) -> None:

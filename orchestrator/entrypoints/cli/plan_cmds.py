@@ -59,7 +59,7 @@ def plan(
     command = PlanFleet(target, tuple(select or ()), allow_unknown_predecessors, options, store)
     app = app_from_env()
     result = operated(app, token, "plan.create", "plans", reason,
-                      lambda: plan_fleet(command, app.uow()),
+                      lambda entry: plan_fleet(command, app.uow(), entry=entry),
                       {"target": target, "selection": list(select or ())}
                       ) if store else plan_fleet(command, app.uow())
     if json_out:
