@@ -65,7 +65,11 @@ class App:
                          send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
                          unacknowledged_grace_s=s.unacknowledged_grace_s,
                          batch_limit=s.dispatch_batch,
-                         approvals=Approvals(s.approval_required_above, s.approve_role))
+                         approvals=self.approvals())
+
+    def approvals(self) -> Approvals:
+        """The deployment's four-eyes rule: the size and the least role that may approve."""
+        return Approvals(self.settings.approval_required_above, self.settings.approve_role)
 
     def pacer(self) -> Pacer | None:
         """Redis when configured (shared by every worker), else the database (None)."""

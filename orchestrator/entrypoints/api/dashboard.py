@@ -27,7 +27,7 @@ from orchestrator.entrypoints.api.deps import (
     state,
 )
 from orchestrator.entrypoints.api.routes_fleet import device_history
-from orchestrator.errors import AuthenticationError, OrchestratorError
+from orchestrator.errors import AuthenticationError, OrchestratorError, PermissionDeniedError
 from orchestrator.service import access, campaigns
 from orchestrator.service import catalogue as catalogue_service
 from orchestrator.service.access import Principal
@@ -109,7 +109,18 @@ def campaign_page(request: Request, campaign_id: IdPath, user: Viewer) -> Any:
     """One campaign: waves, states, failures, throughput, blocked devices; live refresh."""
     live = views.campaign_live(state(request), campaign_id)
     return render(request, "campaign.html", live=live, campaign_id=campaign_id,
-                  can_operate=user.can("operate"), can_approve=user.can("approve"))
+                  can_operate=user.can("operate"),
+                  can_approve=_may_approve(state(request), user, live))
+
+
+def _may_approve(st: Any, user: Principal, live: dict[str, Any]) -> bool:
+    """Offer approve only to a role the deployment lets approve, and never to the creator."""
+    try:
+        st.app.approvals().require_approver(user)
+    except PermissionDeniedError:
+        return False
+    creator = str(live.get("status", {}).get("created_by") or "")
+    return creator.casefold() != user.name.casefold()
 
 
 @router.post("/campaigns/{campaign_id}/action")

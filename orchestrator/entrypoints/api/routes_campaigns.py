@@ -28,9 +28,9 @@ from orchestrator.service import reports
 from orchestrator.service.access import Principal
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
-# Which permission each campaign action's route needs (the service checks it again, and
-# the deployment's approver role for approve).
-ACTIONS: dict[str, str] = {a: p for a, p in service.ACTIONS.items() if a != "abort"}
+# The least permission each campaign action's route lets through; the service then checks
+# the action's own (approve: the deployment's FWO_APPROVE_ROLE, which may be operator).
+ACTIONS: dict[str, str] = {a: "operate" for a in service.ACTIONS if a != "abort"}
 DEVICE_ACTIONS = ("cancel", "retry")
 Reason = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
 StateQuery = Annotated[JobState | None, Query(alias="state", description="only this state")]

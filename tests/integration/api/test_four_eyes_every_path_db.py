@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from orchestrator.entrypoints.cli.main import app as cli
@@ -200,7 +201,6 @@ def test_the_migration_refuses_users_that_differ_only_by_case(database_url: str)
     merged, nothing lost); once one is renamed it upgrades and the index holds."""
     import datetime as dt
 
-    import pytest
     import sqlalchemy as sa
     from alembic import command
 
@@ -227,3 +227,35 @@ def test_the_migration_refuses_users_that_differ_only_by_case(database_url: str)
                 "values ('Adm2', 'viewer', :t, 'test', false)"), {"t": dt.datetime.now(dt.UTC)})
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("role,approver,allowed", [("operator", "otto", True),
+                                                   ("admin", "abe", False)])
+def test_who_may_approve_is_a_deployment_setting(  # type: ignore[no-untyped-def]
+        database_url: str, api_data: Path, tmp_path: Path, role: str, approver: str,
+        allowed: bool) -> None:
+    """With FWO_APPROVE_ROLE=operator another operator may approve; with admin, an approver
+    may not; the creator never may; the dashboard offers approve accordingly."""
+    from fastapi.testclient import TestClient
+
+    from orchestrator.entrypoints.api import create_app
+
+    from .conftest import Ops, add_users, ops_app
+
+    app = ops_app(database_url, api_data, tmp_path, approval_required_above=5,
+                  approve_role=role)
+    try:
+        with TestClient(create_app(app), raise_server_exceptions=False) as client:
+            ops = Ops(app, client, add_users(app), api_data, database_url)
+            cid = api_create(ops, "olga")
+            assert client.post(f"/api/campaigns/{cid}/submit",
+                               headers=ops.auth("olga")).status_code == 200
+            for user, offered in (("olga", False), (approver, allowed)):
+                page = client.get(f"/ui/campaigns/{cid}", headers=ops.auth(user)).text
+                assert ("<option>approve</option>" in page) is offered, user
+            assert client.post(f"/api/campaigns/{cid}/approve",
+                               headers=ops.auth("olga")).status_code == 403
+            reply = client.post(f"/api/campaigns/{cid}/approve", headers=ops.auth(approver))
+            assert (reply.status_code == 200) is allowed, reply.text
+    finally:
+        app.close()
