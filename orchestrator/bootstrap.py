@@ -122,7 +122,11 @@ class App:
 
 
 def bootstrap(settings: Settings, *, ensure_schema: bool = True) -> App:
-    """Build the application; apply pending migrations on first use unless told not to."""
+    """Build the application; apply pending migrations on first use unless told not to.
+
+    A bad four-eyes setting is refused here, before anything runs (ConfigurationError).
+    """
+    Approvals(settings.approval_required_above, settings.approve_role)
     if settings.verify_at is not None:
         structlog.get_logger("fwo").warning(
             "duis_verify_at_fixed", verify_at=settings.verify_at.isoformat(),
