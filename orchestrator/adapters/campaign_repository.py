@@ -15,6 +15,7 @@ from orchestrator.adapters.campaign_tables import (
     device_jobs,
     job_events,
 )
+from orchestrator.domain import waiting
 from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
 from orchestrator.domain.jobs import SEND, TERMINAL, WAIT, DeviceJob, JobEvent, JobState
 from orchestrator.domain.policy import policy_from_dict, policy_to_dict
@@ -58,6 +59,33 @@ class SqlAlchemyCampaignRepository:
         values.pop("id")
         self.connection.execute(update(campaigns).where(campaigns.c.id == campaign.id)
                                 .values(**values, **extra))
+
+    def record_dispatch(self, campaign_id: int, at: dt.datetime,
+                        pacing: dict[str, Any] | None = None) -> None:
+        """A dispatcher looked at the campaign; `pacing` updates the SR types it asked for."""
+        values: dict[str, Any] = {"dispatched_at": at}
+        if pacing:
+            stored = self.connection.scalar(select(campaigns.c.pacing).where(
+                campaigns.c.id == campaign_id)) or {}
+            values["pacing"] = {**stored, **pacing}
+        self.connection.execute(update(campaigns).where(campaigns.c.id == campaign_id)
+                                .values(**values))
+
+    def wait_facts(self, campaign: Campaign, now: dt.datetime) -> waiting.Facts:
+        """What `waiting.campaign_wait` needs: counters, the earliest due job, dispatch facts."""
+        row = self.row(campaign.id) or {}
+        waves: dict[int, dict[str, int]] = {}
+        for (wave, state), count in sorted(self.counters(campaign.id).items()):
+            waves.setdefault(wave, {})[state] = count
+        next_due = (self.next_due_at(campaign.id, campaign.current_wave)
+                    if campaign.state is CampaignState.RUNNING else None)
+        return waiting.Facts(now, waves, next_due, waiting.held_from(row.get("pacing")),
+                             _aware(row.get("dispatched_at")))
+
+    def record_dispatch_error(self, campaign_id: int, at: dt.datetime, error: str) -> None:
+        """What stopped the last dispatch (shown on the campaign until it is fixed)."""
+        self.connection.execute(update(campaigns).where(campaigns.c.id == campaign_id)
+                                .values(dispatch_error=error[:2000], dispatch_error_at=at))
 
     def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Campaign rows, newest first."""

@@ -39,6 +39,10 @@ campaigns = Table(
     Column("plan_id", Integer),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+    Column("dispatched_at", DateTime(timezone=True)),  # dispatch facts (0007_d)
+    Column("pacing", JSON),
+    Column("dispatch_error", Text),
+    Column("dispatch_error_at", DateTime(timezone=True)),
 )
 
 device_jobs = Table(

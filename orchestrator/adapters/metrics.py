@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.adapters.auth_tables import audit_log
+from orchestrator.adapters.campaign_repository import SqlAlchemyCampaignRepository
 from orchestrator.adapters.campaign_tables import (
     campaign_counters,
     campaigns,
@@ -35,6 +36,7 @@ from orchestrator.adapters.campaign_tables import (
 )
 from orchestrator.domain.pacing import Grant, Pacer
 from orchestrator.domain.policy import Budget
+from orchestrator.domain.waiting import campaign_wait
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TERMINAL_CAMPAIGNS = ("completed", "cancelled", "aborted")
@@ -44,7 +46,8 @@ RECENT_FINISHED = 20
 class Metrics:
     """The process's metrics and, when given an engine, the database collector."""
 
-    def __init__(self, engine: Engine | None = None):
+    def __init__(self, engine: Engine | None = None,
+                 now: Callable[[], dt.datetime] | None = None):
         self.registry = CollectorRegistry()
         self.task_latency = Histogram(
             "fwo_task_latency_seconds", "Time spent in a unit of work (API call, inbound "
@@ -58,7 +61,7 @@ class Metrics:
         self.pacing_waits = Counter("fwo_pacing_waits", "Sends held back by an SR budget in "
                                     "this process", ["sr_type"], registry=self.registry)
         if engine is not None:
-            self.registry.register(DatabaseCollector(engine))
+            self.registry.register(DatabaseCollector(engine, now))
 
     @contextmanager
     def timed(self, task: str) -> Iterator[None]:
@@ -105,15 +108,16 @@ def _audit_head(connection: Any) -> Metric:
 class DatabaseCollector(Collector):
     """Reads the database at scrape time; small grouped queries over indexed columns."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, now: Callable[[], dt.datetime] | None = None):
         self.engine = engine
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
 
     def collect(self) -> Iterator[Metric]:
         """Every database-derived family, or `fwo_database_up 0` when it cannot be read."""
         up = GaugeMetricFamily("fwo_database_up", "1 when the scrape could read the database")
         try:
             with self.engine.connect() as connection:
-                families = list(_families(connection))
+                families = list(_families(connection, self.now()))
         except SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -123,8 +127,8 @@ class DatabaseCollector(Collector):
         yield from families
 
 
-def _families(connection: Any) -> Iterator[Metric]:
-    yield from _campaign_families(connection)
+def _families(connection: Any, now: dt.datetime) -> Iterator[Metric]:
+    yield from _campaign_families(connection, now)
     yield _audit_head(connection)
     sent = CounterMetricFamily("fwo_sr_sent", "DUIS service requests sent", labels=["sr_type"])
     codes = CounterMetricFamily("fwo_sr_responses", "Synchronous response codes of sent "
@@ -159,7 +163,7 @@ def _gauge(connection: Any, name: str, doc: str, label: str, query: Any) -> Metr
     return family
 
 
-def _campaign_families(connection: Any) -> Iterator[Metric]:
+def _campaign_families(connection: Any, now: dt.datetime) -> Iterator[Metric]:
     """Devices per state per campaign from the maintained counters (no scan of jobs)."""
     active = select(campaigns.c.id, campaigns.c.name, campaigns.c.state).where(
         campaigns.c.state.not_in(TERMINAL_CAMPAIGNS))
@@ -184,6 +188,46 @@ def _campaign_families(connection: Any) -> Iterator[Metric]:
         states.add_metric([str(campaign_id), row.name, row.state], 1)
     yield devices
     yield states
+    yield from _wait_families(connection, now)
+
+
+def _wait_families(connection: Any, now: dt.datetime) -> Iterator[Metric]:
+    """What each unfinished campaign waits for, and each SR budget as last dispatched."""
+    labels = ["campaign_id", "campaign", "reason"]
+    waits = GaugeMetricFamily("fwo_campaign_waiting", "1 for what each unfinished campaign "
+                              "is waiting for (pacing, activation_window, wave_gate, approval, "
+                              "backoff, dispatcher, ...)", labels=labels)
+    until = GaugeMetricFamily("fwo_campaign_wait_until_seconds", "When the campaign's wait "
+                              "ends (Unix time), when known", labels=labels)
+    remaining = GaugeMetricFamily("fwo_pacing_budget_remaining", "Requests left in the SR "
+                                  "type's pacing window at the last dispatch", labels=["sr_type"])
+    resets = GaugeMetricFamily("fwo_pacing_budget_resets_at_seconds", "When the SR type's "
+                               "pacing window refills (Unix time)", labels=["sr_type"])
+    repository = SqlAlchemyCampaignRepository(connection)
+    budgets: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for row in connection.execute(select(campaigns.c.id, campaigns.c.dispatched_at,
+                                         campaigns.c.pacing).where(
+            campaigns.c.state.not_in(TERMINAL_CAMPAIGNS)).order_by(campaigns.c.id)):
+        campaign = repository.get(row.id)
+        wait = None if campaign is None else campaign_wait(
+            campaign, repository.wait_facts(campaign, now))
+        if campaign is not None and wait is not None:
+            key = [str(row.id), campaign.name, wait.reason]
+            waits.add_metric(key, 1)
+            if wait.until is not None:
+                until.add_metric(key, wait.until.timestamp())
+        for sr, facts in (row.pacing or {}).items():
+            if sr not in budgets or str(row.dispatched_at) > str(budgets[sr][0]):
+                budgets[sr] = (row.dispatched_at, facts)
+    for sr, (_, facts) in sorted(budgets.items()):
+        refill = dt.datetime.fromisoformat(facts["resets_at"])
+        if refill <= now:  # the window the dispatch saw has closed: the budget is whole
+            remaining.add_metric([sr], int(facts["limit"]))
+            continue
+        if facts.get("remaining") is not None:
+            remaining.add_metric([sr], int(facts["remaining"]))
+        resets.add_metric([sr], refill.timestamp())
+    yield from (waits, until, remaining, resets)
 
 
 def throughput(engine: Engine, campaign_id: int, buckets: int = 40) -> dict[str, Any]:

@@ -20,7 +20,7 @@ if grant > 0 then
   redis.call('INCRBY', KEYS[1], grant)
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
-return grant
+return {grant, used + grant}
 """
 
 
@@ -41,8 +41,9 @@ class RedisPacer:
         """Grant up to `wanted` sends from the window of `at`."""
         key = f"{self.prefix}:{budget.sr_type}:{int(budget.period_s)}:{window_of(budget, at)}"
         try:
-            granted = int(self._take(keys=[key], args=[wanted, budget.limit,
-                                                       int(budget.period_s) * 2 + 60]))
+            granted, used = (int(n) for n in self._take(
+                keys=[key], args=[wanted, budget.limit, int(budget.period_s) * 2 + 60]))
         except redis.RedisError as err:
             raise DspUnavailableError(f"pacing store unavailable: {err}") from err
-        return Grant(granted, None if granted == wanted else window_end(budget, at))
+        return Grant(granted, None if granted == wanted else window_end(budget, at),
+                     max(0, budget.limit - used))

@@ -98,7 +98,8 @@ class SqlAlchemyRequestRepository:
         elif granted:
             self.connection.execute(update(pacing_windows).where(key).values(
                 used=pacing_windows.c.used + granted))
-        return Grant(granted, None if granted == wanted else window_end(budget, at))
+        return Grant(granted, None if granted == wanted else window_end(budget, at),
+                     budget.limit - int(used or 0) - granted)
 
     # inbound -----------------------------------------------------------------------------
     def store_raw(self, sha256: str, raw: bytes, at: dt.datetime) -> tuple[int, bool]:

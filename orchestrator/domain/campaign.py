@@ -43,6 +43,12 @@ ALLOWED: dict[str, frozenset[CampaignState]] = {
                          S.PAUSED}),
     "abort": frozenset({S.RUNNING, S.PAUSED}),
 }
+USER_ACTIONS = ("submit", "approve", "start", "pause", "resume", "cancel")
+
+
+def allowed_actions(state: CampaignState) -> list[str]:
+    """The actions a user may take on a campaign in this state (the forms offer no others)."""
+    return [a for a in USER_ACTIONS if state in ALLOWED[a]]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Grant:
 
     granted: int
     retry_at: dt.datetime | None = None
+    remaining: int | None = None  # left in the window after this grant, when known
 
 
 class Pacer(Protocol):
@@ -51,4 +52,5 @@ class InProcessPacer:
         used = self._used.get(key, 0)
         granted = max(0, min(wanted, budget.limit - used))
         self._used[key] = used + granted
-        return Grant(granted, None if granted == wanted else window_end(budget, at))
+        return Grant(granted, None if granted == wanted else window_end(budget, at),
+                     budget.limit - used - granted)

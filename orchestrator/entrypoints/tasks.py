@@ -8,7 +8,7 @@ from celery import shared_task
 
 from orchestrator.entrypoints.celery_app import application
 from orchestrator.errors import DspUnavailableError, OrchestratorError
-from orchestrator.service import audit
+from orchestrator.service import audit, campaigns
 from orchestrator.service import catalogue as service
 from orchestrator.service.execution import dispatch
 from orchestrator.service.reconcile import reconcile
@@ -55,14 +55,25 @@ def execution() -> Any:
              autoretry_for=(DspUnavailableError,), retry_backoff=True, retry_backoff_max=300,
              max_retries=None)
 def dispatch_campaign(campaign_id: int, rounds: int = 20) -> int:
-    """Send a running campaign's due work (a few batches); nudge again if more is due."""
-    ex = execution()
+    """Send a running campaign's due work (a few batches); nudge again if more is due.
+
+    An error that stops the dispatch (no keys, no DSP URL, no database) is kept on the
+    campaign, so the operator sees it where they look, not only in this worker's log.
+    """
     sent = 0
-    for _ in range(rounds):
-        report = dispatch(ex, campaign_id)
-        sent += report.devices
-        if report.devices == 0:
-            return sent
+    try:
+        ex = execution()
+        for _ in range(rounds):
+            report = dispatch(ex, campaign_id)
+            sent += report.devices
+            if report.devices == 0:
+                return sent
+    except DspUnavailableError:
+        raise  # transient: retried with backoff
+    except OrchestratorError as err:
+        log.error("dispatch_failed", campaign_id=campaign_id, error=str(err))
+        campaigns.record_dispatch_error(application().uow(), campaign_id, err)
+        return sent
     dispatch_campaign.delay(campaign_id, rounds)
     return sent
 

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
+from orchestrator.domain import waiting
+from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState, allowed_actions
 from orchestrator.domain.errors import DomainError, PolicyError
 from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome
 from orchestrator.domain.policy import Policy
@@ -239,21 +240,58 @@ def gate(ex: Execution, campaign_id: int) -> str:
         return campaign.state.value
 
 
-def status(uow: UnitOfWork, campaign_id: int) -> dict[str, Any]:
-    """Campaign state and per-wave, per-state counts from the maintained counters."""
+def status(uow: UnitOfWork, campaign_id: int, now: dt.datetime | None = None
+           ) -> dict[str, Any]:
+    """Campaign state, per-wave, per-state counts (the maintained counters), and what it is
+    waiting for: the earliest due job and what the last dispatch recorded, no scan of jobs."""
     with uow:
         campaign = _load(uow, campaign_id)
         row = uow.campaigns.row(campaign_id)
-        counters = uow.campaigns.counters(campaign_id)
+        facts = uow.campaigns.wait_facts(campaign, now or dt.datetime.now(dt.UTC))
     states: dict[str, int] = {}
-    waves: dict[int, dict[str, int]] = {}
-    for (wave, state), count in sorted(counters.items()):
-        states[state] = states.get(state, 0) + count
-        waves.setdefault(wave, {})[state] = count
+    for counts in facts.waves.values():
+        for state, count in counts.items():
+            states[state] = states.get(state, 0) + count
+    wait = waiting.campaign_wait(campaign, facts)
     return {"campaign_id": campaign.id, "name": campaign.name, "state": campaign.state.value,
             "target": campaign.target, "current_wave": campaign.current_wave,
             "wave_count": row["wave_count"], "pause_reason": campaign.pause_reason,
             "devices": campaign.device_count, "states": states,
-            "waves": {str(w): s for w, s in waves.items()},
+            "waves": {str(w): s for w, s in facts.waves.items()},
+            "in_flight": sum(n for s, n in states.items() if s in waiting.IN_FLIGHT),
+            "actions": allowed_actions(campaign.state),
+            "waiting": None if wait is None else wait.to_dict(),
+            "policy": policy_summary(campaign.policy), "pacing": row["pacing"] or {},
+            "dispatched_at": row["dispatched_at"], "dispatch_error": row["dispatch_error"],
+            "dispatch_error_at": row["dispatch_error_at"],
             "created_by": campaign.created_by, "approved_by": campaign.approved_by,
+            "scheduled_for": campaign.scheduled_for,
             "started_at": row["started_at"], "finished_at": row["finished_at"]}
+
+
+def policy_summary(policy: Policy) -> dict[str, Any]:
+    """The rules a campaign runs under, as an operator reads them."""
+    window = policy.activation_window
+    return {
+        "waves": [f"{w.count} devices" if w.count else f"{w.percent:g}%" for w in policy.waves],
+        "success_threshold": f"{policy.success_threshold:.0%}",
+        "failure_thresholds": [
+            f"pause at {'any failure' if f.failure == '*' else f.failure} >= "
+            + " or ".join(x for x in (None if f.count is None else str(f.count),
+                                      None if f.percent is None else f"{f.percent:g}%") if x)
+            + " of a wave" for f in policy.failure_thresholds],
+        "activation_window": None if window is None else
+        f"{window.start:%H:%M}-{window.end:%H:%M} {window.timezone}",
+        "budgets": {b.sr_type: f"{b.limit} per {waiting.period_text(b.period_s)}"
+                    for b in policy.budgets},
+        "retry": f"{policy.retry.attempts} attempts, backoff from "
+                 f"{waiting.period_text(policy.retry.base_s)}",
+    }
+
+
+def record_dispatch_error(uow: UnitOfWork, campaign_id: int, err: Exception) -> None:
+    """Keep on the campaign what stopped its last dispatch."""
+    with uow:
+        uow.campaigns.record_dispatch_error(campaign_id, dt.datetime.now(dt.UTC),
+                                            f"{type(err).__name__}: {err}")
+        uow.commit()

@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from duis.errors import DuisError
 from duis.requestid import RequestId
 from orchestrator.domain.campaign import Campaign
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, read_first, sent
+from orchestrator.domain.pacing import Grant, window_end
+from orchestrator.domain.policy import Budget
 from orchestrator.errors import DspUnavailableError, OrchestratorError
 from orchestrator.service import outbound
 from orchestrator.service.outbound import Send
@@ -57,11 +60,14 @@ def _claim(ex: Execution, campaign_id: int
             return None
         jobs = uow.campaigns.due(campaign_id, campaign.current_wave, now, ex.batch_limit)
         if not jobs:
+            uow.campaigns.record_dispatch(campaign_id, now)
+            uow.commit()
             return None
         catalogue = ex.catalogue(uow.campaigns.row(campaign_id)["snapshot_id"], uow)
         jobs, reads = _reads_first(jobs, Context(now, campaign.policy, "", ex.rng))
         sends = _group(jobs, campaign)
-        sends, paced_until = _pace(ex, uow, campaign, sends, now)
+        sends, paced_until, pacing = _pace(ex, uow, campaign, sends, now)
+        uow.campaigns.record_dispatch(campaign_id, now, pacing)
         changes, events, rows = _mark_sent(ex, uow, campaign, catalogue, sends, now)
         changes, events = _merge(reads, changes, events)
         uow.campaigns.update_jobs(changes, events, now)
@@ -116,11 +122,12 @@ def _group(jobs: list[DeviceJob], campaign: Campaign) -> list[Send]:
 
 
 def _pace(ex: Execution, uow: object, campaign: Campaign, sends: list[Send],
-          now: dt.datetime) -> tuple[list[Send], dt.datetime | None]:
-    """Keep only the sends each SR type's budget allows now."""
+          now: dt.datetime) -> tuple[list[Send], dt.datetime | None, dict[str, dict[str, Any]]]:
+    """Keep only the sends each SR type's budget allows now; say what each budget had left."""
     pacer = ex.pacer or uow.requests  # type: ignore[attr-defined]
     kept: list[Send] = []
     retry_at: dt.datetime | None = None
+    pacing: dict[str, dict[str, Any]] = {}
     for sr_type in sorted({s.sr_type for s in sends}):
         wanted = [s for s in sends if s.sr_type == sr_type]
         budget = campaign.policy.budget(sr_type)
@@ -128,6 +135,7 @@ def _pace(ex: Execution, uow: object, campaign: Campaign, sends: list[Send],
             kept += wanted
             continue
         grant = pacer.acquire(budget, sum(s.counters_needed for s in wanted), now)
+        pacing[sr_type] = _budget_left(budget, grant, now)
         allowed = grant.granted
         for send in wanted:
             if send.counters_needed <= allowed:
@@ -135,7 +143,14 @@ def _pace(ex: Execution, uow: object, campaign: Campaign, sends: list[Send],
                 allowed -= send.counters_needed
         if grant.retry_at is not None:
             retry_at = min(retry_at or grant.retry_at, grant.retry_at)
-    return kept, retry_at
+    return kept, retry_at, pacing
+
+
+def _budget_left(budget: Budget, grant: Grant, now: dt.datetime) -> dict[str, Any]:
+    """An SR type's budget as this dispatch found it (shown as the campaign's pacing wait)."""
+    return {"limit": budget.limit, "period_s": budget.period_s, "remaining": grant.remaining,
+            "resets_at": window_end(budget, now).isoformat(),
+            "held_until": None if grant.retry_at is None else grant.retry_at.isoformat()}
 
 
 def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalogue,

@@ -42,7 +42,8 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     `execution` replaces the campaign execution wiring (a dry run's simulated clock and DSP);
     by default it is `app.execution()`, built on first use.
     """
-    metrics = Metrics(app.engine)
+    clock = execution.clock if execution is not None else app.clock()
+    metrics = Metrics(app.engine, clock.now)
     api = FastAPI(title="fwo operations API", version="1", description=DESCRIPTION,
                   lifespan=_lifespan)
     api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)),

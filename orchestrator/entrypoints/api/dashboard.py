@@ -99,8 +99,11 @@ def campaign_list(request: Request, _: Viewer, p: Annotated[Page, Depends(page)]
     """Campaigns with their progress."""
     st = state(request)
     rows = views.campaign_list(st, p.limit, p.offset)
+    now = st.now()
     for row in rows:
-        row["progress"] = views.progress(campaigns.status(st.app.uow(), row["id"])["states"])
+        status = campaigns.status(st.app.uow(), row["id"], now)
+        row["progress"] = views.progress(status["states"])
+        row["waiting"] = status["waiting"]
     return render(request, "campaigns.html", campaigns=rows, page=p)
 
 

@@ -2,6 +2,7 @@
 pagination, and recording mutating calls in the audit trail."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -46,6 +47,10 @@ class ApiState:
         if self._execution is None:
             self._execution = self.app.execution()
         return self._execution
+
+    def now(self) -> dt.datetime:
+        """The campaigns' time: a dry run's simulated clock when given one, else the app's."""
+        return (self._execution.clock if self._execution is not None else self.app.clock()).now()
 
 
 def state(request: Request) -> ApiState:

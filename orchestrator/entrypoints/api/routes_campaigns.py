@@ -106,7 +106,8 @@ def create(request: Request, body: CreateBody, user: Operator) -> dict[str, Any]
 @router.get("/{campaign_id}", summary="Campaign status (maintained counters)")
 def status(request: Request, campaign_id: IdPath, _: Viewer) -> dict[str, Any]:
     """State, current wave and per-wave, per-state device counts."""
-    return views._jsonable(service.status(state(request).app.uow(), campaign_id))
+    st = state(request)
+    return views._jsonable(service.status(st.app.uow(), campaign_id, st.now()))
 
 
 @router.get("/{campaign_id}/live", summary="Everything the campaign page shows")

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from orchestrator.adapters.metrics import throughput
+from orchestrator.domain import waiting
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.jobs import FAILED, JobState
 from orchestrator.domain.plan_report import REASONS
@@ -20,7 +21,7 @@ LIST_FIELDS = ("id", "name", "state", "target", "device_count", "created_by", "a
                "created_at", "started_at", "finished_at", "current_wave", "wave_count",
                "pause_reason")
 THROUGHPUT_TTL_S = 10.0
-_FAILED = {s.value for s in FAILED if s is not JobState.BLOCKED}
+_FAILED = {s.value for s in FAILED if s not in (JobState.BLOCKED, JobState.CANCELLED)}
 # next actions that mean "talk to the manufacturer": the FIR contact, else the model's newest
 MANUFACTURER_ACTIONS = {"contact_manufacturer", "site_visit_or_manufacturer_contact",
                         "investigate_security_finding", "choose_active_target"}
@@ -38,18 +39,19 @@ def _json(value: Any) -> Any:
 
 
 def progress(states: dict[str, int]) -> dict[str, int]:
-    """Totals of a state count map: done, failed, blocked, in flight."""
-    total = sum(states.values())
-    done = states.get("done", 0)
-    failed = sum(n for s, n in states.items() if s in _FAILED)
-    blocked = states.get("blocked", 0)
-    return {"total": total, "done": done, "failed": failed, "blocked": blocked,
-            "in_flight": total - done - failed - blocked}
+    """Totals of a state count map: done, failed, cancelled, blocked, in flight (a request
+    out, waiting for its answer) and queued (the orchestrator owes the next request)."""
+    def total_of(kinds: frozenset[str] | set[str]) -> int:
+        return sum(n for s, n in states.items() if s in kinds)
+    return {"total": sum(states.values()), "done": states.get("done", 0),
+            "failed": total_of(_FAILED), "cancelled": states.get("cancelled", 0),
+            "blocked": states.get("blocked", 0), "in_flight": total_of(waiting.IN_FLIGHT),
+            "queued": total_of(waiting.QUEUED)}
 
 
 def campaign_live(st: ApiState, campaign_id: int) -> dict[str, Any]:
     """Everything the campaign page shows, in one JSON document (polled every few seconds)."""
-    status = campaigns.status(st.app.uow(), campaign_id)
+    status = campaigns.status(st.app.uow(), campaign_id, st.now())
     with st.app.uow() as uow:
         failures = uow.campaigns.failures(campaign_id)
         requests = uow.requests.sent_counts(campaign_id)

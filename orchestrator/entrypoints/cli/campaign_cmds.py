@@ -130,7 +130,8 @@ def device(campaign_id: int, device_id: str,
 @user_errors
 def status(campaign_id: int, json_out: JsonOpt = False) -> None:
     """State and per-state counts (from maintained counters, no scan)."""
-    data = service.status(app_from_env().uow(), campaign_id)
+    application = app_from_env()
+    data = service.status(application.uow(), campaign_id, application.clock().now())
     if json_out:
         print_json(data)
         return
@@ -149,7 +150,24 @@ def status_table(data: dict[str, Any]) -> Table:
     for wave, counts in data["waves"].items():
         table.add_row(wave, *(str(counts.get(s, 0)) for s in states))
     table.add_row("all", *(str(data["states"][s]) for s in states), style="bold")
+    table.caption = wait_lines(data)
     return table
+
+
+def wait_lines(data: dict[str, Any]) -> str:
+    """What the campaign waits for and until when, and what went wrong at dispatch."""
+    lines = []
+    wait = data.get("waiting")
+    if wait:
+        until = f" until {wait['until']}" if wait.get("until") else ""
+        lines.append(f"waiting for {wait['reason'].replace('_', ' ')}{until}: {wait['detail']}")
+    if data.get("dispatch_error"):
+        lines.append(f"last dispatch error ({data['dispatch_error_at']}): "
+                     f"{data['dispatch_error']}")
+    if data.get("state") == "running":
+        lines.append(f"in flight {data.get('in_flight', 0)} · last dispatch "
+                     f"{data.get('dispatched_at') or 'never'}")
+    return "\n".join(lines)
 
 
 @app.command()
@@ -160,7 +178,7 @@ def watch(campaign_id: int, interval: Annotated[float, typer.Option()] = 2.0,
     application = app_from_env()
     with Live(console=console, refresh_per_second=4) as live:
         while True:
-            data = service.status(application.uow(), campaign_id)
+            data = service.status(application.uow(), campaign_id, application.clock().now())
             live.update(status_table(data))
             if once or data["state"] in ("completed", "cancelled", "aborted"):
                 break

@@ -1,0 +1,82 @@
+"""What a campaign waits for is shown where operators look: the status (CLI, API, dashboard)
+names the wait and when it ends, and /metrics carries it with the SR budgets left."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from orchestrator.adapters.metrics import Metrics
+from orchestrator.domain.pacing import window_end
+from orchestrator.domain.policy import Budget, Policy
+from orchestrator.errors import OrchestratorError
+from orchestrator.service import campaigns
+from orchestrator.service.access import Approvals, Principal
+from orchestrator.service.execution import dispatch
+
+from .conftest import GENEROUS, World
+
+HOUR = 3600.0
+ALICE, BOB = Principal("alice", "admin"), Principal("bob", "admin")
+
+
+def _status(world: World, campaign_id: int) -> dict:  # type: ignore[type-arg]
+    return campaigns.status(world.app.uow(), campaign_id, world.ex.clock.now())
+
+
+def _paced_policy() -> Policy:
+    budgets = tuple(Budget(sr, GENEROUS[sr], HOUR) for sr in ("11.1", "11.4", "11.3"))
+    return Policy(budgets=(*budgets, Budget("11.2", 2, HOUR)))
+
+
+def test_a_used_up_budget_is_shown_with_its_sr_type_and_refill_time(
+        make_world: Callable[..., World]) -> None:
+    """Started but never dispatched, the campaign waits for a dispatcher; once a dispatch
+    has spent the 2 pre-reads (11.2) an hour allows, it waits for pacing of SR 11.2 until
+    the hour's window ends (not "planned"), only the 2 sent devices are in flight, and
+    /metrics shows the wait and 0 left of the 11.2 budget."""
+    world = make_world()
+    campaign_id = world.campaign(_paced_policy())
+    assert _status(world, campaign_id)["waiting"]["reason"] == "dispatcher"
+    while dispatch(world.ex, campaign_id).devices:
+        pass
+    status = _status(world, campaign_id)
+    now = world.ex.clock.now()
+    refill = window_end(Budget("11.2", 2, HOUR), now)
+    assert status["waiting"] == {
+        "reason": "pacing", "sr_type": "11.2", "until": refill.isoformat(),
+        "detail": "SR 11.2 budget used up (2 per hour): sends resume when it refills"}
+    assert status["in_flight"] == 2 and status["states"]["prereading"] == 2
+    assert status["pacing"]["11.2"]["remaining"] == 0
+    assert status["policy"]["budgets"]["11.2"] == "2 per hour"
+    text = Metrics(world.app.engine, world.ex.clock.now).render()[0].decode()
+    assert (f'fwo_campaign_waiting{{campaign="test",campaign_id="{campaign_id}",'
+            'reason="pacing"} 1.0') in text
+    assert 'fwo_pacing_budget_remaining{sr_type="11.2"} 0.0' in text
+    until = next(line for line in text.splitlines()
+                 if line.startswith("fwo_campaign_wait_until_seconds{"))
+    assert f'campaign_id="{campaign_id}"' in until
+    assert float(until.rsplit(" ", 1)[1]) == refill.timestamp()
+
+
+def test_approval_pause_and_a_dispatch_error_are_shown(
+        make_world: Callable[..., World]) -> None:
+    """Above the four-eyes size the campaign waits for an approver other than its creator;
+    paused it waits with the pause reason; a dispatch error is kept on the campaign; the
+    actions offered are those the state allows."""
+    world = make_world()
+    ex = replace(world.ex, approvals=Approvals(above=1))
+    campaign_id = world.campaign(start=False)
+    campaigns.act(ex, campaign_id, "submit", ALICE)
+    status = _status(world, campaign_id)
+    assert status["waiting"]["reason"] == "approval" and "alice" in status["waiting"]["detail"]
+    assert status["actions"] == ["approve", "cancel"]
+    for action in ("approve", "start"):
+        campaigns.act(ex, campaign_id, action, BOB)
+    campaigns.act(ex, campaign_id, "pause", BOB, "change freeze")
+    status = _status(world, campaign_id)
+    assert status["waiting"]["reason"] == "paused"
+    assert status["waiting"]["detail"] == "change freeze"
+    assert status["actions"] == ["resume", "cancel"]
+    campaigns.record_dispatch_error(world.app.uow(), campaign_id,
+                                    OrchestratorError("no FWO_DSP_URL"))
+    assert _status(world, campaign_id)["dispatch_error"] == "OrchestratorError: no FWO_DSP_URL"
