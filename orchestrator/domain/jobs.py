@@ -284,11 +284,12 @@ def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, Job
 
 
 def _retry(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
-    """Ops retry a failed device: its current step starts again from distribution."""
+    """Ops retry a failed device: its current step starts again from distribution, and the
+    old failure (`cancelled` among them) no longer stands."""
     if job.state not in FAILED or job.state is J.BLOCKED:
         return None
     return _move(job, o, ctx, state=J.PLANNED, attempt=1, due_at=ctx.now, deadline_at=None,
-                 request_id=None)
+                 request_id=None, failure=None)
 
 
 def _cancel(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator.domain import waiting
@@ -160,12 +160,16 @@ def _authorise(ex: Execution, actor: Principal, action: str) -> None:
 
 
 def _dispatch_action(ex: Execution, campaign: Campaign, action: str, now: dt.datetime,
-                     actor: str, reason: str) -> list[Any]:
+                     actor: str, reason: str) -> list[CampaignEvent]:
+    """The action's events, each carrying the reason the user gave (kept with who gave it)."""
     if action == "submit":
-        return campaign.submit(now, actor, ex.approvals.above)
-    if action in ("pause", "cancel", "abort"):
-        return [getattr(campaign, action)(now, actor, reason or f"{action} by {actor}")]
-    return [getattr(campaign, action)(now, actor)]
+        events = campaign.submit(now, actor, ex.approvals.above)
+    elif action in ("pause", "cancel", "abort"):
+        events = [getattr(campaign, action)(now, actor, reason or f"{action} by {actor}")]
+    else:
+        events = [getattr(campaign, action)(now, actor)]
+    return [replace(e, reason=reason) if reason and not e.reason and e.actor == actor else e
+            for e in events]
 
 
 def _times(campaign: Campaign, action: str, now: dt.datetime) -> dict[str, Any]:

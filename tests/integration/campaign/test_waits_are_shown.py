@@ -80,3 +80,33 @@ def test_approval_pause_and_a_dispatch_error_are_shown(
     campaigns.record_dispatch_error(world.app.uow(), campaign_id,
                                     OrchestratorError("no FWO_DSP_URL"))
     assert _status(world, campaign_id)["dispatch_error"] == "OrchestratorError: no FWO_DSP_URL"
+
+
+def test_every_reason_is_kept_with_who_gave_it(make_world: Callable[..., World]) -> None:
+    """The reasons given to approve, start, pause and resume are in the campaign's events
+    with their actor; a device cancelled then retried carries both reasons in its events
+    and no longer shows the `cancelled` failure."""
+    world = make_world()
+    ex = replace(world.ex, approvals=Approvals(above=1))
+    campaign_id = world.campaign(start=False)
+    campaigns.act(ex, campaign_id, "submit", ALICE, "Q1 security fix")
+    campaigns.act(ex, campaign_id, "approve", BOB, "CAB-42 approved")
+    campaigns.act(ex, campaign_id, "start", BOB, "window agreed")
+    campaigns.act(ex, campaign_id, "pause", BOB, "change freeze")
+    campaigns.act(ex, campaign_id, "resume", ALICE, "freeze lifted")
+    with world.app.uow() as uow:
+        events = [(e["name"], e["actor"], e["reason"]) for e in uow.campaigns.events(campaign_id)]
+        device = uow.campaigns.jobs(campaign_id, limit=1)[0].device_id
+    assert events[1:] == [("campaign_submit", "alice", "Q1 security fix"),
+                          ("campaign_approve", "bob", "CAB-42 approved"),
+                          ("campaign_start", "bob", "window agreed"),
+                          ("campaign_pause", "bob", "change freeze"),
+                          ("campaign_resume", "alice", "freeze lifted")]
+    campaigns.device_action(ex, campaign_id, device, "cancel", BOB, "customer complaint")
+    campaigns.device_action(ex, campaign_id, device, "retry", ALICE, "customer agreed")
+    with world.app.uow() as uow:
+        job = next(j for j in uow.campaigns.jobs_of_device(device))
+        details = [e["data"].get("detail") for e in uow.campaigns.device_history(device)]
+    assert job.state.value == "planned" and job.failure is None
+    assert "cancel by bob: customer complaint" in details
+    assert "retry by alice: customer agreed" in details
