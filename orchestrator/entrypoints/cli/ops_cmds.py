@@ -175,6 +175,10 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface (FWO_API_HOST
 
     app = app_from_env()
     configure_logging(app.settings.log_level)
+    if app.settings.broker_url.startswith("memory://"):
+        err_console.print("warning: fwo serve dispatches nothing; on the in-process broker "
+                          "(FWO_BROKER_URL memory://) no separate worker can run its campaigns: "
+                          "use `fwo run`, or a worker and beat on a shared broker")
     bind_host, bind_port = host or app.settings.api_host, port or app.settings.api_port
     if workers > 1:
         app.close()

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.entrypoints.cli.common import app_from_env, user_errors
+from orchestrator.entrypoints import preflight
+from orchestrator.entrypoints.cli.common import app_from_env, err_console, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +32,8 @@ def run(host: Annotated[str | None, typer.Option(help="Interface (FWO_API_HOST).
 
     app = app_from_env()
     configure_logging(app.settings.log_level)
+    for problem in preflight.dispatch_problems(app.settings):  # the API still serves
+        err_console.print(f"warning: campaigns cannot be dispatched: {problem}")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one `dispatched` line per batch
     try:
         runtime.serve(app, host or app.settings.api_host, port or app.settings.api_port,

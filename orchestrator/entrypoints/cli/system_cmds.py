@@ -9,6 +9,7 @@ import typer
 
 from orchestrator.adapters.db import create_db_engine, migrate
 from orchestrator.config import Settings
+from orchestrator.entrypoints import preflight
 from orchestrator.entrypoints.cli.common import console, print_json, user_errors
 
 
@@ -16,8 +17,8 @@ def register(app: typer.Typer) -> None:
     """Attach the top-level commands to the root app."""
     app.command("init")(init)
     app.command("demo")(demo)
-    app.command("worker")(worker)
-    app.command("beat")(beat)
+    app.command("worker")(user_errors(worker))
+    app.command("beat")(user_errors(beat))
 
 
 @user_errors
@@ -55,10 +56,13 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = "celery",
 ) -> None:
-    """Run a Celery worker for the configured broker."""
+    """Run a Celery worker for the configured broker (refused when it could not dispatch)."""
     from orchestrator.entrypoints.celery_app import create_celery
 
-    celery = create_celery(Settings.from_env())
+    settings = Settings.from_env()
+    preflight.check_broker(settings, "fwo worker")
+    preflight.check_dispatch(settings, "fwo worker")
+    celery = create_celery(settings)
     celery.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}",
                         "--loglevel=INFO"])
 
@@ -68,6 +72,7 @@ def beat() -> None:
     from orchestrator.entrypoints.celery_app import create_celery
 
     settings = Settings.from_env()
+    preflight.check_broker(settings, "fwo beat")
     celery = create_celery(settings)
     schedule_file = settings.data_dir / "celerybeat-schedule"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
