@@ -72,9 +72,6 @@ class Approvals:
                 f"needs the {self.role} role or above")
 
 
-SYSTEM = Principal("system", "admin")  # the scheduler and other work no user started
-
-
 def allows(role: str, permission: str) -> bool:
     """Whether `role` holds `permission` (roles are cumulative; `bootstrap` holds none)."""
     return role in ROLES and ROLES.index(role) >= ROLES.index(PERMISSIONS[permission])

@@ -15,7 +15,7 @@ from orchestrator.domain.policy_input import campaign_policy, check_name, check_
 from orchestrator.domain.waves import assign_waves
 from orchestrator.errors import CampaignError, CampaignInputError, CampaignNotFoundError
 from orchestrator.service import audit, planning
-from orchestrator.service.access import SYSTEM, Principal, require
+from orchestrator.service.access import Principal, require
 from orchestrator.service.applying import apply_in_uow, run_gate, wave_counts
 from orchestrator.service.execution import send_cancellations
 from orchestrator.service.unit_of_work import UnitOfWork
@@ -30,7 +30,7 @@ class CreateCampaign:
     target: str = "latest"
     selection: tuple[str, ...] = ()
     policy: Policy = field(default_factory=Policy)
-    created_by: Principal = SYSTEM
+    created_by: Principal = field(kw_only=True)  # who creates it: always said, never assumed
     allow_unknown_predecessors: bool = False
     reason: str = ""
 

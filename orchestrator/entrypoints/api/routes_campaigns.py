@@ -95,8 +95,8 @@ def create(request: Request, body: CreateBody, user: Operator) -> dict[str, Any]
     """Plan the selected devices towards the target and store a draft campaign."""
     app = state(request).app
     command = service.CreateCampaign(body.name, body.target, tuple(body.selection),
-                                     body.policy(), user, body.allow_unknown_predecessors,
-                                     body.reason)
+                                     body.policy(), body.allow_unknown_predecessors,
+                                     body.reason, created_by=user)
     return audited(request, user, "campaign.create", f"campaign:{body.name}", body.reason,
                    lambda entry: service.create_campaign(command, app.uow(), app.clock().now(),
                                                          entry.data),

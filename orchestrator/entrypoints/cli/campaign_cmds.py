@@ -49,8 +49,8 @@ def create(
         base=Policy(device_id_list_max=list_max))
     application = app_from_env()
     user = acting_user(application, token)
-    command = service.CreateCampaign(name, target, tuple(select or ()), policy, user,
-                                     reason=reason)
+    command = service.CreateCampaign(name, target, tuple(select or ()), policy,
+                                     reason=reason, created_by=user)
     result = audited(application, user, "campaign.create", f"campaign:{name}", reason,
                      lambda entry: service.create_campaign(
                          command, application.uow(), application.clock().now(), entry.data))
