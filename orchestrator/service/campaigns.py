@@ -265,12 +265,21 @@ def status(uow: UnitOfWork, campaign_id: int, now: dt.datetime | None = None
             "in_flight": sum(n for s, n in states.items() if s in waiting.IN_FLIGHT),
             "actions": allowed_actions(campaign.state),
             "waiting": None if wait is None else wait.to_dict(),
-            "policy": policy_summary(campaign.policy), "pacing": row["pacing"] or {},
-            "dispatched_at": row["dispatched_at"], "dispatch_error": row["dispatch_error"],
+            "policy": policy_summary(campaign.policy), "pacing": _pacing_now(row, facts.now),
+            "dispatched_at": facts.dispatched_at, "dispatch_error": row["dispatch_error"],
             "dispatch_error_at": row["dispatch_error_at"],
             "created_by": campaign.created_by, "approved_by": campaign.approved_by,
             "scheduled_for": campaign.scheduled_for,
             "started_at": row["started_at"], "finished_at": row["finished_at"]}
+
+
+def _pacing_now(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The budgets as the last dispatch found them; a window since closed is whole again."""
+    pacing = {}
+    for sr, p in (row["pacing"] or {}).items():
+        refilled = dt.datetime.fromisoformat(p["resets_at"]) <= now
+        pacing[sr] = {**p, "remaining": p["limit"], "held_until": None} if refilled else p
+    return pacing
 
 
 def policy_summary(policy: Policy) -> dict[str, Any]:

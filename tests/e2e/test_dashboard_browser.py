@@ -82,14 +82,18 @@ class World:
             pass
 
 
-def _mid_flight(app: App, data: Path) -> tuple[Any, Any, int]:
+def _policy(read_budget: int = 10**6) -> Policy:
+    """Two waves, loose thresholds; 11.2 (reads) limited to `read_budget` a day."""
+    return Policy(waves=parse_waves("40%,100%"), success_threshold=0.5,
+                  failure_thresholds=(FailureThreshold(percent=80.0),),
+                  budgets=(*(Budget(sr, 10**6, 86400.0) for sr in ("11.1", "11.4", "11.3")),
+                           Budget("11.2", read_budget, 86400.0)))
+
+
+def _mid_flight(app: App, data: Path, policy: Policy) -> tuple[Any, Any, int]:
     ex, world = simulated_execution(app, data, faults="default", seed=2,
                                     thresholds={"11.1": 200, "11.4": 200, "11.3": 200_000,
                                                 "11.2": 200_000})
-    policy = Policy(waves=parse_waves("40%,100%"), success_threshold=0.5,
-                    failure_thresholds=(FailureThreshold(percent=80.0),),
-                    budgets=tuple(Budget(sr, 10**6, 86400.0)
-                                  for sr in ("11.1", "11.4", "11.3", "11.2")))
     olga = Principal("olga", "operator")
     created = campaigns.create_campaign(campaigns.CreateCampaign(
         "spring security release", policy=policy, created_by=olga), app.uow(), ex.clock.now())
@@ -105,8 +109,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[World]:
-    """uvicorn in a thread serving the app; a dry-run campaign 25 turns in."""
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
+    """uvicorn in a thread serving the app; a dry-run campaign 25 turns in (or the policy
+    and number of turns given as the fixture's parameter)."""
     data = tmp_path / "data"
     generate(data, entries=16, devices=80, seed=3, image_size=512)
     app = bootstrap(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/ui.sqlite3",
@@ -118,7 +123,8 @@ def served(tmp_path: Path) -> Iterator[World]:
     setup = access.Principal("setup", "admin")
     tokens = {name: access.create_user(app.uow(), name, role, setup, dt.datetime.now(dt.UTC))[
         "token"] for name, role in (("olga", "operator"), ("vera", "viewer"))}
-    ex, sim, campaign_id = _mid_flight(app, data)
+    policy, turns = getattr(request, "param", None) or (_policy(), 25)
+    ex, sim, campaign_id = _mid_flight(app, data, policy)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(app, ex), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
@@ -128,7 +134,7 @@ def served(tmp_path: Path) -> Iterator[World]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     world = World(app, f"http://127.0.0.1:{port}", campaign_id, tokens, ex, sim)
-    world.advance(25)
+    world.advance(turns)
     yield world
     server.should_exit = True
     thread.join(timeout=10)
@@ -188,4 +194,38 @@ def test_a_running_campaign_page_in_chromium(served: World, tmp_path: Path) -> N
         page.goto(f"{served.url}/ui/catalogue")
         assert page.locator("#entries tr").count() == 17 and "16 added" in page.locator(
             "#diff").inner_text()
+        browser.close()
+
+
+@pytest.mark.parametrize("served", [(_policy(read_budget=8), 2)], indirect=True)
+def test_a_paced_campaign_shows_what_it_waits_for(served: World, tmp_path: Path) -> None:
+    """With 11.2 budgeted at 8 a day (fewer than wave 1's pre-reads), the campaign's page says it waits for pacing of SR 11.2
+    and until when, shows the policy with the budget used up, counts in flight only devices
+    with a request out, and offers only pause and cancel; the list says so too."""
+    sync_playwright = need_browser()
+    cid = served.campaign_id
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(f"{served.url}/ui/login")
+        page.fill("#token", served.tokens["olga"])
+        page.click("#sign-in")
+        page.goto(f"{served.url}/ui/campaigns/{cid}")
+        page.wait_for_function("document.getElementById('wait-until').innerText !== ''",
+                               timeout=15_000)
+        wait = " ".join(page.locator("#waiting").inner_text().split())
+        assert wait.startswith("Waiting for pacing until ")
+        assert "SR 11.2 budget used up (8 per day)" in wait
+        policy = page.locator("#policy").inner_text()
+        assert "11.2: 8 per day (0 left" in policy and "40%, 100%" in policy
+        assert [o.inner_text() for o in page.locator("#action option").all()] == [
+            "pause", "cancel"]
+        legend = page.locator("#legend").inner_text()
+        assert "in flight" in legend and "queued" in legend
+        shot = tmp_path / "waiting.png"
+        page.screenshot(path=str(shot), full_page=True)
+        if os.environ.get("FWO_UPDATE_DASHBOARD_PNG") == "1":
+            shutil.copyfile(shot, ROOT / "docs" / "dashboard-waiting.png")
+        page.goto(f"{served.url}/ui/campaigns")
+        assert "waiting: pacing until" in page.locator("#campaigns").inner_text()
         browser.close()
