@@ -2,6 +2,9 @@
 
 Per step: planned → distributing (11.1/11.4 accepted) → delivered (N60 / 0x8F72) →
 activating (11.3) → activated (code 0 / 0x8F66) → verifying (11.2 sent) → next step | done.
+An 11.3 future-dated into the activation window waits in `activating` until the device
+reports it ran (0x8F66; 0x8F67 is a failed activation with its result) or the stage
+deadline, counted from the execution time, passes: the read-back never precedes it.
 A step is confirmed only by an 11.2 read-back showing the step's firmware version, so step
 k+1 is never sent before step k is confirmed (invariant 1). `advance` is a pure function
 from (job, outcome) to the job's next value and the event that records why.
@@ -65,15 +68,24 @@ def read_first(job: DeviceJob, ctx: Context) -> tuple[DeviceJob, JobEvent] | Non
     return new, _event(job, new, ctx, "read_first", None, data=data)
 
 
-def sent(job: DeviceJob, request_id: str, ctx: Context) -> tuple[DeviceJob, JobEvent]:
-    """The job's due request went out: wait for its answer until the stage deadline."""
+def sent(job: DeviceJob, request_id: str, ctx: Context,
+         execute_at: dt.datetime | None = None) -> tuple[DeviceJob, JobEvent]:
+    """The job's due request went out: wait for its answer until the stage deadline.
+
+    A future-dated 11.3 (`execute_at`, into the activation window) runs on the device only
+    then: its stage deadline counts from the execution time, so nothing reads the device
+    back before its activation ran (the 0x8F66/0x8F67 alert, or the deadline, moves it on).
+    """
     if job.state not in SENT:
         raise InvalidTransitionError(f"{job.device_id}: nothing to send in {job.state.value}")
     to = SENT[job.state]
-    deadline = ctx.now + dt.timedelta(seconds=_timeout(to, ctx.policy))
+    dated = execute_at is not None and to is J.ACTIVATING
+    start = max(ctx.now, execute_at) if dated and execute_at is not None else ctx.now
+    deadline = start + dt.timedelta(seconds=_timeout(to, ctx.policy))
     new = replace(job, state=to, request_id=request_id, deadline_at=deadline, due_at=None)
     cause = SENT_CAUSE.get(job.state, f"sent_{job.sr_type}")
-    return new, _event(job, new, ctx, cause, request_id)
+    data = {"execute_at": execute_at.isoformat()} if dated and execute_at is not None else None
+    return new, _event(job, new, ctx, cause, request_id, data=data)
 
 
 def _timeout(state: JobState, policy: Policy) -> float:

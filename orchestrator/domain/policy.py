@@ -123,6 +123,11 @@ class FailureThreshold:
                 and 100.0 * failures / wave_size >= self.percent)
 
 
+# an immediate 11.3 needs this long inside the window: closer to the close it is dated to the
+# next opening instead (the device executes a dated one at its time, wherever the WAN is)
+CLOSING_MARGIN = dt.timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class ActivationWindow:
     """Local time window in which activations take effect (11.3 future-dated into it)."""
@@ -153,6 +158,17 @@ class ActivationWindow:
         if self.start <= self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
+
+    def activation_time(self, at: dt.datetime,
+                        margin: dt.timedelta = CLOSING_MARGIN) -> dt.datetime | None:
+        """When an 11.3 sent at `at` should execute: None to activate at once (inside the
+        window and not within `margin` of its close, so a slow WAN never lands it after the
+        close), else the execution time to date it to (the next opening)."""
+        if not self.contains(at):
+            return self.next_opening(at)
+        if self.contains(at + margin):
+            return None
+        return self.next_opening(at + margin)
 
     def next_opening(self, at: dt.datetime) -> dt.datetime:
         """`at` itself when inside the window, else the next start of the window (UTC)."""

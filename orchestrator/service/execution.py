@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from duis.errors import DuisError
@@ -169,9 +169,7 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
         send.assign(RequestId(originator, target, counters[originator].pop(0)))
         send.execute_at = _activation_time(campaign, send, now)
         for job in send.jobs:
-            new, event = sent(job, str(send.answered_by), ctx)
-            if send.execute_at is not None:
-                new = replace(new, deadline_at=send.execute_at + (new.deadline_at - now))  # type: ignore[operator]
+            new, event = sent(job, str(send.answered_by), ctx, send.execute_at)
             changes.append((job, new))
             events.append(event)
         rows.append(send.sent_row(campaign.id, now))
@@ -194,9 +192,9 @@ def _reserve(uow: object, sends: list[Send], identities: dict[int, SupplierIdent
 
 def _activation_time(campaign: Campaign, send: Send, now: dt.datetime) -> dt.datetime | None:
     window = campaign.policy.activation_window
-    if send.sr_type != "11.3" or window is None or window.contains(now):
+    if send.sr_type != "11.3" or window is None:
         return None
-    return window.next_opening(now)
+    return window.activation_time(now)
 
 
 def _send(ex: Execution, send: Send, catalogue: Catalogue,

@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from duis.codes import ActivationResult
 from duis.errors import DuisError
 from duis.models import (
     DccAlert,
@@ -212,12 +213,21 @@ def alert_outcomes(alert: DeviceAlert) -> list[tuple[str, Outcome]]:
     if kind is None or device is None:
         raise UnknownMessageError(f"device alert 0x{alert.alert_code:04X} is not handled")
     detail = alert.name if alert.result is None else f"{alert.name} result {alert.result}"
+    if alert.result is not None and alert.alert_code in (0x8F66, 0x8F67):
+        detail += f" ({_activation_reason(alert.result)})"  # 0x8F67: the failure's reason
     if alert.result == 1 and alert.alert_code in (0x8F66, 0x8F67):
         kind = "no_image_held"
     elif alert.result:
         kind = FAILED_RESULT.get(kind, kind)
     computed = alert.firmware_hash.hex() if alert.firmware_hash else None
     return [(device, Outcome(kind, None, detail, firmware_hash=computed))]
+
+
+def _activation_reason(result: int) -> str:
+    try:
+        return ActivationResult(result).name.lower()
+    except ValueError:
+        return f"unknown result {result}"
 
 
 def _device_results(target: str, body: ResponseMessage,

@@ -162,3 +162,34 @@ def test_activation_window_wraps_midnight_in_london_time() -> None:
     assert opening == dt.datetime(2026, 7, 2, 0, 0, tzinfo=dt.UTC)  # 01:00 BST
     night = ActivationWindow.parse("23:00-02:00", "UTC")
     assert night.contains(dt.datetime(2026, 1, 1, 0, 30, tzinfo=dt.UTC))
+
+
+def test_an_11_3_near_the_close_of_the_window_is_dated_to_the_next_opening() -> None:
+    """Outside the window: the next opening; well inside: at once; within the closing margin
+    (30 minutes): the next opening, so a slow WAN never lands an activation after the close."""
+    window = ActivationWindow.parse("01:00-05:00", "UTC")
+    day = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    assert window.activation_time(day.replace(hour=12)) == day.replace(day=2, hour=1)
+    assert window.activation_time(day.replace(hour=0, minute=50)) == day.replace(hour=1)
+    assert window.activation_time(day.replace(hour=2)) is None
+    assert window.activation_time(day.replace(hour=4, minute=29)) is None
+    assert window.activation_time(day.replace(hour=4, minute=31)) == day.replace(day=2, hour=1)
+
+
+def test_a_future_dated_activation_is_read_back_only_after_it_ran() -> None:
+    """Dated into the window, the activation stage counts from the execution time: nothing
+    times it out (and reads back) before then; 0x8F66 moves it on; 0x8F67 fails it."""
+    c = ctx()
+    at = T0 + dt.timedelta(hours=13)  # the next 01:00
+    job, _ = sent(DeviceJob(1, "D1", ("E2",), state=JobState.DELIVERED), "r1", c, at)
+    assert job.state is JobState.ACTIVATING and job.sr_type is None  # nothing to send
+    assert job.deadline_at == at + dt.timedelta(seconds=Policy().timeouts.activating_s)
+    ran, _ = advance(job, Outcome("activated", None, "0x8F66"), c)  # type: ignore[misc]
+    assert ran.state is JobState.ACTIVATED and ran.sr_type == "11.2"
+    failed, event = advance(job, Outcome("activation_failed", None,
+                                         "0x8F67 result 3 (activation_failure)"),
+                            c)  # type: ignore[misc]
+    assert failed.state is JobState.ACTIVATION_FAILED
+    assert event.data["detail"].endswith("(activation_failure)")
+    now, _ = sent(DeviceJob(1, "D1", ("E2",), state=JobState.DELIVERED), "r2", c)
+    assert now.deadline_at == T0 + dt.timedelta(seconds=Policy().timeouts.activating_s)
