@@ -8,7 +8,7 @@
 | `POST /duis` (also `/`) | any CommandVariant (the simulator's own route) |
 | `GET /health` | simulated time, pending events, fault profile |
 | `GET /devices/{id}` | one simulated device (running entry, held image, bricked, ...) |
-| `GET /truth` | bricked devices, SR counts per type per period, quarantines, stats |
+| `GET /truth` | bricked devices, SR counts per type per period, quarantines, stats, activations |
 | `GET /messages?since=N` | messages kept when no receiver URL is configured |
 | `POST /advance?seconds=S` | step simulated time (only when not running in real time) |
 
@@ -91,10 +91,12 @@ class _Routes:
             raise HTTPException(404, str(err)) from err
 
     def truth(self) -> dict[str, Any]:
-        """Bricked devices, SR counts per type per period, quarantines, stats."""
+        """Bricked devices, SR counts per type per period, quarantines, stats, and every
+        activation that ran (device, simulated time, 11.3, future-dated or not, outcome)."""
         dsp = self.sim.dsp
         return {"bricked": self.sim.fleet.bricked(), "sr_counts": _counts(dsp.sr_counts()),
-                "quarantined": _counts(dsp.quarantine_counts()), "stats": dsp.stats}
+                "quarantined": _counts(dsp.quarantine_counts()), "stats": dsp.stats,
+                "activations": [a.to_dict() for a in dsp.activations]}
 
     def messages(self, since: int = 0) -> dict[str, Any]:
         """Messages kept when no receiver URL is configured."""

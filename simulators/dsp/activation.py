@@ -24,7 +24,7 @@ from duis.models import ActivateFirmware, PreCommand, Response, SignedPreCommand
 from duis.requestid import RequestId
 from simulators.dsp.admission import Admitted, Envelope, Rejected
 from simulators.dsp.codes import ACTIVATE_MESSAGE_CODE
-from simulators.dsp.context import DspContext, PreCommandRecord
+from simulators.dsp.context import ActivationRecord, DspContext, PreCommandRecord
 from simulators.dsp.device import Answer, device_for, send_to_device
 from simulators.dsp.messages import alert_response, future_dated_response, service_response
 from simulators.dsp.payloads import activation_answer, future_dated_alert, ppmid_activation_alert
@@ -96,12 +96,19 @@ def _answer(ctx: DspContext, i: int, rid: RequestId, result: int | None) -> byte
 
 def _activate_now(ctx: DspContext, i: int, rid: RequestId, image_hash: str) -> bytes | None:
     outcome = activate(ctx.fleet, i, image_hash)
-    ctx.stats[f"activation_{outcome.name.lower()}"] += 1
+    _record(ctx, i, rid, outcome, future_dated=False)
     if outcome is Activation.BRICKED:
         return None
     if outcome is Activation.SUCCESS and ctx.fleet.device_type(i) == "PPMID":
         _ppmid_ran(ctx, i, rid.originator)
     return _answer(ctx, i, rid, int(outcome))
+
+
+def _record(ctx: DspContext, i: int, rid: RequestId, outcome: Activation, *,
+            future_dated: bool) -> None:
+    ctx.stats[f"activation_{outcome.name.lower()}"] += 1
+    ctx.activations.append(ActivationRecord(ctx.fleet.ids[i], ctx.now(), str(rid),
+                                            future_dated, outcome.name.lower()))
 
 
 def _cancel(ctx: DspContext, i: int, rid: RequestId) -> bytes:
@@ -137,7 +144,7 @@ def on_future_activation(ctx: DspContext, event: FutureActivation) -> None:
         return
     del fleet.pending[i]
     outcome = activate(fleet, i, pending.image_hash)
-    ctx.stats[f"activation_{outcome.name.lower()}"] += 1
+    _record(ctx, i, event.request_id, outcome, future_dated=True)
     if outcome is Activation.BRICKED:
         return
     code = 0x8F66 if outcome is Activation.SUCCESS else 0x8F67

@@ -75,6 +75,23 @@ class EventQueue:
         return at, event
 
 
+@dataclass(frozen=True, slots=True)
+class ActivationRecord:
+    """An activation that ran on a device: when, the 11.3 behind it, and its result."""
+
+    device_id: str
+    at: datetime
+    request_id: str
+    future_dated: bool
+    outcome: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready (for `GET /truth`)."""
+        return {"device_id": self.device_id, "at": self.at.isoformat(),
+                "request_id": self.request_id, "future_dated": self.future_dated,
+                "outcome": self.outcome}
+
+
 class DspContext:
     """Configuration, fleet, clock, fault dice, queue and bookkeeping of one DSP."""
 
@@ -89,6 +106,8 @@ class DspContext:
         self.last_counter: dict[str, int] = {}
         self.stats: Counter[str] = Counter()
         self.journal: deque[Decision] = deque(maxlen=JOURNAL_SIZE)
+        # ground truth for tests: when each activation ran on its device, and how
+        self.activations: list[ActivationRecord] = []
         self._counter = itertools.count(1)
 
     def now(self) -> datetime:

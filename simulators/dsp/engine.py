@@ -26,7 +26,7 @@ from simulators.dsp import activation, device, firmware, reads
 from simulators.dsp.admission import Admitted, Rejected, admit
 from simulators.dsp.codes import SR_RULES
 from simulators.dsp.config import DspConfig
-from simulators.dsp.context import Decision, DspContext, Outbound
+from simulators.dsp.context import ActivationRecord, Decision, DspContext, Outbound
 from simulators.dsp.messages import quarantined, service_response
 from simulators.dsp.receivers import CollectingReceiver, Receiver
 from simulators.dsp.users import UserConfig, UserRegistry
@@ -202,6 +202,11 @@ class Dsp:
     def journal(self) -> deque[Decision]:
         """The last 10,000 synchronous answers, with the reason for each rejection."""
         return self.ctx.journal
+
+    @property
+    def activations(self) -> list[ActivationRecord]:
+        """Every activation that ran on a device, in the order they ran (ground truth)."""
+        return self.ctx.activations
 
     @property
     def stats(self) -> dict[str, int]:

@@ -17,6 +17,8 @@ PREMISES_MAX = 17  # devices a DSPInventory answer lists at most
 def handle_read_version(ctx: DspContext, admitted: Admitted) -> Response:
     """11.2: acknowledge, then the device answers with its running version."""
     i, rid = device_for(ctx, admitted), admitted.request_id
+    if i in ctx.fleet.pending:  # the Supplier read before its dated activation ran
+        ctx.stats["read_while_activation_pending"] += 1
     send_to_device(ctx, rid, i, "11.2", lambda: _read(ctx, i, rid))
     return service_response(rid, rid.target, "I99", ctx.now(), "11.2")
 

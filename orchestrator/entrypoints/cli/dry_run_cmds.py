@@ -46,13 +46,18 @@ def dry_run(
     catalogue_dir: Annotated[Path | None, typer.Option(
         "--catalogue", help="A `fwo sim generate` directory to use instead.")] = None,
     waves: Annotated[str, typer.Option(help="Cumulative waves.")] = "5%,25%,100%",
+    window: Annotated[str | None, typer.Option(
+        help="Activation window HH:MM-HH:MM: 11.3s sent outside it are future-dated into it.")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of --window.")] = "Europe/London",
     database: Annotated[str | None, typer.Option(help="Database URL (default: a new "
                                                               "SQLite file).")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Generate or load data, plan, run a campaign against the simulators, report."""
     check_faults(faults)
-    policy = dry_run_policy(waves, budget or ())  # checked before anything is generated
+    # checked before anything is generated
+    policy = dry_run_policy(waves, budget or (), window=window, timezone=timezone)
     work = Path(tempfile.mkdtemp(prefix="fwo-dry-run-"))
     report = run_dry_run(work, devices=devices, entries=entries, seed=seed, faults=faults,
                          catalogue_dir=catalogue_dir, waves=waves, database=database,
@@ -66,7 +71,8 @@ def dry_run(
 def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: str,
                 catalogue_dir: Path | None, waves: str, database: str | None,
                 progress: bool, on_catalogue: Callable[[Any], None] | None = None,
-                policy: Policy | None = None) -> dict[str, Any]:
+                policy: Policy | None = None,
+                on_finish: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """The dry run itself (also used by tests and the benchmark)."""
     from orchestrator.adapters.simulated_gateway import simulated_execution
     from simulators.generate import generate
@@ -93,6 +99,8 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     campaign_id = created["campaign_id"]
     _approve_and_start(ex, campaign_id)
     stats = _run(ex, world, campaign_id, created["devices"], progress)
+    if on_finish is not None:  # tests: the simulated world's ground truth
+        on_finish(world)
     return build_report(app, ex, world, campaign_id, created, stats, faults)
 
 
@@ -114,12 +122,15 @@ def check_faults(faults: str) -> None:
         raise ConfigurationError(f"--faults: {err}") from err
 
 
-def dry_run_policy(waves: str, budgets: Iterable[str] = ()) -> Policy:
-    """The dry run's policy: budgets under the simulated DCC's thresholds unless given."""
+def dry_run_policy(waves: str, budgets: Iterable[str] = (), *, window: str | None = None,
+                   timezone: str = "Europe/London") -> Policy:
+    """The dry run's policy: budgets under the simulated DCC's thresholds unless given, and
+    the activation window if one is given."""
     base = Policy(budgets=tuple(Budget(sr, int(limit * BUDGET_SHARE), 86400.0)
                                 for sr, limit in THRESHOLDS.items()),
                   success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),))
-    return campaigns.typed_policy(waves=waves, budgets=budgets, base=base)
+    return campaigns.typed_policy(waves=waves, budgets=budgets, window=window,
+                                  timezone=timezone, base=base)
 
 
 def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> RunStats:
@@ -154,6 +165,7 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
         requests = uow.requests.sent_counts(campaign_id)
         inbound_counts = uow.requests.inbound_counts()
         steps = uow.campaigns.verified_steps(campaign_id)
+        window = uow.campaigns.get(campaign_id).policy.activation_window
     simulation = world.simulation
     duration = (stats.ended_at - stats.started_at).total_seconds()  # type: ignore[operator]
     return {
@@ -164,6 +176,7 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
         "states": status["states"], "waves": status["waves"], "failures": failures,
         "requests": requests, "dsp_sr_counts": _dsp_counts(simulation),
         "inbound": inbound_counts, "bricked": len(simulation.fleet.bricked()),
+        "activations": _activations(simulation, window),
         "device_steps_verified": steps,
         "simulated_seconds": duration, "simulated_days": round(duration / 86400, 2),
         "wall_seconds": round(stats.wall_seconds, 3),
@@ -173,6 +186,18 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
     }
 
 
+def _activations(simulation: Any, window: Any) -> dict[str, Any]:
+    """What the simulated devices ran: activations, future-dated ones, those outside the
+    window, and 11.2 reads that reached a device before its dated activation ran."""
+    ran = simulation.dsp.activations
+    return {"window": None if window is None else
+            f"{window.start:%H:%M}-{window.end:%H:%M} {window.timezone}",
+            "ran": len(ran), "future_dated": sum(a.future_dated for a in ran),
+            "outside_window": 0 if window is None else
+            sum(not window.contains(a.at) for a in ran),
+            "reads_while_pending": simulation.dsp.stats.get("read_while_activation_pending", 0)}
+
+
 def _dsp_counts(simulation: Any) -> dict[str, int]:
     return {sr: sum(periods.values()) for sr, periods in simulation.dsp.sr_counts().items()}
 
@@ -180,7 +205,8 @@ def _dsp_counts(simulation: Any) -> dict[str, int]:
 def print_report(report: dict[str, Any]) -> None:
     """The dry-run report for people."""
     console.rule(f"Dry run: campaign {report['campaign_id']} {report['final_state']}")
-    for key in ("devices", "states", "failures", "requests", "dsp_sr_counts", "inbound"):
+    for key in ("devices", "states", "failures", "requests", "dsp_sr_counts", "inbound",
+                "activations"):
         console.print(f"[bold]{key}[/]: {report[key]}")
     console.print(f"[bold]bricked[/]: {report['bricked']}   simulated: "
                   f"{report['simulated_days']} days   wall: {report['wall_seconds']} s   "
