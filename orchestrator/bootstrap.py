@@ -20,7 +20,7 @@ from orchestrator.config import Settings
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway, SystemClock
-from orchestrator.errors import NoCatalogueError
+from orchestrator.errors import ConfigurationError, NoCatalogueError
 from orchestrator.service.access import Approvals
 from orchestrator.service.catalogue import FetchOptions
 from orchestrator.service.wiring import Execution
@@ -33,6 +33,7 @@ class App:
     settings: Settings
     engine: Engine
     _catalogues: dict[int, Catalogue] = field(default_factory=dict)
+    _clock: Clock | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A new unit of work on the application's database."""
@@ -96,8 +97,19 @@ class App:
         return ProcessSendLock()
 
     def clock(self) -> Clock:
-        """The wall clock."""
-        return SystemClock()
+        """The wall clock, or with `FWO_CLOCK=dsp` the simulated DSP's time (one per app)."""
+        if self._clock is None:
+            choice = self.settings.clock
+            if choice == "system":
+                self._clock = SystemClock()
+            elif choice == "dsp":
+                from orchestrator.adapters.dsp_clock import DspClock
+
+                self._clock = DspClock(self.settings.dsp_url)
+            else:
+                raise ConfigurationError(f"FWO_CLOCK={choice!r}: use system (the wall clock) "
+                                         "or dsp (the simulated DSP's time)")
+        return self._clock
 
     def catalogue(self, snapshot_id: int | None, uow: Any = None) -> Catalogue:
         """A catalogue snapshot (the current one for None), cached: snapshots never change.

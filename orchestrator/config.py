@@ -49,6 +49,7 @@ class Settings:
     approval_required_above: int = 1000  # four eyes: larger campaigns need another approver
     approve_role: str = "approver"  # the least role that may approve a campaign
     audit_head_interval_s: int = 3600  # log the audit chain's head this often (0: never)
+    clock: str = "system"  # system: the wall clock; dsp: the simulated DSP's time (FWO_DSP_URL)
 
     @property
     def resolved_database_url(self) -> str:

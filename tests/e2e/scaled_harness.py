@@ -124,6 +124,7 @@ class ScaledRun(CampaignRun):
 
     postgres: str = ""
     redis_url: str = ""
+    clock: str = "system"  # dsp: every process keeps the simulated DSP's time (FWO_CLOCK)
 
     def __post_init__(self) -> None:
         self.schema = f"fwo_scaled_{uuid.uuid4().hex[:10]}"
@@ -133,24 +134,27 @@ class ScaledRun(CampaignRun):
         admin.dispose()
         self.database = f"{self.postgres}?options=-csearch_path%3D{self.schema}"
         redis.Redis.from_url(self.redis_url).flushdb()
-        self.generate()
         self.port = free_port()
+        self.generate()
         self.env = self._env()
 
     def settings(self) -> Settings:
         """PostgreSQL and Redis of this run."""
         return Settings(data_dir=self.work / "fwo", database_url=self.database,
                         broker_url=self.redis_url, redis_url=self.redis_url,
-                        keys_dir=self.data / "keys", image_dir=self.data / "images")
+                        keys_dir=self.data / "keys", image_dir=self.data / "images",
+                        clock=self.clock, dsp_url=f"http://127.0.0.1:{self.port}")
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "FWO_DATABASE_URL": self.database, "FWO_BROKER_URL": self.redis_url,
+        # on the simulator's time (x3600) the grace for unanswered requests is 20 wall seconds
+        grace = "72000" if self.clock == "dsp" else "20"
+        return {**os.environ, "FWO_CLOCK": self.clock, "FWO_DATABASE_URL": self.database, "FWO_BROKER_URL": self.redis_url,
                 "FWO_REDIS_URL": self.redis_url,
                 "FWO_DSP_URL": f"http://127.0.0.1:{self.port}",
                 "FWO_KEYS_DIR": str(self.data / "keys"),
                 "FWO_IMAGE_DIR": str(self.data / "images"),
                 "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": "1",
-                "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": "20"}
+                "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": grace}
 
     def start_dsp(self, speed: float = 3600.0) -> Any:
         """The simulated DSP over HTTP, delivering to the receiver in this process."""
