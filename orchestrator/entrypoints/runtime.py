@@ -61,6 +61,15 @@ def exclusive(engine: Engine) -> Iterator[None]:
         yield
 
 
+def embedded_runtime_running(engine: Engine) -> bool:
+    """True when a `fwo run` holds this database (its lock cannot be taken now)."""
+    try:
+        with exclusive(engine):
+            return False
+    except AlreadyRunningError:
+        return True
+
+
 @contextlib.contextmanager
 def _lock_file(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)

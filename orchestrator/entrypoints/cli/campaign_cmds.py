@@ -15,6 +15,7 @@ from orchestrator.entrypoints.cli.common import (
     app_from_env,
     audited,
     console,
+    err_console,
     print_json,
     user_errors,
 )
@@ -68,6 +69,20 @@ def _act(campaign_id: int, action: str, token: str, reason: str = "") -> None:
                      reason, lambda entry: service.act(application.execution(), campaign_id,
                                                        action, user, reason, entry.data))
     console.print(f"Campaign {campaign_id}: {result['state']}")
+    if result["state"] == "running":
+        _warn_if_undispatched(application, campaign_id)
+
+
+def _warn_if_undispatched(application: Any, campaign_id: int) -> None:
+    """Say so when nothing will ever send this campaign's requests."""
+    from orchestrator.entrypoints.runtime import embedded_runtime_running
+
+    if (application.settings.broker_url.startswith("memory://")
+            and not embedded_runtime_running(application.engine)):
+        err_console.print(
+            f"warning: nothing will dispatch campaign {campaign_id}: no `fwo run` holds this "
+            "database and FWO_BROKER_URL is memory:// (no separate worker can share it); "
+            "start `fwo run`, or workers and one beat on a shared broker", highlight=False)
 
 
 @app.command()
