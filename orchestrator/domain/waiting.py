@@ -106,9 +106,6 @@ def _running_wait(campaign: Campaign, facts: Facts) -> Wait | None:
         return Wait("activation_window", f"{activating} activations future-dated into the "
                     f"window {window.start:%H:%M}-{window.end:%H:%M} {window.timezone}",
                     window.next_opening(now))
-    if facts.next_due_at is not None:
-        return Wait("backoff", f"{_n(open_counts, QUEUED)} devices wait to retry or for "
-                    "their next step", facts.next_due_at)
     in_flight = _n(open_counts, IN_FLIGHT)
     later = _n(_sum(c for w, c in facts.waves.items() if w > campaign.current_wave),
                UNFINISHED)
@@ -119,6 +116,9 @@ def _running_wait(campaign: Campaign, facts: Facts) -> Wait | None:
     if in_flight:
         return Wait("answers", f"{in_flight} requests out: waiting for the DSP's responses "
                     "and the devices' alerts")
+    if facts.next_due_at is not None:
+        return Wait("backoff", f"{_n(open_counts, QUEUED)} devices wait to retry or for "
+                    "their next step", facts.next_due_at)
     return None
 
 

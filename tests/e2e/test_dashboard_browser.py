@@ -222,6 +222,7 @@ def test_a_paced_campaign_shows_what_it_waits_for(served: World, tmp_path: Path)
             "pause", "cancel"]
         legend = page.locator("#legend").inner_text()
         assert "in flight" in legend and "queued" in legend
+        assert page.locator("#dispatched").inner_text() != "never"  # a dispatcher was seen
         shot = tmp_path / "waiting.png"
         page.screenshot(path=str(shot), full_page=True)
         if os.environ.get("FWO_UPDATE_DASHBOARD_PNG") == "1":

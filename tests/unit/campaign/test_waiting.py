@@ -56,3 +56,11 @@ def test_due_work_with_no_dispatcher_says_so() -> None:
     stale = NOW - dt.timedelta(minutes=10)
     wait = campaign_wait(_running(), Facts(NOW, {1: {"planned": 5}}, NOW, dispatched_at=stale))
     assert wait is not None and wait.reason == "dispatcher" and "worker" in wait.detail
+
+
+def test_requests_out_outrank_a_retry_due_later() -> None:
+    """With answers awaited and one retry due later, the campaign waits for the answers."""
+    later = NOW + dt.timedelta(minutes=15)
+    wait = campaign_wait(_running(), Facts(NOW, {1: {"distributing": 9, "planned": 1}}, later,
+                                           dispatched_at=NOW))
+    assert wait is not None and wait.reason == "answers" and wait.detail.startswith("9 ")
