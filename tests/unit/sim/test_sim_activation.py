@@ -175,3 +175,25 @@ def test_a_lost_activation_answer_leaves_the_device_suspended_until_read(data) -
     gas.read_version("AA-BB-CC-00-00-0E-00-01")
     sim.deliver_all()
     assert sim.fleet.status(i) == "Commissioned"
+
+
+def test_the_devices_record_when_each_activation_ran_and_reads_while_one_is_pending(
+        world) -> None:
+    """Ground truth for window tests: a dated activation is recorded at its execution time
+    (future-dated), an immediate one at once; an 11.2 reaching a device whose dated
+    activation is still pending is counted, one after it ran is not."""
+    old, new = world.edge("GSME")
+    [dated, now] = _delivered(world, old, new, n=2)
+    at = world.sim.clock.now() + timedelta(days=1)
+    world.gas.activate(dated, new.image_hash, at=at)
+    world.sim.dsp.advance_by(timedelta(hours=1))  # the command reached the device
+    world.gas.read_version(dated)  # before it ran: the mistake windows must never make
+    assert world.sim.dsp.stats["read_while_activation_pending"] == 1
+    world.gas.activate(now, new.image_hash)
+    world.messages()  # runs simulated time past `at`
+    world.gas.read_version(dated)
+    assert world.sim.dsp.stats["read_while_activation_pending"] == 1
+    ran = {a.device_id: a for a in world.sim.dsp.activations}
+    assert (ran[dated].at, ran[dated].future_dated, ran[dated].outcome) == (at, True, "success")
+    assert ran[now].future_dated is False and ran[now].at < at
+    assert f":{dated}:" in ran[dated].request_id  # the 11.3 behind it
