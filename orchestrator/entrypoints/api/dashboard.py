@@ -26,7 +26,7 @@ from orchestrator.entrypoints.api.deps import (
     page,
     state,
 )
-from orchestrator.entrypoints.api.routes_fleet import device_history
+from orchestrator.entrypoints.api.routes_fleet import device_history, eui
 from orchestrator.errors import AuthenticationError, OrchestratorError, PermissionDeniedError
 from orchestrator.service import access, campaigns
 from orchestrator.service import catalogue as catalogue_service
@@ -146,7 +146,7 @@ def device_search(request: Request, _: Viewer,
                   q: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None) -> Any:
     """Find a device's history by its ID."""
     if q and q.strip():
-        return RedirectResponse(f"/ui/devices/{q.strip()}", status_code=303)
+        return RedirectResponse(f"/ui/devices/{eui(q)}", status_code=303)
     return render(request, "device.html", history=None)
 
 

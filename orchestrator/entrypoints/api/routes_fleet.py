@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
+from orchestrator.domain import fleet as fleet_domain
 from orchestrator.entrypoints.api.deps import (
     NO_NUL,
     DevicePath,
@@ -39,7 +40,7 @@ def devices(request: Request, _: Viewer, p: Annotated[Page, Depends(page)],
 @router.get("/devices/{device_id}", summary="One device")
 def device(request: Request, device_id: DevicePath, _: Viewer) -> dict[str, Any]:
     """A device's last observation and its identified current CPL entry."""
-    found = service.show_devices(state(request).app.uow(), [f"device_id={device_id}"], 1)
+    found = service.show_devices(state(request).app.uow(), [f"device_id={eui(device_id)}"], 1)
     if not found:
         raise DeviceNotFoundError(f"device {device_id} is not in the fleet inventory")
     d, entry = found[0]
@@ -53,8 +54,18 @@ def history(request: Request, device_id: DevicePath, _: Viewer,
     return device_history(state(request).app, device_id, limit)
 
 
+def eui(device_id: str) -> str:
+    """The canonical EUI-64 of a device path; anything else names no device (404)."""
+    try:
+        return fleet_domain.device_id(device_id)
+    except ValueError as err:
+        raise DeviceNotFoundError(f"{device_id!r} is not a device ID (EUI-64, 16 hexadecimal "
+                                  "digits)") from err
+
+
 def device_history(app: Any, device_id: str, limit: int = 500) -> dict[str, Any]:
     """Jobs and job events of one device (shared by the API and the dashboard)."""
+    device_id = eui(device_id)
     with app.uow() as uow:
         jobs = uow.campaigns.jobs_of_device(device_id)
         events = uow.campaigns.device_history(device_id, limit)

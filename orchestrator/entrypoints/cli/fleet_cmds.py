@@ -52,8 +52,10 @@ def import_(
                       {"filename": str(file)})
     if json_out:
         print_json(result.to_dict())
-        return
-    _print_import(result)
+    else:
+        _print_import(result)
+    if result.rejected and not result.imported:
+        raise typer.Exit(1)  # every row refused: a wrong file, not a partial import
 
 
 def _timestamp(text: str) -> dt.datetime:

@@ -51,6 +51,19 @@ def test_fleet_import_and_show_print_json(env: Path) -> None:
     assert run("fleet", "show", "--limit", "1")[0] == 0
 
 
+def test_an_import_whose_every_row_is_rejected_exits_1(env: Path) -> None:
+    """A file of nothing but bad rows is a failed import for scripts too (JSON or not);
+    one good row makes it a partial import (exit 0)."""
+    bad = [device_row(1, status="Bogus"), device_row(2, status="Nope")]
+    code, out = run("fleet", "import", str(write_fleet(env / "bad.csv", bad)), "--json")
+    assert code == 1
+    assert (json.loads(out)["imported"], json.loads(out)["rejected"]) == (0, 2)
+    code, out = run("fleet", "import", str(write_fleet(env / "bad.csv", bad)))
+    assert code == 1 and "2 rows rejected" in out
+    code, _ = run("fleet", "import", str(write_fleet(env / "one.csv", [*bad, device_row(3)])))
+    assert code == 0
+
+
 def test_plan_json_has_the_summary_and_every_device(env: Path) -> None:
     """`fwo plan --json` prints {summary, devices} with paths ending at the target."""
     rows = [device_row(1), device_row(2, entry=4), device_row(3, status="Suspended")]
