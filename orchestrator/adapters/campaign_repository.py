@@ -77,10 +77,22 @@ class SqlAlchemyCampaignRepository:
         waves: dict[int, dict[str, int]] = {}
         for (wave, state), count in sorted(self.counters(campaign.id).items()):
             waves.setdefault(wave, {})[state] = count
+        if campaign.policy.activation_window is not None:
+            _split_scheduled(waves, self._future_dated(campaign, now))
         next_due = (self.next_due_at(campaign.id, campaign.current_wave)
                     if campaign.state is CampaignState.RUNNING else None)
         return waiting.Facts(now, waves, next_due, waiting.held_from(row.get("pacing")),
                              _aware(row.get("dispatched_at")))
+
+    def _future_dated(self, campaign: Campaign, now: dt.datetime) -> dict[int, int]:
+        """Per wave, activating jobs whose 11.3 is dated later (their stage deadline counts
+        from the execution time: `jobs.sent`), so not yet run on the device."""
+        after = now + dt.timedelta(seconds=campaign.policy.timeouts.activating_s)
+        rows = self.connection.execute(select(device_jobs.c.wave, func.count()).where(
+            device_jobs.c.campaign_id == campaign.id,
+            device_jobs.c.state == JobState.ACTIVATING.value,
+            device_jobs.c.deadline_at > after).group_by(device_jobs.c.wave))
+        return {int(w): int(n) for w, n in rows}
 
     def record_dispatch_error(self, campaign_id: int, at: dt.datetime, error: str) -> None:
         """What stopped the last dispatch (shown on the campaign until it is fixed)."""
@@ -269,6 +281,16 @@ _UPDATE_JOB = update(device_jobs).where(
     {name: bindparam(f"v_{name}") for name in (
         "wave", "path", "step", "entry", "state", "attempt", "due_at", "deadline_at",
         "request_id", "failure", "ppmid", "updated_at", "read_at")})
+
+
+def _split_scheduled(waves: dict[int, dict[str, int]], dated: dict[int, int]) -> None:
+    """Show future-dated activations as `scheduled`, apart from those activating now."""
+    for wave, n in dated.items():
+        counts = waves.setdefault(wave, {})
+        counts["activating"] = counts.get("activating", 0) - n
+        counts[waiting.SCHEDULED] = n
+        if not counts["activating"]:
+            del counts["activating"]
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

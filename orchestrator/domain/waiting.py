@@ -18,9 +18,10 @@ from orchestrator.domain.job_model import SEND, TERMINAL, WAIT, JobState
 S = CampaignState
 # a running campaign with due work and no dispatch for this long is waiting for a worker
 DISPATCHER_GRACE = dt.timedelta(minutes=2)
+SCHEDULED = "scheduled"  # shown apart from `activating`: an 11.3 dated later, not yet run
 IN_FLIGHT = frozenset(s.value for s in WAIT)  # a request is out: waiting for its answer
 QUEUED = frozenset(s.value for s in SEND)  # the orchestrator owes the next request
-UNFINISHED = frozenset(s.value for s in JobState) - {s.value for s in TERMINAL}
+UNFINISHED = frozenset(s.value for s in JobState) - {s.value for s in TERMINAL} | {SCHEDULED}
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _running_wait(campaign: Campaign, facts: Facts) -> Wait | None:
                         "is a worker running on this broker?")
         return None
     window = campaign.policy.activation_window
-    activating = open_counts.get(JobState.ACTIVATING.value, 0)
+    activating = open_counts.get(SCHEDULED, 0)
     if window is not None and activating and not window.contains(now):
         return Wait("activation_window", f"{activating} activations future-dated into the "
                     f"window {window.start:%H:%M}-{window.end:%H:%M} {window.timezone}",

@@ -46,6 +46,7 @@ def progress(states: dict[str, int]) -> dict[str, int]:
     return {"total": sum(states.values()), "done": states.get("done", 0),
             "failed": total_of(_FAILED), "cancelled": states.get("cancelled", 0),
             "blocked": states.get("blocked", 0), "in_flight": total_of(waiting.IN_FLIGHT),
+            "scheduled": states.get(waiting.SCHEDULED, 0),
             "queued": total_of(waiting.QUEUED)}
 
 

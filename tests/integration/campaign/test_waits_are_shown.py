@@ -7,10 +7,11 @@ from dataclasses import replace
 
 from orchestrator.adapters.metrics import Metrics
 from orchestrator.domain.pacing import window_end
-from orchestrator.domain.policy import Budget, Policy
+from orchestrator.domain.policy import ActivationWindow, Budget, Policy
 from orchestrator.errors import OrchestratorError
 from orchestrator.service import campaigns
 from orchestrator.service.access import Approvals, Principal
+from orchestrator.service.driver import run_campaign
 from orchestrator.service.execution import dispatch
 
 from .conftest import GENEROUS, World
@@ -110,3 +111,36 @@ def test_every_reason_is_kept_with_who_gave_it(make_world: Callable[..., World])
     assert job.state.value == "planned" and job.failure is None
     assert "cancel by bob: customer complaint" in details
     assert "retry by alice: customer agreed" in details
+
+
+class _Seen(Exception):
+    """Stops a simulated run at the first future-dated activation."""
+
+
+def test_future_dated_activations_are_scheduled_and_wait_for_the_window(
+        make_world: Callable[..., World]) -> None:
+    """Outside a 01:00-05:00 window, every accepted 11.3 is counted as `scheduled` (not
+    activating, not in flight) and the campaign waits for the window's next opening."""
+    world = make_world()
+    window = ActivationWindow.parse("01:00-05:00", "Europe/London")
+    campaign_id = world.campaign(Policy(activation_window=window))
+
+    def stop_when_scheduled(_: object) -> None:
+        if _status(world, campaign_id)["states"].get("scheduled"):
+            raise _Seen
+
+    try:
+        run_campaign(world.ex, world.sim, campaign_id, on_turn=stop_when_scheduled)
+    except _Seen:
+        pass
+    status, now = _status(world, campaign_id), world.ex.clock.now()
+    assert not window.contains(now)
+    scheduled = status["states"]["scheduled"]
+    assert scheduled > 0 and "activating" not in status["states"]
+    assert status["in_flight"] == 0  # accepted and dated: no answer is awaited before then
+    assert status["waiting"] == {
+        "reason": "activation_window", "sr_type": None,
+        "until": window.next_opening(now).isoformat(),
+        "detail": f"{scheduled} activations future-dated into the window 01:00-05:00 "
+                  "Europe/London"}
+    assert status["waves"]["1"]["scheduled"] == scheduled

@@ -19,7 +19,7 @@ def test_future_dated_activations_wait_for_the_window() -> None:
     """Activations sent outside the window wait for its next opening, named with the zone."""
     window = ActivationWindow.parse("01:00-05:00")
     wait = campaign_wait(_running(Policy(activation_window=window)),
-                         Facts(NOW, {1: {"activating": 4, "done": 6}}, dispatched_at=NOW))
+                         Facts(NOW, {1: {"scheduled": 4, "done": 6}}, dispatched_at=NOW))
     assert wait is not None and wait.reason == "activation_window"
     assert wait.until == dt.datetime(2026, 1, 7, 1, 0, tzinfo=dt.UTC)
     assert wait.detail.startswith("4 activations future-dated into the window 01:00-05:00")
