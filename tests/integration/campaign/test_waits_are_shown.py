@@ -2,8 +2,10 @@
 names the wait and when it ends, and /metrics carries it with the SR budgets left."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from orchestrator.adapters.metrics import Metrics
 from orchestrator.domain.pacing import window_end
@@ -144,3 +146,26 @@ def test_future_dated_activations_are_scheduled_and_wait_for_the_window(
         "detail": f"{scheduled} activations future-dated into the window 01:00-05:00 "
                   "Europe/London"}
     assert status["waves"]["1"]["scheduled"] == scheduled
+
+
+def test_a_worker_without_keys_leaves_its_error_on_the_campaign(
+        make_world: Callable[..., World], tmp_path: Path) -> None:
+    """The dispatch task of a worker whose keys are missing fails into the campaign's
+    status (the last dispatch error and when), not only into the worker's log."""
+    from orchestrator.entrypoints import celery_app
+    from orchestrator.entrypoints.tasks import dispatch_campaign
+
+    world = make_world()
+    campaign_id = world.campaign()
+    celery_app.create_celery(dataclasses.replace(
+        world.app.settings, keys_dir=tmp_path / "no-keys", broker_url="memory://"))
+    try:
+        assert dispatch_campaign(campaign_id) == 0
+    finally:
+        worker_app = celery_app._state.pop("app", None)
+        if worker_app is not None:
+            worker_app.close()
+        celery_app._state.clear()
+    status = _status(world, campaign_id)
+    assert status["dispatch_error"].startswith("ConfigurationError: ")
+    assert "no-keys" in status["dispatch_error"] and status["dispatch_error_at"] is not None
