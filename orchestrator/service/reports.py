@@ -22,3 +22,16 @@ def campaign_report(uow: UnitOfWork, campaign_id: int, blocked_limit: int = 1000
             "blocked": [{"device_id": j.device_id, "reason": j.failure} for j in blocked],
             "events": [{"at": str(e["at"]), "name": e["name"], "actor": e["actor"],
                         "reason": e["reason"]} for e in events]}
+
+
+def device_history(uow: UnitOfWork, device_id: str, limit: int = 500) -> dict[str, Any]:
+    """Every campaign job of one device and its recorded transitions, oldest first."""
+    with uow:
+        jobs = uow.campaigns.jobs_of_device(device_id)
+        events = uow.campaigns.device_history(device_id, limit)
+    return {"device_id": device_id,
+            "jobs": [{"campaign_id": j.campaign_id, "state": j.state.value, "step": j.step,
+                      "path": list(j.path), "wave": j.wave, "attempt": j.attempt,
+                      "failure": j.failure, "request_id": j.request_id} for j in jobs],
+            "events": [{**e, "at": e["at"].isoformat() if e["at"] else None}
+                       for e in events]}

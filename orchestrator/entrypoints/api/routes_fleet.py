@@ -22,6 +22,7 @@ from orchestrator.entrypoints.api.deps import (
 )
 from orchestrator.errors import DeviceNotFoundError, FleetError, SelectionError
 from orchestrator.service import fleet as service
+from orchestrator.service import reports
 
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
 Select = Annotated[list[str] | None, Query(
@@ -65,16 +66,7 @@ def eui(device_id: str) -> str:
 
 def device_history(app: Any, device_id: str, limit: int = 500) -> dict[str, Any]:
     """Jobs and job events of one device (shared by the API and the dashboard)."""
-    device_id = eui(device_id)
-    with app.uow() as uow:
-        jobs = uow.campaigns.jobs_of_device(device_id)
-        events = uow.campaigns.device_history(device_id, limit)
-    return {"device_id": device_id,
-            "jobs": [{"campaign_id": j.campaign_id, "state": j.state.value, "step": j.step,
-                      "path": list(j.path), "wave": j.wave, "attempt": j.attempt,
-                      "failure": j.failure, "request_id": j.request_id} for j in jobs],
-            "events": [{**e, "at": e["at"].isoformat() if e["at"] else None}
-                       for e in events]}
+    return reports.device_history(app.uow(), eui(device_id), limit)
 
 
 @router.post("/import", summary="Import an inventory CSV")

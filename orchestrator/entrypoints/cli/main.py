@@ -6,6 +6,7 @@ import typer
 from orchestrator.entrypoints.cli import (
     campaign_cmds,
     catalogue_cmds,
+    device_cmds,
     dry_run_cmds,
     duis_cmds,
     fleet_cmds,
@@ -25,6 +26,7 @@ app = typer.Typer(
 system_cmds.register(app)
 app.add_typer(catalogue_cmds.app, name="catalogue")
 app.add_typer(fleet_cmds.app, name="fleet")
+app.add_typer(device_cmds.app, name="device")
 app.add_typer(campaign_cmds.app, name="campaign")
 plan_cmds.register(app)
 dry_run_cmds.register(app)
