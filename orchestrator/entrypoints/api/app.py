@@ -5,8 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from orchestrator.adapters.metrics import Metrics
@@ -45,7 +48,8 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     clock = execution.clock if execution is not None else app.clock()
     metrics = Metrics(app.engine, clock.now)
     api = FastAPI(title="fwo operations API", version="1", description=DESCRIPTION,
-                  lifespan=_lifespan)
+                  lifespan=_lifespan, docs_url=None, redoc_url=None)
+    _offline_docs(api)
     api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)),
                              execution)
     api.state.inbound_batcher = receiver.new_batcher(api.state.fwo)
@@ -61,6 +65,26 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
                    routes_admin.router, dashboard.public, dashboard.router):
         api.include_router(router)
     return api
+
+
+def _offline_docs(api: FastAPI) -> None:
+    """`/docs` from the Swagger UI assets shipped in the `swagger-ui-bundle` package
+    (Apache-2.0, licence in its distribution): no CDN, so it works on a closed network."""
+    api.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+              name="swagger-ui")
+
+    @api.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=api.openapi_url or "/openapi.json", title=f"{api.title} - docs",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png")
+
+    @api.get("/docs/oauth2-redirect", include_in_schema=False)
+    def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 @asynccontextmanager

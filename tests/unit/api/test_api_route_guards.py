@@ -14,7 +14,8 @@ from orchestrator.service.access import PERMISSIONS, ROLES
 # signature), the sign-in form and its post, sign-out, and the redirect to the dashboard.
 PUBLIC = {("GET", "/healthz"), ("POST", "/duis/receiver"), ("GET", "/"), ("GET", "/ui/login"),
           ("POST", "/ui/login"), ("POST", "/ui/logout")}
-DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# The OpenAPI pages and the Swagger UI files they load (served from the package, no CDN).
+DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/static"}
 SAMPLES = {"campaign_id": "1", "plan_id": "1", "device_id": "00-11-22-33-44-55-66-77",
            "entry_id": "10001", "name": "someone"}
 
