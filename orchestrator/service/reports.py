@@ -35,3 +35,18 @@ def device_history(uow: UnitOfWork, device_id: str, limit: int = 500) -> dict[st
                       "failure": j.failure, "request_id": j.request_id} for j in jobs],
             "events": [{**e, "at": e["at"].isoformat() if e["at"] else None}
                        for e in events]}
+
+
+def campaign_devices(uow: UnitOfWork, campaign_id: int, state: str | None, limit: int,
+                     offset: int = 0) -> list[dict[str, Any]]:
+    """A page of a campaign's device jobs (optionally in one state), in job order."""
+    status(uow, campaign_id)  # CampaignNotFoundError for an unknown campaign
+    with uow:
+        jobs = uow.campaigns.jobs(campaign_id, states=[state] if state else None, limit=limit,
+                                  offset=offset)
+    return [{"device_id": j.device_id, "wave": j.wave, "state": j.state.value, "step": j.step,
+             "path": list(j.path), "attempt": j.attempt, "failure": j.failure,
+             "request_id": j.request_id,
+             "due_at": j.due_at.isoformat() if j.due_at else None,
+             "deadline_at": j.deadline_at.isoformat() if j.deadline_at else None}
+            for j in jobs]

@@ -15,7 +15,7 @@ from orchestrator.domain.jobs import FAILED, JobState
 from orchestrator.domain.plan_report import REASONS
 from orchestrator.entrypoints.api.deps import ApiState
 from orchestrator.errors import OrchestratorError
-from orchestrator.service import campaigns, planning
+from orchestrator.service import campaigns, planning, reports
 
 LIST_FIELDS = ("id", "name", "state", "target", "device_count", "created_by", "approved_by",
                "created_at", "started_at", "finished_at", "current_wave", "wave_count",
@@ -119,14 +119,7 @@ def model_contact(catalogue: Catalogue, manufacturer: str, model: str) -> dict[s
 def campaign_devices(st: ApiState, campaign_id: int, state: str | None, limit: int,
                      offset: int) -> list[dict[str, Any]]:
     """A page of a campaign's device jobs."""
-    campaigns.status(st.app.uow(), campaign_id)  # 404 for an unknown campaign
-    with st.app.uow() as uow:
-        jobs = uow.campaigns.jobs(campaign_id, states=[state] if state else None, limit=limit,
-                                  offset=offset)
-    return [{"device_id": j.device_id, "wave": j.wave, "state": j.state.value, "step": j.step,
-             "path": list(j.path), "attempt": j.attempt, "failure": j.failure,
-             "request_id": j.request_id, "due_at": _json(j.due_at),
-             "deadline_at": _json(j.deadline_at)} for j in jobs]
+    return reports.campaign_devices(st.app.uow(), campaign_id, state, limit, offset)
 
 
 def campaign_events(st: ApiState, campaign_id: int, limit: int) -> list[dict[str, Any]]:

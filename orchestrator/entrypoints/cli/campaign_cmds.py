@@ -1,13 +1,16 @@
 """`fwo campaign ...`: create, approve, start, pause, resume, cancel, status, watch, report."""
 from __future__ import annotations
 
+import csv
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.live import Live
 from rich.table import Table
 
+from orchestrator.domain.jobs import JobState
 from orchestrator.domain.policy import Policy
 from orchestrator.entrypoints.cli.common import (
     TokenOpt,
@@ -19,6 +22,7 @@ from orchestrator.entrypoints.cli.common import (
     print_json,
     user_errors,
 )
+from orchestrator.errors import CampaignError
 from orchestrator.service import campaigns as service
 from orchestrator.service import reports
 
@@ -139,6 +143,54 @@ def device(campaign_id: int, device_id: str,
             lambda entry: service.device_action(application.execution(), campaign_id,
                                                 device_id, action, user, reason, entry.data))
     console.print(f"Device {device_id}: {action} recorded")
+
+
+@app.command()
+@user_errors
+def devices(
+    campaign_id: int,
+    state: Annotated[str | None, typer.Option(
+        help="Only jobs in this state (e.g. failed, blocked, done).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many devices.")] = 1000,
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", help="Write every listed device to this CSV file.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A campaign's devices with their state, step, attempt and failure (as the dashboard)."""
+    if state is not None and state not in {s.value for s in JobState}:
+        raise CampaignError(f"--state {state!r} is not one of "
+                            f"{', '.join(s.value for s in JobState)}")
+    rows = reports.campaign_devices(app_from_env().uow(), campaign_id, state, limit)
+    if csv_file is not None:
+        _write_devices_csv(csv_file, rows)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title=f"campaign {campaign_id}: {len(rows)} device(s)"
+                  + (f" {state}" if state else ""))
+    for name in ("device", "wave", "state", "step", "path", "attempt", "failure"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(r["device_id"], str(r["wave"]), r["state"],
+                      f"{r['step'] + 1}/{len(r['path'])}", " → ".join(r["path"]),
+                      str(r["attempt"]), r["failure"] or "")
+    console.print(table)
+    if csv_file is not None:
+        console.print(f"{len(rows)} row(s) written to {csv_file}")
+
+
+def _write_devices_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    fields = ["device_id", "wave", "state", "step", "path", "attempt", "failure",
+              "request_id", "due_at", "deadline_at"]
+    try:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: ";".join(r[k]) if k == "path" else
+                                 ("" if r[k] is None else r[k]) for k in fields})
+    except OSError as err:
+        raise CampaignError(f"cannot write {path}: {err.strerror or err}") from err
 
 
 @app.command()

@@ -28,3 +28,28 @@ def test_device_history_after_a_cancel(ops, tmp_path: Path) -> None:  # type: ig
     assert "None" not in out and "{" not in out
     code, out = fwo(ops, tmp_path, "vera", "device", "history", "meter-7")
     assert code == 2 and "not a device ID" in out and "Traceback" not in out
+
+
+def test_campaign_devices_lists_filters_and_writes_csv(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`fwo campaign devices` is the API's device list: all, one state, CSV, a bad state."""
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "d", "--json")
+    cid = str(json.loads(out)["campaign_id"])
+    api = ops.client.get(f"/api/campaigns/{cid}/devices?limit=200",
+                         headers=ops.auth("vera")).json()["items"]
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "devices", cid, "--limit", "200",
+                    "--json")
+    assert code == 0 and json.loads(out) == api and len(api) > 1
+    cancelled = api[0]["device_id"]
+    assert ops.client.post(f"/api/campaigns/{cid}/devices/{cancelled}/cancel",
+                           headers=ops.auth("otto"), json={"reason": "x"}).status_code == 200
+    sheet = tmp_path / "cancelled.csv"
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "devices", cid, "--state", "cancelled",
+                    "--csv", str(sheet))
+    assert code == 0 and cancelled in out and "1 row(s) written" in out and "None" not in out
+    lines = sheet.read_text().splitlines()
+    assert lines[0].startswith("device_id,wave,state,") and len(lines) == 2
+    assert lines[1].startswith(f"{cancelled},") and ",cancelled," in lines[1]
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "devices", cid, "--state", "bogus")
+    assert code == 2 and "not one of" in out
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "devices", "999")
+    assert code == 2 and "Traceback" not in out
