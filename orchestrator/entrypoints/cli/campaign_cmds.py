@@ -66,13 +66,17 @@ def create(
                   f"upgrade, {result['blocked']} blocked, {result['up_to_date']} up to date")
 
 
-def _act(campaign_id: int, action: str, token: str, reason: str = "") -> None:
+def _act(campaign_id: int, action: str, token: str, reason: str = "",
+         json_out: bool = False) -> None:
     application = app_from_env()
     user = acting_user(application, token)
     result = audited(application, user, f"campaign.{action}", f"campaign:{campaign_id}",
                      reason, lambda entry: service.act(application.execution(), campaign_id,
                                                        action, user, reason, entry.data))
-    console.print(f"Campaign {campaign_id}: {result['state']}")
+    if json_out:
+        print_json(result)
+    else:
+        console.print(f"Campaign {campaign_id}: {result['state']}")
     if result["state"] == "running":
         _warn_if_undispatched(application, campaign_id)
 
@@ -91,57 +95,67 @@ def _warn_if_undispatched(application: Any, campaign_id: int) -> None:
 
 @app.command()
 @user_errors
-def submit(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+def submit(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+           json_out: JsonOpt = False) -> None:
     """Ask for approval (campaigns up to the four-eyes size are approved at once)."""
-    _act(campaign_id, "submit", token, reason)
+    _act(campaign_id, "submit", token, reason, json_out)
 
 
 @app.command()
 @user_errors
-def approve(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+def approve(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+            json_out: JsonOpt = False) -> None:
     """Approve a campaign (approver role; never by its creator)."""
-    _act(campaign_id, "approve", token, reason)
+    _act(campaign_id, "approve", token, reason, json_out)
 
 
 @app.command()
 @user_errors
-def start(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+def start(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+          json_out: JsonOpt = False) -> None:
     """Start an approved campaign."""
-    _act(campaign_id, "start", token, reason)
+    _act(campaign_id, "start", token, reason, json_out)
 
 
 @app.command()
 @user_errors
-def pause(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+def pause(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+          json_out: JsonOpt = False) -> None:
     """Stop sending new requests (in-flight answers are still applied)."""
-    _act(campaign_id, "pause", token, reason)
+    _act(campaign_id, "pause", token, reason, json_out)
 
 
 @app.command()
 @user_errors
-def resume(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+def resume(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+           json_out: JsonOpt = False) -> None:
     """Resume a paused campaign (failures so far are accepted)."""
-    _act(campaign_id, "resume", token, reason)
+    _act(campaign_id, "resume", token, reason, json_out)
 
 
 @app.command()
 @user_errors
-def cancel(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+def cancel(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+           json_out: JsonOpt = False) -> None:
     """Cancel for good, including pending future-dated activations."""
-    _act(campaign_id, "cancel", token, reason)
+    _act(campaign_id, "cancel", token, reason, json_out)
 
 
 @app.command()
 @user_errors
 def device(campaign_id: int, device_id: str,
            action: Annotated[str, typer.Argument(help="cancel or retry")],
-           reason: ReasonOpt = "", token: TokenOpt = "") -> None:
+           reason: ReasonOpt = "", token: TokenOpt = "", json_out: JsonOpt = False) -> None:
     """Cancel or retry one device of a campaign."""
     application = app_from_env()
     user = acting_user(application, token)
-    audited(application, user, f"device.{action}", f"device:{device_id}", reason,
-            lambda entry: service.device_action(application.execution(), campaign_id,
-                                                device_id, action, user, reason, entry.data))
+    result = audited(application, user, f"device.{action}", f"device:{device_id}", reason,
+                     lambda entry: service.device_action(application.execution(), campaign_id,
+                                                         device_id, action, user, reason,
+                                                         entry.data))
+    if json_out:
+        print_json(result)
+        return
     console.print(f"Device {device_id}: {action} recorded")
 
 

@@ -53,3 +53,20 @@ def test_campaign_devices_lists_filters_and_writes_csv(ops, tmp_path: Path) -> N
     assert code == 2 and "not one of" in out
     code, out = fwo(ops, tmp_path, "vera", "campaign", "devices", "999")
     assert code == 2 and "Traceback" not in out
+
+
+def test_action_commands_print_json_on_request(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every campaign action and a device action print one JSON object with `--json`."""
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "j", "--json")
+    cid = json.loads(out)["campaign_id"]
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "submit", str(cid), "--json")
+    assert code == 0 and json.loads(out)["campaign_id"] == cid
+    device = ops.client.get(f"/api/campaigns/{cid}/devices?limit=1",
+                            headers=ops.auth("vera")).json()["items"][0]["device_id"]
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "device", str(cid), device, "cancel",
+                    "--json")
+    assert code == 0 and json.loads(out) == {"campaign_id": cid, "device_id": device,
+                                             "action": "cancel"}
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "cancel", str(cid), "--reason", "r",
+                    "--json")
+    assert code == 0 and json.loads(out)["state"] == "cancelled"
