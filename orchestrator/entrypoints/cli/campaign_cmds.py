@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -253,17 +254,56 @@ def wait_lines(data: dict[str, Any]) -> str:
 
 @app.command()
 @user_errors
-def watch(campaign_id: int, interval: Annotated[float, typer.Option()] = 2.0,
-          once: Annotated[bool, typer.Option(help="Render once and exit.")] = False) -> None:
-    """Live per-wave, per-state progress until the campaign ends."""
+def watch(campaign_id: int, interval: Annotated[float, typer.Option(min=0.1)] = 2.0,
+          once: Annotated[bool, typer.Option(help="Render once and exit.")] = False,
+          json_out: Annotated[bool, typer.Option(
+              "--json", help="One JSON status object per line, whenever it changes.")] = False,
+          ) -> None:
+    """Progress until the campaign ends: a live table on a terminal; off a terminal (a pipe,
+    a log) one plain line per change; `--json` one JSON object per line per change."""
     application = app_from_env()
+
+    def poll() -> dict[str, Any]:
+        return service.status(application.uow(), campaign_id, application.clock().now())
+
+    if json_out or not console.is_terminal:
+        _watch_lines(poll, interval, once, json_out)
+        return
     with Live(console=console, refresh_per_second=4) as live:
         while True:
-            data = service.status(application.uow(), campaign_id, application.clock().now())
+            data = poll()
             live.update(status_table(data))
-            if once or data["state"] in ("completed", "cancelled", "aborted"):
+            if once or data["state"] in ENDED:
                 break
             time.sleep(interval)
+
+
+ENDED = ("completed", "cancelled", "aborted")
+
+
+def _watch_lines(poll: Any, interval: float, once: bool, json_out: bool) -> None:
+    """Print a line whenever the status changes, until the campaign ends."""
+    last = ""
+    while True:
+        data = poll()
+        line = (json.dumps(data, default=str, sort_keys=True) if json_out
+                else progress_line(data))
+        if line != last:
+            typer.echo(line)
+            last = line
+        if once or data["state"] in ENDED:
+            return
+        time.sleep(interval)
+
+
+def progress_line(data: dict[str, Any]) -> str:
+    """One plain line of a campaign's progress (for logs and pipes)."""
+    counts = ", ".join(f"{s} {n}" for s, n in sorted(data["states"].items()))
+    wait = " ".join(wait_lines(data).split())
+    return (f"campaign {data['campaign_id']} {data['name']}: {data['state']}, wave "
+            f"{data['current_wave']}/{data['wave_count']}: {counts or 'no devices'}"
+            + (f"; paused: {data['pause_reason']}" if data["pause_reason"] else "")
+            + (f"; {wait}" if wait else ""))
 
 
 @app.command()

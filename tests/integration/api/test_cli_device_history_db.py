@@ -70,3 +70,19 @@ def test_action_commands_print_json_on_request(ops, tmp_path: Path) -> None:  # 
     code, out = fwo(ops, tmp_path, "olga", "campaign", "cancel", str(cid), "--reason", "r",
                     "--json")
     assert code == 0 and json.loads(out)["state"] == "cancelled"
+
+
+def test_watch_off_a_terminal_prints_plain_lines_or_json(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Piped (not a TTY), `campaign watch` prints one plain progress line, no table frames;
+    `--json` one JSON object per line; an ended campaign stops the watch by itself."""
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "w", "--json")
+    cid = json.loads(out)["campaign_id"]
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "watch", str(cid), "--once")
+    assert code == 0 and len(out.strip().splitlines()) == 1
+    assert out.startswith(f"campaign {cid} w: draft, wave ") and "planned " in out
+    assert "─" not in out and "┃" not in out and "None" not in out
+    assert fwo(ops, tmp_path, "olga", "campaign", "cancel", str(cid))[0] == 0
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "watch", str(cid), "--json")
+    [line] = out.strip().splitlines()
+    data = json.loads(line)
+    assert code == 0 and data["campaign_id"] == cid and data["state"] == "cancelled"
