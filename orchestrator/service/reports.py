@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.domain.compliance import compliance
 from orchestrator.domain.jobs import JobState
 from orchestrator.service.campaigns import status
+from orchestrator.service.planning import PlanFleet, plan_fleet
 from orchestrator.service.unit_of_work import UnitOfWork
 
 
@@ -50,3 +52,13 @@ def campaign_devices(uow: UnitOfWork, campaign_id: int, state: str | None, limit
              "due_at": j.due_at.isoformat() if j.due_at else None,
              "deadline_at": j.deadline_at.isoformat() if j.deadline_at else None}
             for j in jobs]
+
+
+def fleet_compliance(uow: UnitOfWork) -> dict[str, Any]:
+    """The whole fleet's compliance towards the latest Active firmware, from an unstored
+    plan of every device against the current catalogue."""
+    result = plan_fleet(PlanFleet(store=False), uow)
+    with uow:
+        catalogue = uow.catalogue.load(result.snapshot_id)
+    return {"snapshot_id": result.snapshot_id, "target": result.target,
+            **compliance(result.devices, catalogue)}

@@ -38,6 +38,13 @@ def devices(request: Request, _: Viewer, p: Annotated[Page, Depends(page)],
     return p.wrap([d.to_dict() | {"current_entry": e} for d, e in found[p.offset:]])
 
 
+@router.get("/compliance", summary="Fleet compliance by manufacturer and model")
+def compliance(request: Request, _: Viewer) -> dict[str, Any]:
+    """Per model: current, planned (path lengths), blocked (why, contact), on no CPL entry;
+    exposure by ZigBee chipset and stack."""
+    return reports.fleet_compliance(state(request).app.uow())
+
+
 @router.get("/devices/{device_id}", summary="One device")
 def device(request: Request, device_id: DevicePath, _: Viewer) -> dict[str, Any]:
     """A device's last observation and its identified current CPL entry."""

@@ -22,7 +22,7 @@ from orchestrator.entrypoints.cli.common import (
     user_errors,
 )
 from orchestrator.errors import DeviceNotFoundError, FleetError
-from orchestrator.service import audit, fleet_facts, fleet_refresh
+from orchestrator.service import audit, fleet_facts, fleet_refresh, reports
 from orchestrator.service import fleet as service
 from orchestrator.service.fleet import ImportResult
 
@@ -214,3 +214,38 @@ def _facts_table(title: str, facts: list[FleetFact]) -> None:
         table.add_row(f"{f.at:%Y-%m-%d %H:%M:%S}", f.device_id, f.name, f.source,
                       str(f.campaign_id or ""), details)
     console.print(table)
+
+
+@app.command()
+@user_errors
+def compliance(json_out: JsonOpt = False) -> None:
+    """Per manufacturer and model: on the latest Active firmware, planned (path length),
+    blocked and why (with the manufacturer's contact), on no CPL entry; ZigBee exposure."""
+    data = reports.fleet_compliance(app_from_env().uow())
+    if json_out:
+        print_json(data)
+        return
+    t = data["totals"]
+    console.print(f"{t['devices']:,} device(s) against catalogue snapshot {data['snapshot_id']}:"
+                  f" {t['current']:,} current, {t['planned']:,} planned, {t['blocked']:,} "
+                  f"blocked, {t['unknown_firmware']:,} on no CPL entry (security finding)",
+                  highlight=False)
+    table = Table(title="compliance by manufacturer and model")
+    for name in ("manufacturer", "model", "devices", "current", "planned", "longest path",
+                 "blocked (why)", "no CPL entry", "contact"):
+        table.add_column(name, overflow="fold")
+    for m in data["models"]:
+        contact = m["contact"] or {}
+        table.add_row(m["manufacturer"], m["model"], str(m["devices"]), str(m["current"]),
+                      str(m["planned"]), f"{m['longest_path']} step(s)" if m["planned"] else "",
+                      ", ".join(f"{why} {n}" for why, n in m["blocked"].items()),
+                      str(m["unknown_firmware"]),
+                      " · ".join(v for v in (contact.get("email"), contact.get("telephone"))
+                                 if v))
+    console.print(table)
+    zigbee = Table(title="exposure by ZigBee chipset and stack (running firmware)")
+    for name in ("chipset vendor", "stack version", "devices"):
+        zigbee.add_column(name)
+    for z in data["zigbee"]:
+        zigbee.add_row(z["chipset_vendor"], z["stack_version"], str(z["devices"]))
+    console.print(zigbee)

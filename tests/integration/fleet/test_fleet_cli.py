@@ -64,6 +64,28 @@ def test_an_import_whose_every_row_is_rejected_exits_1(env: Path) -> None:
     assert code == 0
 
 
+def test_fleet_compliance_counts_each_model(env: Path) -> None:
+    """Current, planned (with path lengths), blocked by reason, firmware on no CPL entry;
+    the human report is labelled tables without Python reprs."""
+    rows = [device_row(1), device_row(2, entry=4), device_row(3, status="Suspended"),
+            device_row(4, firmware_hash="ab" * 32, firmware_version="")]
+    run("fleet", "import", str(write_fleet(env / "f.csv", rows)))
+    code, out = run("fleet", "compliance", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["totals"] == {"devices": 4, "current": 1, "planned": 1, "blocked": 2,
+                              "unknown_firmware": 1}
+    [model] = data["models"]
+    assert (model["manufacturer"], model["model"], model["devices"]) == ("106C", "433100AC", 4)
+    assert model["path_steps"] == {"2": 1} and model["longest_path"] == 2
+    assert model["blocked"] == {"not_commissioned": 1, "unknown_firmware": 1}
+    assert model["unknown_firmware"] == 1
+    result = runner.invoke(cli, ["fleet", "compliance"], env={"COLUMNS": "250"})
+    code, out = result.exit_code, result.output
+    assert code == 0 and "1 on no CPL entry" in " ".join(out.split())
+    assert "not_commissioned 1" in out and "None" not in out and "{" not in out
+
+
 def test_plan_json_has_the_summary_and_every_device(env: Path) -> None:
     """`fwo plan --json` prints {summary, devices} with paths ending at the target."""
     rows = [device_row(1), device_row(2, entry=4), device_row(3, status="Suspended")]
