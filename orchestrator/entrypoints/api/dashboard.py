@@ -28,7 +28,7 @@ from orchestrator.entrypoints.api.deps import (
 )
 from orchestrator.entrypoints.api.routes_fleet import device_history, eui
 from orchestrator.errors import AuthenticationError, OrchestratorError, PermissionDeniedError
-from orchestrator.service import access, campaigns
+from orchestrator.service import access, campaigns, reports
 from orchestrator.service import catalogue as catalogue_service
 from orchestrator.service.access import Principal
 
@@ -155,6 +155,16 @@ def device_page(request: Request, device_id: DevicePath, _: Viewer) -> Any:
     """Every campaign job and transition of one device."""
     return render(request, "device.html",
                   history=device_history(state(request).app, device_id))
+
+
+@router.get("/compliance")
+def compliance_page(request: Request, _: Viewer) -> Any:
+    """Per manufacturer and model: current, planned, blocked and why, on no CPL entry."""
+    try:
+        data = reports.fleet_compliance(state(request).app.uow())
+    except OrchestratorError as err:  # no catalogue yet
+        return render(request, "compliance.html", data=None, message=str(err))
+    return render(request, "compliance.html", data=data)
 
 
 @router.get("/catalogue")

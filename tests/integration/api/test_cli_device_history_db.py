@@ -86,3 +86,17 @@ def test_watch_off_a_terminal_prints_plain_lines_or_json(ops, tmp_path: Path) ->
     [line] = out.strip().splitlines()
     data = json.loads(line)
     assert code == 0 and data["campaign_id"] == cid and data["state"] == "cancelled"
+
+
+def test_compliance_page_and_api_show_the_same_fleet(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`/ui/compliance` renders the numbers `/api/fleet/compliance` and the CLI give."""
+    api = ops.client.get("/api/fleet/compliance", headers=ops.auth("vera")).json()
+    code, out = fwo(ops, tmp_path, "vera", "fleet", "compliance", "--json")
+    assert code == 0 and json.loads(out) == api
+    assert api["totals"]["devices"] == sum(m["devices"] for m in api["models"]) > 0
+    page = ops.client.get("/ui/compliance", headers=ops.auth("vera"))
+    assert page.status_code == 200
+    assert f"{api['totals']['devices']} devices against catalogue snapshot" in page.text
+    for m in api["models"]:
+        assert f"<td>{m['model']}</td>" in page.text
+    assert "None" not in page.text
