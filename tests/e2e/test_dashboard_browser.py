@@ -4,7 +4,8 @@ waves, states, throughput, blocked devices and live refresh, an action form, oth
 The app is served by uvicorn in a thread on 127.0.0.1 over a SQLite database in which a
 dry-run campaign (simulated DSP and fleet) is mid-flight. Under CI=true a missing Chromium
 or Playwright is a failure; elsewhere the test is skipped with the reason.
-Set FWO_UPDATE_DASHBOARD_PNG=1 to copy the screenshot to docs/dashboard.png.
+Set FWO_UPDATE_DASHBOARD_PNG=1 to copy the screenshots to docs/ (dashboard.png,
+dashboard-compliance.png, dashboard-waiting.png).
 """
 from __future__ import annotations
 
@@ -194,6 +195,16 @@ def test_a_running_campaign_page_in_chromium(served: World, tmp_path: Path) -> N
         page.goto(f"{served.url}/ui/catalogue")
         assert page.locator("#entries tr").count() == 17 and "16 added" in page.locator(
             "#diff").inner_text()
+        page.click("header >> text=Compliance")
+        page.wait_for_url("**/ui/compliance")
+        assert "devices against catalogue snapshot" in page.locator("#totals").inner_text()
+        assert page.locator("#models tr").count() > 1
+        assert page.locator("#zigbee tr").count() > 1
+        shot = tmp_path / "compliance.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("FWO_UPDATE_DASHBOARD_PNG") == "1":
+            shutil.copyfile(shot, ROOT / "docs" / "dashboard-compliance.png")
         browser.close()
 
 
