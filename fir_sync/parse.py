@@ -20,7 +20,25 @@ from fir_sync.columns import Column, TableSpec, normalise_header
 from fir_sync.errors import WorkbookFormatError
 
 HEADER_SEARCH_ROWS = 30
-CSV_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds checked before and while parsing, so a hostile file is refused, not obeyed.
+
+    A workbook's declared sizes (zip entry sizes, `<dimension ref=...>`) are never trusted
+    to size anything: rows and columns are counted as the real data arrives.
+    """
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_zip_entries: int = 1000
+    max_compression_ratio: int = 100
+    max_rows: int = 100_000
+    max_columns: int = 500
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -68,14 +86,21 @@ def is_formula(value: object) -> bool:
         "ArrayFormula", "DataTableFormula"}
 
 
-def read_table(path: Path, spec: TableSpec) -> Table:
-    """Read the first sheet of `path` that has `spec`'s header row."""
+def read_table(path: Path, spec: TableSpec, *, limits: Limits = DEFAULT_LIMITS,
+               encoding: str | None = None) -> Table:
+    """Read the first sheet of `path` that has `spec`'s header row.
+
+    A CSV must be UTF-8 (a BOM is allowed) unless `encoding` declares another codec.
+    """
     suffix = path.suffix.lower()
+    _check_file_size(path, limits)
     if suffix == ".csv":
-        return _locate(path.name, None, _csv_rows(path), spec) or _no_header(path, spec)
+        return (_locate(path.name, None, _csv_rows(path, encoding), spec, limits)
+                or _no_header(path, spec))
     if suffix in (".xlsx", ".xlsm"):
+        check_zip_bounds(path, limits)
         for sheet, rows in _xlsx_sheets(path):
-            table = _locate(path.name, sheet, rows, spec)
+            table = _locate(path.name, sheet, rows, spec, limits)
             if table is not None:
                 return table
         return _no_header(path, spec)
@@ -90,22 +115,71 @@ def _no_header(path: Path, spec: TableSpec) -> Table:
         f"in the first {HEADER_SEARCH_ROWS} rows)")
 
 
-def _csv_rows(path: Path) -> Iterator[Sequence[object]]:
+def _refuse_limit(path: Path, what: str, limit: int, setting: str) -> WorkbookFormatError:
+    return WorkbookFormatError(f"{path.name}: {what} exceeds the limit of {limit:,} "
+                               f"(raise Limits.{setting} if the file is genuine)")
+
+
+def _check_file_size(path: Path, limits: Limits) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise WorkbookFormatError(f"{path.name}: cannot read: {err.strerror}") from err
+    if size > limits.max_file_bytes:
+        raise _refuse_limit(path, f"file size {size:,} bytes", limits.max_file_bytes,
+                            "max_file_bytes")
+
+
+def check_zip_bounds(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a workbook whose zip directory promises too much before anything inflates it.
+
+    zipfile stops inflating an entry at its declared size, so bounding the declared sizes
+    bounds what openpyxl can ever read.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise WorkbookFormatError(f"{path.name}: not a readable .xlsx workbook: {err}") from err
+    if len(entries) > limits.max_zip_entries:
+        raise _refuse_limit(path, f"zip entry count {len(entries):,}", limits.max_zip_entries,
+                            "max_zip_entries")
+    total = sum(e.file_size for e in entries)
+    if total > limits.max_uncompressed_bytes:
+        raise _refuse_limit(path, f"uncompressed size {total:,} bytes",
+                            limits.max_uncompressed_bytes, "max_uncompressed_bytes")
+    for entry in entries:
+        ratio = entry.file_size // max(entry.compress_size, 1)
+        if entry.file_size > 1024 * 1024 and ratio > limits.max_compression_ratio:
+            raise _refuse_limit(path, f"compression ratio {ratio:,}:1 of {entry.filename}",
+                                limits.max_compression_ratio, "max_compression_ratio")
+
+
+def _csv_rows(path: Path, encoding: str | None) -> Iterator[Sequence[object]]:
     data = _read_bytes(path)
-    for encoding in CSV_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # cp1252 decodes almost anything; this is for completeness
-        raise WorkbookFormatError(f"{path.name}: not a text file in UTF-8 or Windows-1252")
+    text = _decode(path, data, encoding)
     if "\x00" in text:
         raise WorkbookFormatError(f"{path.name}: contains NUL bytes; not a CSV file")
     try:
         yield from csv.reader(io.StringIO(text, newline=""))
     except csv.Error as err:
         raise WorkbookFormatError(f"{path.name}: malformed CSV: {err}") from err
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> str:
+    if encoding is None and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise WorkbookFormatError(f"{path.name}: is UTF-16 (byte-order mark); save it as "
+                                  "UTF-8 CSV or declare encoding utf-16")
+    codec = encoding or "utf-8-sig"
+    try:
+        return data.decode(codec)
+    except LookupError as err:
+        raise WorkbookFormatError(f"{path.name}: unknown encoding {codec!r}") from err
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise WorkbookFormatError(
+            f"{path.name}: line {line}: byte {data[err.start]:#04x} is not valid {codec}; "
+            "save the file as UTF-8 or declare its encoding") from err
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -126,6 +200,11 @@ def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterable[Sequence[object]]]]
         raise WorkbookFormatError(f"{path.name}: corrupt .xlsx workbook: {err!r}") from err
     try:
         for sheet in book.worksheets:
+            # The declared <dimension> is never trusted: without it openpyxl yields each row
+            # at its real width instead of padding every row to (say) 16,384 columns.
+            reset = getattr(sheet, "reset_dimensions", None)
+            if reset is not None:
+                reset()
             yield sheet.title, _guarded(path, sheet.iter_rows(values_only=True))
     finally:
         book.close()
@@ -141,7 +220,7 @@ def _guarded(path: Path, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[
 
 
 def _locate(file: str, sheet: str | None, rows: Iterable[Sequence[object]],
-            spec: TableSpec) -> Table | None:
+            spec: TableSpec, limits: Limits) -> Table | None:
     lookup = spec.lookup()
     iterator = iter(rows)
     for index, row in enumerate(iterator, start=1):
@@ -149,8 +228,27 @@ def _locate(file: str, sheet: str | None, rows: Iterable[Sequence[object]],
             return None
         mapping = _match_header(row, lookup)
         if mapping is not None and all(c.field in mapping for c in spec.required):
-            return _build_table(file, sheet, index, row, mapping, iterator)
+            return _build_table(file, sheet, index, row, mapping, _bounded(file, iterator, index,
+                                                                           limits))
     return None
+
+
+def _bounded(file: str, rows: Iterator[Sequence[object]], header_row: int,
+             limits: Limits) -> Iterator[Sequence[object]]:
+    """Rows after the header, refused as soon as a real row or column passes the limits."""
+    for number, row in enumerate(rows, start=header_row + 1):
+        if number > limits.max_rows:
+            raise WorkbookFormatError(
+                f"{file}: row {number:,} exceeds the limit of {limits.max_rows:,} rows "
+                "(raise Limits.max_rows if the file is genuine)")
+        if len(row) > limits.max_columns:
+            width = max((i + 1 for i, v in enumerate(row) if v is not None), default=0)
+            if width > limits.max_columns:
+                raise WorkbookFormatError(
+                    f"{file}: row {number:,} has {width:,} columns, over the limit of "
+                    f"{limits.max_columns:,} (raise Limits.max_columns if the file is genuine)")
+            row = row[:width]
+        yield row
 
 
 def _match_header(row: Sequence[object], lookup: dict[str, Column]) -> dict[str, int] | None:
