@@ -18,6 +18,7 @@ from orchestrator.domain.policy import (
     SR_TYPES,
     ActivationWindow,
     Budget,
+    FailureThreshold,
     Policy,
     check_waves,
     finite_within,
@@ -90,16 +91,45 @@ def check_name(name: str) -> str:
     return cleaned
 
 
+def parse_success(text: str) -> float:
+    """A wave's success threshold: `95%` or `0.95` (a fraction from 0 to 1)."""
+    value = text.strip()
+    if value.endswith("%"):
+        return _number(value[:-1], "success threshold") / 100
+    return _number(value, "success threshold")
+
+
+def parse_failure_threshold(spec: str) -> FailureThreshold:
+    """`KIND=N` (pause at N failures of that kind in a wave) or `KIND=P%` (at P% of the wave);
+    KIND `*` is any failure."""
+    kind, sep, amount = (part.strip() for part in spec.partition("="))
+    if not sep or not kind or not amount:
+        raise PolicyError(f"failure threshold {spec!r} is not KIND=N or KIND=P% "
+                          "(e.g. *=10%, timeout=5)")
+    if amount.endswith("%"):
+        return FailureThreshold(kind, percent=_number(amount[:-1], "failure threshold percent"))
+    count = _number(amount, "failure threshold count")
+    if count != int(count):
+        raise PolicyError(f"failure threshold count {amount!r} is not a whole number")
+    return FailureThreshold(kind, count=int(count))
+
+
 def campaign_policy(*, waves: str = "100%", window: str | None = None,
                     timezone: str = "Europe/London", budgets: Iterable[str] = (),
+                    success: str | None = None, failures: Iterable[str] = (),
                     base: Policy | None = None) -> Policy:
     """The policy from typed values over `base` (the defaults); PolicyError names a bad one.
 
-    `window=None` is no window; an empty string is an empty window, refused.
+    `window=None` is no window; an empty string is an empty window, refused. Failure
+    thresholds given replace the default ones; none given keeps them.
     """
     base = base or Policy()
     check_timezone(timezone)
+    given_failures = tuple(parse_failure_threshold(f) for f in failures)
     policy = replace(base, waves=parse_waves(waves),
+                     success_threshold=(base.success_threshold if success is None
+                                        else parse_success(success)),
+                     failure_thresholds=given_failures or base.failure_thresholds,
                      budgets=merge_budgets(base.budgets, parse_budgets(budgets)),
                      activation_window=None if window is None else parse_window(window, timezone))
     check_policy(policy)

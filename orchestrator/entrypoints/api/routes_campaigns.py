@@ -56,6 +56,11 @@ class CreateBody(BaseModel):
         default_factory=list, max_length=8,
         description="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600; the other SR types keep their default")
     device_id_list_max: int = Field(500, ge=1, le=50_000)
+    success_threshold: str | None = Field(
+        None, max_length=16, description="share of a wave to succeed, e.g. 95% or 0.95")
+    failure_thresholds: list[Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=list, max_length=16,
+        description="KIND=N or KIND=P% of a wave, e.g. *=10%, timeout=5 (replace the default)")
     allow_unknown_predecessors: bool = False
     reason: Reason = ""
 
@@ -72,6 +77,7 @@ class CreateBody(BaseModel):
         """The campaign policy, or CampaignInputError naming the bad value (422)."""
         return service.typed_policy(
             waves=self.waves, window=self.window, timezone=self.timezone, budgets=self.budgets,
+            success=self.success_threshold, failures=self.failure_thresholds,
             base=Policy(device_id_list_max=self.device_id_list_max))
 
 

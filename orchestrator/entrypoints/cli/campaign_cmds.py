@@ -45,6 +45,12 @@ def create(
         help="SR=LIMIT[/SECONDS], e.g. 11.1=100/3600 (repeatable; others keep the default).")
     ] = None,
     list_max: Annotated[int, typer.Option(help="DeviceIDList maximum per 11.1.")] = 500,
+    success_threshold: Annotated[str | None, typer.Option(
+        help="Share of a wave that must succeed to open the next, e.g. 95% (default) or 0.9.")
+    ] = None,
+    pause_on: Annotated[list[str] | None, typer.Option(
+        help="Failure threshold KIND=N or KIND=P% of a wave, e.g. *=10% (default) or "
+        "timeout=5 (repeatable; replaces the default).")] = None,
     reason: ReasonOpt = "",
     token: TokenOpt = "",
     json_out: JsonOpt = False,
@@ -52,6 +58,7 @@ def create(
     """Plan the selected devices and store a draft campaign (operator role)."""
     policy = service.typed_policy(
         waves=waves, window=window, timezone=timezone, budgets=budget or (),
+        success=success_threshold, failures=pause_on or (),
         base=Policy(device_id_list_max=list_max))
     application = app_from_env()
     user = acting_user(application, token)

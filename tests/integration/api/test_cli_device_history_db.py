@@ -100,3 +100,26 @@ def test_compliance_page_and_api_show_the_same_fleet(ops, tmp_path: Path) -> Non
     for m in api["models"]:
         assert f"<td>{m['model']}</td>" in page.text
     assert "None" not in page.text
+
+
+def test_thresholds_set_at_create_are_the_campaigns(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--success-threshold` and `--pause-on` (CLI) and the API's fields set the policy."""
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "t",
+                    "--success-threshold", "80%", "--pause-on", "timeout=3", "--json")
+    assert code == 0, out
+    cid = str(json.loads(out)["campaign_id"])
+    status = ops.client.get(f"/api/campaigns/{cid}", headers=ops.auth("vera")).json()
+    assert "80%" in json.dumps(status) and "timeout >= 3" in json.dumps(status)
+    assert fwo(ops, tmp_path, "olga", "campaign", "cancel", cid)[0] == 0  # frees its devices
+    reply = ops.client.post("/api/campaigns", headers=ops.auth("olga"), json={
+        "name": "u", "success_threshold": "0.5", "failure_thresholds": ["*=2"]})
+    assert reply.status_code in (200, 201), reply.text
+    status = ops.client.get(f"/api/campaigns/{reply.json()['campaign_id']}",
+                            headers=ops.auth("vera")).json()
+    assert "50%" in json.dumps(status) and "any failure >= 2" in json.dumps(status)
+    bad = ops.client.post("/api/campaigns", headers=ops.auth("olga"),
+                          json={"name": "v", "failure_thresholds": ["*=120%"]})
+    assert bad.status_code == 422 and "percent" in bad.text
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "w",
+                    "--pause-on", "nonsense")
+    assert code == 2 and "KIND=N" in out
