@@ -101,7 +101,9 @@ def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = 
             reader = csv.reader(handle)
             for chunk in _good_rows(reader, _parser(reader, label, when), tally):
                 uow.fleet.upsert(chunk)
-        except (csv.Error, UnicodeDecodeError) as err:
+        except UnicodeDecodeError as err:
+            raise FleetImportError(_bad_encoding(path)) from err
+        except csv.Error as err:
             raise FleetImportError(f"{path}: after {tally.imported + tally.rejected} rows: "
                                    f"unreadable CSV: {err}") from err
         total = uow.fleet.count()
@@ -110,6 +112,23 @@ def import_fleet(uow: UnitOfWork, path: Path, observed_at: dt.datetime | None = 
         uow.commit()
     return ImportResult(label, when, tally.rows, tally.imported, tally.rejected, total,
                         tally.problems, tally.truncated)
+
+
+def _bad_encoding(path: Path) -> str:
+    """One line naming the physical line and byte of the first invalid UTF-8 in `path`.
+
+    The text reader decodes in buffered chunks, so its error says nothing about where the
+    bad byte is; this re-scans the file as bytes, one line at a time (bounded memory; a UTF-8
+    sequence never spans a newline, so decoding line by line finds the same first error).
+    """
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                return (f"{path}: line {number}: byte {line[err.start]:#04x} is not valid "
+                        "UTF-8; save the inventory as UTF-8 CSV")
+    return f"{path}: not valid UTF-8"
 
 
 @dataclass

@@ -149,3 +149,15 @@ def test_awkward_tag_values_survive_the_bulk_path(app: App, tmp_path: Path) -> N
     (device,) = snapshot_of_devices(app)
     assert device["tags"] == {"region": awkward, "tariff": "Prepayment"}
     assert device["hardware_version"] == "0101" and device["comms_hub_gbcs_version"] == "4.2"
+
+
+def test_one_bad_byte_refuses_the_file_naming_its_true_line(app: App, tmp_path: Path) -> None:
+    """A Windows-1252 byte deep in the file (past the first read buffer) names its own line,
+    not a row count from wherever the decoder's chunk began; nothing is imported."""
+    path = write_fleet(tmp_path / "f.csv", [device_row(i) for i in range(1, 3001)])
+    lines = path.read_bytes().split(b"\r\n")
+    lines[2500] = lines[2500] + b",Caf\xe9"
+    path.write_bytes(b"\r\n".join(lines))
+    with pytest.raises(FleetImportError, match=r"f.csv: line 2501: byte 0xe9 is not valid UTF-8"):
+        fleet.import_fleet(app.uow(), path, T0)
+    assert snapshot_of_devices(app) == []
