@@ -322,9 +322,29 @@ def report(campaign_id: int, json_out: JsonOpt = False) -> None:
         print_json(data)
         return
     console.print(status_table(data["status"]))
-    console.print(f"Failures: {data['failures']}  Requests: {data['requests']}")
-    for blocked in data["blocked"][:20]:
-        console.print(f"  blocked {blocked['device_id']}: {blocked['reason']}")
+    console.print(_counts("failures by reason", "reason", data["failures"],
+                          "no device failed"))
+    console.print(_counts("requests sent by service request", "SR", data["requests"],
+                          "no request sent"))
+    blocked = Table(title=f"{len(data['blocked'])} blocked device(s)"
+                    + (" (first 20)" if len(data["blocked"]) > 20 else ""))
+    blocked.add_column("device")
+    blocked.add_column("why", overflow="fold")
+    for b in data["blocked"][:20]:
+        blocked.add_row(b["device_id"], b["reason"] or "")
+    console.print(blocked)
+
+
+def _counts(title: str, key: str, counts: dict[str, int], empty: str) -> Table:
+    """A labelled two-column table of counts (never a Python dict on the screen)."""
+    table = Table(title=title)
+    table.add_column(key)
+    table.add_column("count", justify="right")
+    for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))):
+        table.add_row(str(name), f"{n:,}")
+    if not counts:
+        table.add_row(empty, "0")
+    return table
 
 
 @app.command("list")

@@ -123,3 +123,20 @@ def test_thresholds_set_at_create_are_the_campaigns(ops, tmp_path: Path) -> None
     code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "w",
                     "--pause-on", "nonsense")
     assert code == 2 and "KIND=N" in out
+
+
+def test_campaign_report_is_labelled_tables(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The human report shows failures, requests and blocked devices as titled tables,
+    never a Python dict or None."""
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "r", "--json")
+    cid = str(json.loads(out)["campaign_id"])
+    device = ops.client.get(f"/api/campaigns/{cid}/devices?state=planned&limit=1",
+                            headers=ops.auth("vera")).json()["items"][0]["device_id"]
+    assert fwo(ops, tmp_path, "olga", "campaign", "device", cid, device, "cancel")[0] == 0
+    code, out = fwo(ops, tmp_path, "vera", "campaign", "report", cid)
+    assert code == 0
+    out = " ".join(out.split())  # titles wrap to their table's width
+    for title in ("failures by reason", "requests sent by service request",
+                  "blocked device(s)"):
+        assert title in out
+    assert "no request sent" in out and "{" not in out and "None" not in out
