@@ -223,6 +223,32 @@ def device_action(ex: Execution, campaign_id: int, device_id: str, action: str,
     return {"campaign_id": campaign_id, "device_id": device_id, "action": action}
 
 
+# what "retry failed devices" retries: failures the orchestrator can send again; never a
+# quarantined device (it answered with something unexpected: a person looks first)
+RETRYABLE = frozenset(TERMINAL - {JobState.DONE, JobState.CANCELLED, JobState.BLOCKED,
+                                  JobState.QUARANTINED})
+
+
+def retry_failed(ex: Execution, campaign_id: int, actor: Principal, reason: str = "",
+                 audit_data: Mapping[str, Any] | None = None, limit: int = 100_000
+                 ) -> dict[str, Any]:
+    """Retry every failed (not quarantined, cancelled or blocked) device of a campaign from
+    its current step, in one transaction with one audit row (operator)."""
+    require(actor, "operate")
+    with ex.uow() as uow:
+        _load(uow, campaign_id)
+        jobs = uow.campaigns.jobs(campaign_id, states=sorted(s.value for s in RETRYABLE),
+                                  limit=limit)
+        moved = apply_in_uow(ex, uow, [(j.device_id, Outcome(
+            "retry", None, f"retry by {actor.name}: {reason}")) for j in jobs],
+            None, include_terminal=True) if jobs else 0
+        audit.append(uow, actor, "campaign.retry_failed", f"campaign:{campaign_id}", reason,
+                     "ok", ex.clock.now(), {"retried": moved, **(audit_data or {})})
+        uow.commit()
+    return {"campaign_id": campaign_id, "retried": moved,
+            "devices": sorted(j.device_id for j in jobs)[:1000]}
+
+
 def _load(uow: Any, campaign_id: int, lock: bool = False) -> Campaign:
     campaign = uow.campaigns.get(campaign_id, lock=lock)
     if campaign is None:

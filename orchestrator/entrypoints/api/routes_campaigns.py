@@ -173,6 +173,16 @@ def _device_route(action: str) -> Callable[..., Any]:
     return handler
 
 
+@router.post("/{campaign_id}/retry-failed", summary="Retry every failed device")
+def retry_failed(request: Request, campaign_id: IdPath, user: Operator,
+                 body: OptionalReason = None) -> dict[str, Any]:
+    """Retry every failed device (not quarantined, cancelled or blocked) from its step."""
+    st, reason = state(request), (body.reason if body else "")
+    return audited(request, user, "campaign.retry_failed", f"campaign:{campaign_id}", reason,
+                   lambda entry: service.retry_failed(st.execution(), campaign_id, user,
+                                                      reason, entry.data))
+
+
 for _action in ACTIONS:
     router.add_api_route(f"/{{campaign_id}}/{_action}", _action_route(_action),
                          methods=["POST"], summary=f"{_action.capitalize()} a campaign",

@@ -167,6 +167,23 @@ def device(campaign_id: int, device_id: str,
     console.print(f"Device {device_id}: {action} recorded")
 
 
+@app.command("retry-failed")
+@user_errors
+def retry_failed(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+                 json_out: JsonOpt = False) -> None:
+    """Retry every failed device of a campaign (not quarantined, cancelled or blocked) from
+    its current step (operator)."""
+    application = app_from_env()
+    user = acting_user(application, token)
+    result = audited(application, user, "campaign.retry_failed", f"campaign:{campaign_id}",
+                     reason, lambda entry: service.retry_failed(
+                         application.execution(), campaign_id, user, reason, entry.data))
+    if json_out:
+        print_json(result)
+        return
+    console.print(f"Campaign {campaign_id}: {result['retried']} failed device(s) retried")
+
+
 @app.command()
 @user_errors
 def devices(

@@ -140,3 +140,36 @@ def test_campaign_report_is_labelled_tables(ops, tmp_path: Path) -> None:  # typ
                   "blocked device(s)"):
         assert title in out
     assert "no request sent" in out and "{" not in out and "None" not in out
+
+
+def test_retry_failed_retries_failures_but_never_a_quarantined_device(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two devices time out and one is quarantined (set in the database: reaching these
+    states for real takes a DSP); retry-failed moves the two back to work and leaves the
+    quarantined one; the second call has nothing to retry; a viewer is refused."""
+    import sqlalchemy as sa
+
+    from orchestrator.adapters.campaign_tables import device_jobs
+
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "f", "--json")
+    cid = json.loads(out)["campaign_id"]
+    items = ops.client.get(f"/api/campaigns/{cid}/devices?state=planned&limit=3",
+                           headers=ops.auth("vera")).json()["items"]
+    ids = [i["device_id"] for i in items]
+    with ops.app.engine.begin() as conn:
+        for device, state in zip(ids, ("timed_out", "timed_out", "quarantined")):
+            conn.execute(sa.update(device_jobs).where(
+                device_jobs.c.campaign_id == cid, device_jobs.c.device_id == device
+            ).values(state=state, failure=state))
+    assert ops.client.post(f"/api/campaigns/{cid}/retry-failed",
+                           headers=ops.auth("vera")).status_code == 403
+    code, out = fwo(ops, tmp_path, "olga", "campaign", "retry-failed", str(cid),
+                    "--reason", "DSP outage over", "--json")
+    assert code == 0 and json.loads(out)["retried"] == 2
+    states = {i["device_id"]: i["state"] for i in ops.client.get(
+        f"/api/campaigns/{cid}/devices?limit=200", headers=ops.auth("vera")).json()["items"]}
+    assert states[ids[2]] == "quarantined"
+    assert states[ids[0]] not in ("timed_out", "quarantined")
+    assert states[ids[1]] not in ("timed_out", "quarantined")
+    again = ops.client.post(f"/api/campaigns/{cid}/retry-failed", headers=ops.auth("otto"),
+                            json={"reason": "again"})
+    assert again.status_code == 200 and again.json()["retried"] == 0
