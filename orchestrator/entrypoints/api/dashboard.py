@@ -1,8 +1,8 @@
 """The operations dashboard: server-rendered Jinja2 pages with a little inline JavaScript.
 
 Sign-in takes an API token and keeps it in an HttpOnly, SameSite=Strict cookie (the bearer
-header works too). Pages poll the JSON API with that cookie (safe methods only); the one form
-that acts (campaign actions) carries a CSRF token derived from the cookie.
+header works too). Pages poll the JSON API with that cookie (safe methods only); the forms
+that act (campaign actions, retry failed devices) carry a CSRF token derived from the cookie.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from orchestrator.domain.jobs import JobState
 from orchestrator.entrypoints.api import views
 from orchestrator.entrypoints.api.deps import (
     COOKIE,
@@ -139,6 +140,35 @@ def campaign_action(request: Request, campaign_id: IdPath, user: CampaignActor,
             lambda entry: campaigns.act(st.execution(), campaign_id, action, user, reason,
                                         entry.data))
     return RedirectResponse(f"/ui/campaigns/{campaign_id}", status_code=303)
+
+
+@router.get("/campaigns/{campaign_id}/devices")
+def campaign_devices_page(request: Request, campaign_id: IdPath, _: Viewer,
+                          p: Annotated[Page, Depends(page)],
+                          state_: Annotated[JobState | None, Query(alias="state")] = None
+                          ) -> Any:
+    """A campaign's devices (optionally in one state), as `fwo campaign devices`."""
+    wanted = state_.value if state_ else None
+    rows = reports.campaign_devices(state(request).app.uow(), campaign_id, wanted, p.limit,
+                                    p.offset)
+    return render(request, "campaign_devices.html", campaign_id=campaign_id, rows=rows,
+                  wanted=wanted, states=[s.value for s in JobState], page=p)
+
+
+@router.post("/campaigns/{campaign_id}/retry-failed")
+def campaign_retry_failed(request: Request, campaign_id: IdPath, user: CampaignActor,
+                          csrf: Annotated[str, Form(max_length=64)],
+                          reason: Annotated[str, Form(max_length=2000, pattern=NO_NUL)] = ""
+                          ) -> Any:
+    """Retry every failed device from the campaign page's form (CSRF-checked)."""
+    expected = csrf_token(request)
+    if not expected or not hmac.compare_digest(expected, csrf):
+        raise AuthenticationError("the form is stale or forged (CSRF check failed): reload")
+    st = state(request)
+    audited(request, user, "campaign.retry_failed", f"campaign:{campaign_id}", reason,
+            lambda entry: campaigns.retry_failed(st.execution(), campaign_id, user, reason,
+                                                 entry.data))
+    return RedirectResponse(f"/ui/campaigns/{campaign_id}/devices", status_code=303)
 
 
 @router.get("/devices")

@@ -173,3 +173,41 @@ def test_retry_failed_retries_failures_but_never_a_quarantined_device(ops, tmp_p
     again = ops.client.post(f"/api/campaigns/{cid}/retry-failed", headers=ops.auth("otto"),
                             json={"reason": "again"})
     assert again.status_code == 200 and again.json()["retried"] == 0
+
+
+def test_dashboard_lists_a_campaigns_devices_and_retries_failed_ones(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`/ui/campaigns/{id}/devices[?state=S]` is the CLI's list; the campaign page's
+    CSRF-checked form retries failed devices (a forged form is refused)."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from orchestrator.adapters.campaign_tables import device_jobs
+
+    _, out = fwo(ops, tmp_path, "olga", "campaign", "create", "--name", "g", "--json")
+    cid = json.loads(out)["campaign_id"]
+    device = ops.client.get(f"/api/campaigns/{cid}/devices?state=planned&limit=1",
+                            headers=ops.auth("vera")).json()["items"][0]["device_id"]
+    with ops.app.engine.begin() as conn:
+        conn.execute(sa.update(device_jobs).where(
+            device_jobs.c.campaign_id == cid, device_jobs.c.device_id == device
+        ).values(state="timed_out", failure="timeout"))
+    page = ops.client.get(f"/ui/campaigns/{cid}/devices?state=timed_out",
+                          headers=ops.auth("vera"))
+    assert page.status_code == 200 and device in page.text and page.text.count("<tr>") == 2
+    assert "retry-failed" in ops.client.get(f"/ui/campaigns/{cid}", headers=ops.auth("olga")).text
+    token = ops.tokens["olga"]
+    ops.client.cookies.set("fwo_token", token)
+    try:
+        forged = ops.client.post(f"/ui/campaigns/{cid}/retry-failed", follow_redirects=False,
+                                 data={"csrf": "0" * 64})
+        assert forged.status_code in (401, 403)
+        csrf = hashlib.sha256(f"fwo-csrf:{token}".encode()).hexdigest()
+        reply = ops.client.post(f"/ui/campaigns/{cid}/retry-failed", follow_redirects=False,
+                                data={"csrf": csrf, "reason": "from the page"})
+    finally:
+        ops.client.cookies.clear()
+    assert reply.status_code == 303
+    page = ops.client.get(f"/ui/campaigns/{cid}/devices?state=timed_out",
+                          headers=ops.auth("vera"))
+    assert device not in page.text and "No device is timed_out" in page.text
