@@ -1,19 +1,41 @@
 """Fetch a published CPL or FIR from a file, a directory or an HTTPS URL: the only I/O edge."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import httpx
 
 from fir_sync.errors import FetchError
 
 SUFFIXES = (".xlsx", ".xlsm", ".csv")
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Where a download may go: HTTPS only, credentials only to named hosts, no private
+    addresses, no redirect to another host, and a cap on the bytes written to disk.
+
+    Hosts are compared lower-case and exactly (no wildcards). `allow_http` and
+    `allow_private` name hosts (or IP literals) that are exceptions; credentials are never
+    sent over plain HTTP whatever the lists say.
+    """
+
+    credential_hosts: frozenset[str] = frozenset()
+    allow_http: frozenset[str] = frozenset()
+    allow_private: frozenset[str] = frozenset()
+    max_bytes: int = 50 * 1024 * 1024
+
+    @staticmethod
+    def hosts(text: str) -> frozenset[str]:
+        """A comma-separated setting as a set of lower-case host names."""
+        return frozenset(h.strip().lower() for h in text.split(",") if h.strip())
 
 
 @dataclass(frozen=True)
@@ -42,12 +64,13 @@ class Fetched:
 
 
 def fetch(source: str, kind: str, *, work_dir: Path, credentials: Credentials = Credentials(),
-          timeout_s: float = 30.0, retries: int = 3,
+          timeout_s: float = 30.0, retries: int = 3, policy: Policy = Policy(),
           transport: httpx.BaseTransport | None = None) -> Fetched:
     """Resolve `source` (file, directory or URL) to a local file for a `kind` (cpl or fir)."""
     scheme = urlparse(source).scheme.lower()
     if scheme in ("http", "https"):
-        return _download(source, kind, work_dir, credentials, timeout_s, retries, transport)
+        return _download(source, kind, work_dir, credentials, timeout_s, retries, policy,
+                         transport)
     path = Path(source[7:] if scheme == "file" else source).expanduser()
     if path.is_dir():
         return Fetched(newest_matching(path, kind), source)
@@ -66,38 +89,103 @@ def newest_matching(directory: Path, kind: str) -> Path:
     return max(candidates, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
-def _download(url: str, kind: str, work_dir: Path, credentials: Credentials, timeout_s: float,
-              retries: int, transport: httpx.BaseTransport | None) -> Fetched:
+def check_url(url: str, policy: Policy, credentials: Credentials) -> None:
+    """Refuse a URL the policy does not allow, in one line naming the setting to change."""
     parsed = urlparse(url)
-    if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
-        raise FetchError(f"refusing plain HTTP for {url}; use HTTPS")
-    suffix = Path(parsed.path).suffix.lower()
+    host = (parsed.hostname or "").lower()
+    if not host:
+        raise FetchError(f"refusing {url}: no host")
+    if parsed.scheme.lower() != "https":
+        if host not in policy.allow_http:
+            raise FetchError(f"refusing plain HTTP for {url}; use HTTPS (or list {host} in "
+                             "FWO_FETCH_ALLOW_HTTP_HOSTS)")
+        if credentials.auth() != ({}, None):
+            raise FetchError(f"refusing to send credentials over plain HTTP to {url}")
+    if credentials.auth() != ({}, None) and host not in policy.credential_hosts:
+        raise FetchError(f"refusing to send credentials to {host}: not in "
+                         "FWO_FETCH_CREDENTIAL_HOSTS")
+    if host not in policy.allow_private and _is_private(host):
+        raise FetchError(f"refusing {url}: {host} is a private, loopback or link-local address "
+                         "(list it in FWO_FETCH_ALLOW_PRIVATE_HOSTS if intended)")
+
+
+def _is_private(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a DNS name: not resolved here (see README, known gap)
+    return (address.is_private or address.is_loopback or address.is_link_local
+            or address.is_reserved or address.is_unspecified or address.is_multicast)
+
+
+def _download(url: str, kind: str, work_dir: Path, credentials: Credentials, timeout_s: float,
+              retries: int, policy: Policy, transport: httpx.BaseTransport | None) -> Fetched:
+    check_url(url, policy, credentials)
+    suffix = Path(urlparse(url).path).suffix.lower()
     suffix = suffix if suffix in SUFFIXES else ".xlsx"
-    headers, auth = credentials.auth()
-    body = _get_with_retries(url, headers, auth, timeout_s, retries, transport)
     work_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f"{kind}-", suffix=suffix, dir=work_dir)
-    with os.fdopen(handle, "wb") as out:
-        out.write(body)
-    return Fetched(Path(name), url)
+    os.close(handle)
+    path = Path(name)
+    try:
+        _get_with_retries(url, path, credentials, timeout_s, retries, policy, transport)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Fetched(path, url)
 
 
-def _get_with_retries(url: str, headers: dict[str, str], auth: httpx.BasicAuth | None,
-                      timeout_s: float, retries: int,
-                      transport: httpx.BaseTransport | None) -> bytes:
+def _get_with_retries(url: str, path: Path, credentials: Credentials, timeout_s: float,
+                      retries: int, policy: Policy,
+                      transport: httpx.BaseTransport | None) -> None:
     last = ""
-    with httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True) as client:
+    headers, auth = credentials.auth()
+    with httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=False) as client:
         for attempt in range(retries + 1):
             try:
-                response = client.get(url, headers=headers, auth=auth)
+                status = _get_once(client, url, path, headers, auth, policy)
             except httpx.HTTPError as err:
                 last = f"{type(err).__name__}: {err}"
             else:
-                if response.status_code < 400:
-                    return response.content
-                last = f"HTTP {response.status_code}"
-                if response.status_code < 500 and response.status_code != 429:
+                if status < 400:
+                    return
+                last = f"HTTP {status}"
+                if status < 500 and status != 429:
                     break
             if attempt < retries:
                 time.sleep(min(0.2 * 2 ** attempt, 5.0))
     raise FetchError(f"cannot fetch {url}: {last}")
+
+
+def _get_once(client: httpx.Client, url: str, path: Path, headers: dict[str, str],
+              auth: httpx.BasicAuth | None, policy: Policy) -> int:
+    """One GET streamed to `path` (following same-host redirects only); the status."""
+    origin = (urlparse(url).hostname or "").lower()
+    for _ in range(MAX_REDIRECTS + 1):
+        with client.stream("GET", url, headers=headers, auth=auth) as response:
+            if response.is_redirect:
+                target = urljoin(url, response.headers.get("location", ""))
+                if (urlparse(target).hostname or "").lower() != origin:
+                    raise FetchError(f"refusing redirect from {url} to another host: {target}")
+                if urlparse(target).scheme.lower() != urlparse(url).scheme.lower():
+                    raise FetchError(f"refusing redirect from {url} to {target}: scheme changed")
+                url = target
+                continue
+            if response.status_code >= 400:
+                return response.status_code
+            _stream_to(response, url, path, policy.max_bytes)
+            return response.status_code
+    raise FetchError(f"cannot fetch {url}: more than {MAX_REDIRECTS} redirects")
+
+
+def _stream_to(response: httpx.Response, url: str, path: Path, max_bytes: int) -> None:
+    written = 0
+    with path.open("wb") as out:
+        for chunk in response.iter_bytes():
+            written += len(chunk)
+            if written > max_bytes:
+                raise FetchError(f"refusing {url}: larger than {max_bytes:,} bytes (raise "
+                                 "FWO_FETCH_MAX_BYTES if the file is genuine)")
+            out.write(chunk)

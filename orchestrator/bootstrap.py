@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
-from fir_sync.fetch import Credentials
+from fir_sync.fetch import Credentials, Policy
 from orchestrator.adapters.db import create_db_engine, current_revision, head_revision, migrate
 from orchestrator.adapters.http_gateway import HttpDspGateway, UnconfiguredGateway
 from orchestrator.adapters.images import UpgradeImageStore
@@ -45,7 +45,11 @@ class App:
         return FetchOptions(
             work_dir=s.data_dir / "downloads",
             credentials=Credentials(s.fetch_token, s.fetch_username, s.fetch_password),
-            timeout_s=s.fetch_timeout_s, retries=s.fetch_retries)
+            timeout_s=s.fetch_timeout_s, retries=s.fetch_retries,
+            policy=Policy(credential_hosts=Policy.hosts(s.fetch_credential_hosts),
+                          allow_http=Policy.hosts(s.fetch_allow_http_hosts),
+                          allow_private=Policy.hosts(s.fetch_allow_private_hosts),
+                          max_bytes=s.fetch_max_bytes))
 
     def execution(self, *, gateway: DspGateway | None = None, clock: Clock | None = None,
                   keystore: KeyStore | LazyKeyStore | None = None, image_dir: Path | None = None,

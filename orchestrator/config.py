@@ -30,6 +30,10 @@ class Settings:
     fetch_password: str = ""
     fetch_timeout_s: float = 30.0
     fetch_retries: int = 3
+    fetch_credential_hosts: str = ""  # comma-separated hosts that may receive credentials
+    fetch_allow_http_hosts: str = ""  # hosts that may be fetched over plain HTTP (no credentials)
+    fetch_allow_private_hosts: str = ""  # private/loopback hosts or IPs that may be fetched
+    fetch_max_bytes: int = 50 * 1024 * 1024
     log_level: str = "INFO"
     dsp_url: str = ""
     keys_dir: Path = Path("keys")

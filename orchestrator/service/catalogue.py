@@ -11,7 +11,7 @@ from typing import Any
 from fir_sync import integrity
 from fir_sync.diff import diff_entries
 from fir_sync.errors import FirSyncError
-from fir_sync.fetch import Credentials, fetch
+from fir_sync.fetch import Credentials, Policy, fetch
 from fir_sync.reader import read_catalogue
 from fir_sync.records import ParsedCatalogue, Problem
 from orchestrator.domain.catalogue import (
@@ -46,6 +46,7 @@ class FetchOptions:
     credentials: Credentials = field(default_factory=Credentials)
     timeout_s: float = 30.0
     retries: int = 3
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,14 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
     a new snapshot current meanwhile, the files are validated again against that one.
     """
     files = _fetch_checked(cmd, options)
+    try:
+        return _sync_files(uow, cmd, files, now, entry)
+    finally:  # downloads are never kept: the snapshot holds their hashes, not the files
+        _remove_downloads(files, options.work_dir)
+
+
+def _sync_files(uow: UnitOfWork, cmd: SyncCatalogue, files: dict[str, Path],
+                now: Callable[[], dt.datetime], entry: audit.Entry | None) -> SyncResult:
     same_files = _unchanged_files(uow, files, cmd.strict)
     if same_files is not None:
         return _audited_unchanged(uow, same_files, entry)
@@ -181,15 +190,26 @@ def _unchanged_files(uow: UnitOfWork, files: dict[str, Path], strict: bool
 
 
 def _fetch_checked(cmd: SyncCatalogue, options: FetchOptions) -> dict[str, Path]:
+    files: dict[str, Path] = {}
     try:
-        files = {kind: fetch(source, kind, work_dir=options.work_dir,
-                             credentials=options.credentials, timeout_s=options.timeout_s,
-                             retries=options.retries).path
-                 for kind, source in (("cpl", cmd.cpl_source), ("fir", cmd.fir_source))}
+        for kind, source in (("cpl", cmd.cpl_source), ("fir", cmd.fir_source)):
+            files[kind] = fetch(source, kind, work_dir=options.work_dir,
+                                credentials=options.credentials, timeout_s=options.timeout_s,
+                                retries=options.retries, policy=options.policy).path
         check_integrity(cmd, files)
         return files
-    except FirSyncError as err:
-        raise SyncRefusedError(str(err)) from err
+    except BaseException as err:
+        _remove_downloads(files, options.work_dir)
+        if isinstance(err, FirSyncError):
+            raise SyncRefusedError(str(err)) from err
+        raise
+
+
+def _remove_downloads(files: dict[str, Path], work_dir: Path) -> None:
+    """Delete the files fetched into `work_dir` (never a local source file)."""
+    for path in files.values():
+        if path.parent.resolve() == work_dir.resolve():
+            path.unlink(missing_ok=True)
 
 
 def _read(files: dict[str, Path], previous: Entries, strict: bool) -> ParsedCatalogue:

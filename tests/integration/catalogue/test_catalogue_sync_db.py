@@ -146,3 +146,38 @@ def test_concurrent_first_use_migrates_once(database_url: str) -> None:
     for engine in engines:
         engine.dispose()
     assert revisions == [head_revision()] * 4
+
+
+def test_downloads_are_removed_after_each_sync(database_url: str, tmp_path: Path) -> None:
+    """Files fetched over HTTP land in FWO_DATA_DIR/downloads only while the sync reads them,
+    whether the sync succeeds or is refused; settings carry the fetch policy."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "published").mkdir()
+    cpl, fir = write_pair(tmp_path / "published", *base_rows())
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(cpl.parent))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    application = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
+                                     fetch_allow_http_hosts="127.0.0.1",
+                                     fetch_allow_private_hosts="127.0.0.1"))
+    try:
+        downloads = tmp_path / "data" / "downloads"
+        result = sync(application, f"{base}/{cpl.name}", f"{base}/{fir.name}")  # type: ignore[arg-type]
+        assert result.cpl_entries == 3
+        assert list(downloads.iterdir()) == []
+        with pytest.raises(SyncRefusedError, match="SHA-256 is"):
+            sync(application, f"{base}/{cpl.name}", f"{base}/{fir.name}",  # type: ignore[arg-type]
+                 expect_sha256=("cpl=" + "0" * 64,))
+        assert list(downloads.iterdir()) == []
+        assert cpl.exists() and fir.exists()
+        local = sync(application, cpl, fir)
+        assert local.unchanged and cpl.exists()
+    finally:
+        application.close()
+        server.shutdown()
+        server.server_close()

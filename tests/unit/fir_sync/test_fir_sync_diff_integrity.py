@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from fir_sync.diff import diff_entries
 from fir_sync.errors import FetchError, IntegrityError
-from fir_sync.fetch import Credentials, fetch
+from fir_sync.fetch import Credentials, Policy, fetch
 from fir_sync.integrity import check_sha256, check_signature, file_sha256
 
 
@@ -74,6 +74,9 @@ def test_directory_source_takes_the_newest_matching_file(tmp_path: Path) -> None
         fetch(str(tmp_path / "missing"), "fir", work_dir=tmp_path)
 
 
+SECAS = Policy(credential_hosts=frozenset({"secas.example"}))
+
+
 def test_https_fetch_sends_bearer_token_and_retries_server_errors(tmp_path: Path) -> None:
     """A 503 is retried; the bearer token is sent; the body lands in the work dir."""
     calls: list[str] = []
@@ -83,7 +86,7 @@ def test_https_fetch_sends_bearer_token_and_retries_server_errors(tmp_path: Path
         return httpx.Response(503 if len(calls) == 1 else 200, content=b"cells")
 
     fetched = fetch("https://secas.example/fir.xlsx", "fir", work_dir=tmp_path,
-                    credentials=Credentials(token="t0k"), retries=2,
+                    credentials=Credentials(token="t0k"), retries=2, policy=SECAS,
                     transport=httpx.MockTransport(handler))
     assert fetched.path.read_bytes() == b"cells" and fetched.path.suffix == ".xlsx"
     assert calls == ["Bearer t0k", "Bearer t0k"]
@@ -99,7 +102,7 @@ def test_https_fetch_gives_up_on_client_errors_with_basic_auth(tmp_path: Path) -
 
     with pytest.raises(FetchError, match="HTTP 401"):
         fetch("https://secas.example/cpl.csv", "cpl", work_dir=tmp_path, retries=3,
-              credentials=Credentials(username="u", password="p"),
+              credentials=Credentials(username="u", password="p"), policy=SECAS,
               transport=httpx.MockTransport(handler))
     assert len(seen) == 1 and seen[0].startswith("Basic ")
 
