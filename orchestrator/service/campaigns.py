@@ -152,6 +152,34 @@ def act(ex: Execution, campaign_id: int, action: str, actor: Principal, reason: 
             "activations_cancelled": cancelled}
 
 
+def schedule(ex: Execution, campaign_id: int, start_at: dt.datetime, actor: Principal,
+             reason: str = "", audit_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Schedule an approved campaign to start at `start_at` (operator); the reconciler (`fwo
+    run`, or beat's `fwo.reconcile` in the scaled runtime) starts it when that time comes."""
+    require(actor, "operate")
+    if start_at.tzinfo is None:
+        raise CampaignInputError(f"start time {start_at.isoformat()} has no time zone "
+                                 "(add Z or +01:00)")
+    now = ex.clock.now()
+    if start_at <= now:
+        raise CampaignInputError(f"start time {start_at.isoformat()} is not in the future "
+                                 f"(now {now.isoformat(timespec='seconds')}): start it now")
+    with ex.uow() as uow:
+        campaign = _load(uow, campaign_id, lock=True)
+        try:
+            event = campaign.schedule(now, actor.name, start_at)
+        except DomainError as err:
+            raise CampaignError(str(err)) from err
+        uow.campaigns.save(campaign)
+        uow.campaigns.add_events([replace(event, reason=reason) if reason else event])
+        audit.append(uow, actor, "campaign.schedule", f"campaign:{campaign_id}", reason, "ok",
+                     now, {"state": campaign.state.value, "start_at": start_at.isoformat(),
+                           **(audit_data or {})})
+        uow.commit()
+    return {"campaign_id": campaign_id, "state": campaign.state.value,
+            "scheduled_for": start_at.isoformat()}
+
+
 def _authorise(ex: Execution, actor: Principal, action: str) -> None:
     if action == "approve":
         ex.approvals.require_approver(actor)

@@ -2,6 +2,7 @@
 devices (cancel, retry), status, live view, report, devices and events."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -171,6 +172,25 @@ def _device_route(action: str) -> Callable[..., Any]:
 
     handler.__doc__ = f"{action.capitalize()} one device's job in the campaign."
     return handler
+
+
+class ScheduleBody(BaseModel):
+    """When to start (ISO 8601 with zone, in the future) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_at: dt.datetime
+    reason: Reason = ""
+
+
+@router.post("/{campaign_id}/schedule", summary="Schedule a campaign's start")
+def schedule(request: Request, campaign_id: IdPath, user: Operator,
+             body: ScheduleBody) -> dict[str, Any]:
+    """Start an approved campaign at `start_at` (the reconciler starts it then)."""
+    st = state(request)
+    return audited(request, user, "campaign.schedule", f"campaign:{campaign_id}", body.reason,
+                   lambda entry: service.schedule(st.execution(), campaign_id, body.start_at,
+                                                  user, body.reason, entry.data))
 
 
 @router.post("/{campaign_id}/retry-failed", summary="Retry every failed device")

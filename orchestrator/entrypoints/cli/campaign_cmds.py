@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -120,9 +121,28 @@ def approve(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
 @app.command()
 @user_errors
 def start(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+          start_at: Annotated[str | None, typer.Option(
+              help="Schedule instead: start at this ISO 8601 time with zone, e.g. "
+              "2026-12-01T01:00:00+00:00 (`fwo run` or the reconciler starts it).")] = None,
           json_out: JsonOpt = False) -> None:
-    """Start an approved campaign."""
-    _act(campaign_id, "start", token, reason, json_out)
+    """Start an approved campaign, now or (with --start-at) at a later time."""
+    if start_at is None:
+        _act(campaign_id, "start", token, reason, json_out)
+        return
+    try:
+        when = dt.datetime.fromisoformat(start_at)
+    except ValueError as err:
+        raise CampaignError(f"--start-at {start_at!r} is not an ISO 8601 time") from err
+    application = app_from_env()
+    user = acting_user(application, token)
+    result = audited(application, user, "campaign.schedule", f"campaign:{campaign_id}", reason,
+                     lambda entry: service.schedule(application.execution(), campaign_id, when,
+                                                    user, reason, entry.data))
+    if json_out:
+        print_json(result)
+    else:
+        console.print(f"Campaign {campaign_id}: scheduled for {result['scheduled_for']}")
+    _warn_if_undispatched(application, campaign_id)
 
 
 @app.command()
