@@ -141,6 +141,8 @@ def check_zip_bounds(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError) as err:
         raise WorkbookFormatError(f"{path.name}: not a readable .xlsx workbook: {err}") from err
+    except Exception as err:  # zipfile raises assorted errors on a corrupt directory
+        raise WorkbookFormatError(f"{path.name}: corrupt .xlsx workbook: {err!r}") from err
     if len(entries) > limits.max_zip_entries:
         raise _refuse_limit(path, f"zip entry count {len(entries):,}", limits.max_zip_entries,
                             "max_zip_entries")

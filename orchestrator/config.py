@@ -25,6 +25,7 @@ class Settings:
     catalogue_cpl_source: str = ""
     catalogue_fir_source: str = ""
     catalogue_sync_interval_s: int = 86400
+    catalogue_max_removed_share: float = 0.10  # a sync removing more is refused
     fetch_token: str = ""
     fetch_username: str = ""
     fetch_password: str = ""

@@ -36,6 +36,8 @@ class SyncCatalogue:
     expect_sha256: tuple[str, ...] = ()
     signatures: tuple[str, ...] = ()
     public_key: str | None = None
+    allow_removals: bool = False
+    max_removed_share: float = 0.10  # FWO_CATALOGUE_MAX_REMOVED_SHARE
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ def _sync_files(uow: UnitOfWork, cmd: SyncCatalogue, files: dict[str, Path],
     for _ in range(SYNC_ATTEMPTS):
         previous_id, previous = _current_entries(uow)
         parsed = _read(files, previous, cmd.strict)
-        stored = _store(uow, parsed, previous_id, previous, now(), entry)
+        stored = _store(uow, parsed, previous_id, previous, now(), entry,
+                        allow_removals=cmd.allow_removals,
+                        max_removed_share=cmd.max_removed_share)
         if stored is not None:
             return _audited_unchanged(uow, stored, entry) if stored.unchanged else stored
     raise SyncRefusedError("other syncs kept replacing the catalogue while this one read its "
@@ -125,9 +129,29 @@ def _audited_unchanged(uow: UnitOfWork, result: SyncResult,
     return result
 
 
+def check_removals(previous: Entries, entries: Entries, max_share: float) -> None:
+    """Refuse a catalogue that drops more than `max_share` of the current entries or every
+    entry of a manufacturer: far more likely a truncated or wrong file than a real
+    withdrawal (which the CPL publishes as a status, not a missing row)."""
+    if not previous:
+        return
+    removed = [e for e in previous if e not in entries]
+    kept = {str(f.get("manufacturer", "")) for f in entries.values()}
+    lost = sorted({str(f.get("manufacturer", "")) for f in previous.values()} - kept)
+    share = len(removed) / len(previous)
+    if share > max_share or lost:
+        why = (f"manufacturer(s) {', '.join(lost)} would vanish entirely" if lost else
+               f"that is {share:.0%}, over the {max_share:.0%} allowed "
+               "(FWO_CATALOGUE_MAX_REMOVED_SHARE)")
+        raise SyncRefusedError(
+            f"this sync would remove {len(removed)} of {len(previous)} current entries; {why}; "
+            "nothing imported (check the files, or pass --allow-removals if intended)")
+
+
 def _store(uow: UnitOfWork, parsed: ParsedCatalogue, previous_id: int | None,
            previous: Entries, created_at: dt.datetime,
-           entry: audit.Entry | None = None) -> SyncResult | None:
+           entry: audit.Entry | None = None, *, allow_removals: bool = True,
+           max_removed_share: float = 1.0) -> SyncResult | None:
     """Store the new snapshot; None when the current one is no longer `previous_id`."""
     problems = [p.to_dict() for p in parsed.problems]
     content_hash = _content_hash(parsed)
@@ -139,6 +163,8 @@ def _store(uow: UnitOfWork, parsed: ParsedCatalogue, previous_id: int | None,
         if current is not None and current.content_hash == content_hash:
             return _unchanged(current)
         entries = _new_entries(parsed, current_id)
+        if not allow_removals:
+            check_removals(previous, entries, max_removed_share)
         diff = diff_entries({e: unmarked(f) for e, f in previous.items()},
                             {e: unmarked(f) for e, f in entries.items()}).to_dict()
         diff["carried"] = sorted(parsed.carried, key=entry_id_key)

@@ -17,6 +17,7 @@ from orchestrator.entrypoints.api.deps import (
     state,
 )
 from orchestrator.errors import EntryNotFoundError, SyncRefusedError
+from orchestrator.service import access
 from orchestrator.service import catalogue as service
 from orchestrator.service import fleet as fleet_service
 
@@ -31,6 +32,7 @@ class SyncBody(BaseModel):
                             description="file, directory or HTTPS URL")
     fir: str | None = Field(None, max_length=2000, pattern=NO_NUL)
     strict: bool = False
+    allow_removals: bool = Field(False, description="accept large removals (admin only)")
     expect_sha256: list[Annotated[str, Field(max_length=200, pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=4)
     reason: str = Field("", max_length=2000, pattern=NO_NUL)
@@ -110,7 +112,11 @@ def sync(request: Request, body: SyncBody, user: Operator) -> dict[str, Any]:
     if not (cpl and fir):
         raise SyncRefusedError("no sources: give cpl and fir, or set "
                                  "FWO_CATALOGUE_CPL_SOURCE and FWO_CATALOGUE_FIR_SOURCE")
-    command = service.SyncCatalogue(cpl, fir, body.strict, tuple(body.expect_sha256))
+    if body.allow_removals:
+        access.require(user, "admin")
+    command = service.SyncCatalogue(cpl, fir, body.strict, tuple(body.expect_sha256),
+                                    allow_removals=body.allow_removals,
+                                    max_removed_share=app.settings.catalogue_max_removed_share)
     result = audited(request, user, "catalogue.sync", "catalogue", body.reason,
                      lambda entry: service.sync_catalogue(command, app.uow(), app.fetch_options(),
                                                           entry=entry),

@@ -36,6 +36,9 @@ def sync(
         help="Detached signature: [cpl=|fir=]FILE (bare: must verify one of the two).")] = None,
     public_key: Annotated[str | None, typer.Option(help="PEM public key or certificate.")] = None,
     strict: Annotated[bool, typer.Option(help="Refuse the sync on any problem.")] = False,
+    allow_removals: Annotated[bool, typer.Option(
+        help="Accept a sync that removes more than FWO_CATALOGUE_MAX_REMOVED_SHARE of the "
+             "entries or every entry of a manufacturer.")] = False,
     reason: ReasonOpt = "",
     token: TokenOpt = "",
     json_out: JsonOpt = False,
@@ -43,8 +46,9 @@ def sync(
     """Replace the catalogue with the given CPL and FIR, or leave it untouched on refusal
     (operator)."""
     application = app_from_env()
-    command = service.SyncCatalogue(cpl, fir, strict, tuple(expect_sha256 or ()),
-                                    tuple(signature or ()), public_key)
+    command = service.SyncCatalogue(
+        cpl, fir, strict, tuple(expect_sha256 or ()), tuple(signature or ()), public_key,
+        allow_removals, application.settings.catalogue_max_removed_share)
     result = operated(application, token, "catalogue.sync", "catalogue", reason,
                       lambda entry: service.sync_catalogue(command, application.uow(),
                                                            application.fetch_options(),

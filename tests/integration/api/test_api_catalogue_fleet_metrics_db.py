@@ -13,8 +13,16 @@ def test_catalogue_sync_entries_diff_and_exposure(ops, tmp_path) -> None:  # typ
     cpl, fir = write_pair(tmp_path, [cpl_row(1), cpl_row(2, "00000002")],
                           [fir_row(1), fir_row(2, "1")])
     operator, viewer = ops.auth("olga"), ops.auth("vera")
-    synced = ops.client.post("/api/catalogue/sync", headers=operator,
-                             json={"cpl": str(cpl), "fir": str(fir), "reason": "weekly"})
+    refused = ops.client.post("/api/catalogue/sync", headers=operator,
+                              json={"cpl": str(cpl), "fir": str(fir), "reason": "weekly"})
+    assert refused.status_code == 422
+    assert "would remove 16 of 16 current entries" in refused.json()["detail"]
+    denied = ops.client.post("/api/catalogue/sync", headers=operator,
+                             json={"cpl": str(cpl), "fir": str(fir), "allow_removals": True})
+    assert denied.status_code == 403
+    synced = ops.client.post("/api/catalogue/sync", headers=ops.auth("ada"),
+                             json={"cpl": str(cpl), "fir": str(fir), "reason": "weekly",
+                                   "allow_removals": True})
     assert synced.status_code == 200 and synced.json()["removed"] == 16
     diff = ops.client.get("/api/catalogue/diff", headers=viewer).json()
     assert diff["added"] == ["1", "2"] and diff["previous_snapshot_id"] == 1

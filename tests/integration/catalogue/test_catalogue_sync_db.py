@@ -181,3 +181,29 @@ def test_downloads_are_removed_after_each_sync(database_url: str, tmp_path: Path
         application.close()
         server.shutdown()
         server.server_close()
+
+
+def test_a_sync_removing_too_much_is_refused_unless_allowed(app: App, tmp_path: Path) -> None:
+    """Dropping over the configured share, or a whole manufacturer, is refused with counts;
+    the previous catalogue stays; --allow-removals accepts it."""
+    cpl_rows = [cpl_row(i, f"{i:08X}") for i in range(1, 21)] + [cpl_row(99, manufacturer="1234")]
+    fir_rows = [fir_row(i) for i in range(1, 21)] + [fir_row(99)]
+    (tmp_path / "a").mkdir()
+    first = sync(app, *write_pair(tmp_path / "a", cpl_rows, fir_rows))
+    assert first.cpl_entries == 21
+    (tmp_path / "b").mkdir()
+    truncated = write_pair(tmp_path / "b", cpl_rows[:15] + cpl_rows[20:],
+                           fir_rows[:15] + fir_rows[20:])
+    with pytest.raises(SyncRefusedError, match=r"would remove 5 of 21 current entries; that is "
+                                               r"24%, over the 10% allowed"):
+        sync(app, *truncated)
+    (tmp_path / "c").mkdir()
+    no_1234 = write_pair(tmp_path / "c", cpl_rows[:20], fir_rows[:20])
+    with pytest.raises(SyncRefusedError, match=r"remove 1 of 21 .*manufacturer\(s\) 1234 "
+                                               r"would vanish"):
+        sync(app, *no_1234)
+    assert service.current_catalogue(app.uow()).snapshot_id == first.snapshot_id
+    (tmp_path / "d").mkdir()
+    one_less = write_pair(tmp_path / "d", cpl_rows[1:], fir_rows[1:])
+    assert sync(app, *one_less).cpl_entries == 20  # 1 of 21 (5%) is within the share
+    assert sync(app, *truncated, allow_removals=True).cpl_entries == 16
