@@ -26,6 +26,7 @@ class Settings:
     catalogue_fir_source: str = ""
     catalogue_sync_interval_s: int = 86400
     catalogue_max_removed_share: float = 0.10  # a sync removing more is refused
+    catalogue_source_patterns: str = ""  # comma-separated globs API callers' sources must match
     fetch_token: str = ""
     fetch_username: str = ""
     fetch_password: str = ""

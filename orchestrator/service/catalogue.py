@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,6 +128,13 @@ def _audited_unchanged(uow: UnitOfWork, result: SyncResult,
     if entry is not None:
         entry.write_alone(uow, snapshot_id=result.snapshot_id, unchanged=True)
     return result
+
+
+def source_allowed(source: str, configured: tuple[str, ...], patterns: str) -> bool:
+    """True when `source` is a configured source or matches one of the comma-separated
+    `patterns` (shell globs, e.g. `https://secas.example/cpl/*.xlsx`)."""
+    globs = [p.strip() for p in patterns.split(",") if p.strip()]
+    return source in configured or any(fnmatch.fnmatchcase(source, g) for g in globs)
 
 
 def check_removals(previous: Entries, entries: Entries, max_share: float) -> None:

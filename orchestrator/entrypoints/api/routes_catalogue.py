@@ -16,7 +16,7 @@ from orchestrator.entrypoints.api.deps import (
     page,
     state,
 )
-from orchestrator.errors import EntryNotFoundError, SyncRefusedError
+from orchestrator.errors import EntryNotFoundError, PermissionDeniedError, SyncRefusedError
 from orchestrator.service import access
 from orchestrator.service import catalogue as service
 from orchestrator.service import fleet as fleet_service
@@ -103,6 +103,13 @@ def exposure(request: Request, _: Viewer, chipset: Annotated[str, Query(max_leng
     return body
 
 
+def require_admin(user: access.Principal, what: str) -> None:
+    """PermissionDeniedError (403) naming what needs the admin role."""
+    if not user.can("admin"):
+        raise PermissionDeniedError(f"{user.name} ({user.role}) may not {what}: needs the "
+                                    "admin role")
+
+
 @router.post("/sync", summary="Sync the CPL and FIR into a new snapshot")
 def sync(request: Request, body: SyncBody, user: Operator) -> dict[str, Any]:
     """Fetch, check, read and store a new snapshot (or change nothing)."""
@@ -112,8 +119,12 @@ def sync(request: Request, body: SyncBody, user: Operator) -> dict[str, Any]:
     if not (cpl and fir):
         raise SyncRefusedError("no sources: give cpl and fir, or set "
                                  "FWO_CATALOGUE_CPL_SOURCE and FWO_CATALOGUE_FIR_SOURCE")
+    configured = (app.settings.catalogue_cpl_source, app.settings.catalogue_fir_source)
+    if not all(service.source_allowed(s, configured, app.settings.catalogue_source_patterns)
+               for s in (cpl, fir)):
+        require_admin(user, "give a source outside FWO_CATALOGUE_SOURCE_PATTERNS")
     if body.allow_removals:
-        access.require(user, "admin")
+        require_admin(user, "sync with allow_removals")
     command = service.SyncCatalogue(cpl, fir, body.strict, tuple(body.expect_sha256),
                                     allow_removals=body.allow_removals,
                                     max_removed_share=app.settings.catalogue_max_removed_share)

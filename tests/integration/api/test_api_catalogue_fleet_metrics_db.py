@@ -13,7 +13,10 @@ def test_catalogue_sync_entries_diff_and_exposure(ops, tmp_path) -> None:  # typ
     cpl, fir = write_pair(tmp_path, [cpl_row(1), cpl_row(2, "00000002")],
                           [fir_row(1), fir_row(2, "1")])
     operator, viewer = ops.auth("olga"), ops.auth("vera")
-    refused = ops.client.post("/api/catalogue/sync", headers=operator,
+    free = ops.client.post("/api/catalogue/sync", headers=operator,
+                           json={"cpl": str(cpl), "fir": str(fir), "reason": "weekly"})
+    assert free.status_code == 403 and "FWO_CATALOGUE_SOURCE_PATTERNS" in free.json()["detail"]
+    refused = ops.client.post("/api/catalogue/sync", headers=ops.auth("ada"),
                               json={"cpl": str(cpl), "fir": str(fir), "reason": "weekly"})
     assert refused.status_code == 422
     assert "would remove 16 of 16 current entries" in refused.json()["detail"]
@@ -33,7 +36,7 @@ def test_catalogue_sync_entries_diff_and_exposure(ops, tmp_path) -> None:  # typ
     exposure = ops.client.get("/api/catalogue/exposure?chipset=silicon%20labs",
                               headers=viewer).json()
     assert len(exposure["entries"]) == 2
-    bad = ops.client.post("/api/catalogue/sync", headers=operator,
+    bad = ops.client.post("/api/catalogue/sync", headers=ops.auth("ada"),
                           json={"cpl": str(tmp_path / "missing.xlsx"), "fir": str(fir)})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     assert ops.client.get("/api/catalogue", headers=viewer).json()["snapshot_id"] == 2

@@ -207,3 +207,16 @@ def test_a_sync_removing_too_much_is_refused_unless_allowed(app: App, tmp_path: 
     one_less = write_pair(tmp_path / "d", cpl_rows[1:], fir_rows[1:])
     assert sync(app, *one_less).cpl_entries == 20  # 1 of 21 (5%) is within the share
     assert sync(app, *truncated, allow_removals=True).cpl_entries == 16
+
+
+def test_api_sources_must_be_configured_or_match_a_pattern() -> None:
+    """Only the configured sources and FWO_CATALOGUE_SOURCE_PATTERNS globs are free to use;
+    anything else (another host, a local path) needs an admin."""
+    configured = ("https://secas.example/cpl.xlsx", "https://secas.example/fir.xlsx")
+    patterns = "https://secas.example/archive/*.xlsx, https://secas.example/archive/*.csv"
+    assert service.source_allowed(configured[0], configured, "")
+    assert service.source_allowed("https://secas.example/archive/cpl-2026-11.xlsx",
+                                  configured, patterns)
+    for source in ("https://evil.example/cpl.xlsx", "/etc/passwd",
+                   "http://169.254.169.254/latest", "https://secas.example/cpl.xlsx.evil"):
+        assert not service.source_allowed(source, configured, patterns)
