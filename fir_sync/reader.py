@@ -20,8 +20,8 @@ from fir_sync.records import (
 Previous = carry.Previous
 
 
-def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = None
-                   ) -> ParsedCatalogue:
+def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = None,
+                   *, csv_encoding: str | None = None) -> ParsedCatalogue:
     """Read both tables, validate every row and the predecessor graph, and join them.
 
     `previous` is the catalogue this one replaces, as `{entry_id: flat fields}`: an entry
@@ -29,8 +29,8 @@ def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = N
     FIR row is rejected whole keeps its previous FIR data (`ParsedCatalogue.carried`); other
     rows may still name a kept entry as a previous version.
     """
-    cpl_table = read_table(cpl_path, columns.CPL)
-    fir_table = read_table(fir_path, columns.FIR)
+    cpl_table = read_table(cpl_path, columns.CPL, encoding=csv_encoding)
+    fir_table = read_table(fir_path, columns.FIR, encoding=csv_encoding)
     cpl, fir, problems, carried, fir_accepted = _validate(cpl_table, fir_table, previous or {})
     rejected_rows = len({(p.file, p.sheet, p.row) for p in problems
                          if p.row is not None and p.scope == ROW})

@@ -39,6 +39,7 @@ class SyncCatalogue:
     public_key: str | None = None
     allow_removals: bool = False
     max_removed_share: float = 0.10  # FWO_CATALOGUE_MAX_REMOVED_SHARE
+    csv_encoding: str | None = None  # a CSV's declared encoding; None: UTF-8 (BOM allowed)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _sync_files(uow: UnitOfWork, cmd: SyncCatalogue, files: dict[str, Path],
         return _audited_unchanged(uow, same_files, entry)
     for _ in range(SYNC_ATTEMPTS):
         previous_id, previous = _current_entries(uow)
-        parsed = _read(files, previous, cmd.strict)
+        parsed = _read(files, previous, cmd.strict, cmd.csv_encoding)
         stored = _store(uow, parsed, previous_id, previous, now(), entry,
                         allow_removals=cmd.allow_removals,
                         max_removed_share=cmd.max_removed_share)
@@ -246,9 +247,10 @@ def _remove_downloads(files: dict[str, Path], work_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _read(files: dict[str, Path], previous: Entries, strict: bool) -> ParsedCatalogue:
+def _read(files: dict[str, Path], previous: Entries, strict: bool,
+          csv_encoding: str | None = None) -> ParsedCatalogue:
     try:
-        parsed = read_catalogue(files["cpl"], files["fir"], previous)
+        parsed = read_catalogue(files["cpl"], files["fir"], previous, csv_encoding=csv_encoding)
     except FirSyncError as err:
         raise SyncRefusedError(str(err)) from err
     if strict and parsed.problems:

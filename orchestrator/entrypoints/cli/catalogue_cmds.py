@@ -39,6 +39,8 @@ def sync(
     allow_removals: Annotated[bool, typer.Option(
         help="Accept a sync that removes more than FWO_CATALOGUE_MAX_REMOVED_SHARE of the "
              "entries or every entry of a manufacturer.")] = False,
+    csv_encoding: Annotated[str | None, typer.Option(
+        help="Declared encoding of CSV sources (e.g. cp1252); default UTF-8.")] = None,
     reason: ReasonOpt = "",
     token: TokenOpt = "",
     json_out: JsonOpt = False,
@@ -48,7 +50,7 @@ def sync(
     application = app_from_env()
     command = service.SyncCatalogue(
         cpl, fir, strict, tuple(expect_sha256 or ()), tuple(signature or ()), public_key,
-        allow_removals, application.settings.catalogue_max_removed_share)
+        allow_removals, application.settings.catalogue_max_removed_share, csv_encoding)
     result = operated(application, token, "catalogue.sync", "catalogue", reason,
                       lambda entry: service.sync_catalogue(command, application.uow(),
                                                            application.fetch_options(),

@@ -139,3 +139,25 @@ def test_exposure_counts_devices_when_asked(env: Path) -> None:
     code, out = run("catalogue", "exposure", "--chipset", "Silicon Labs", "--devices", "--json")
     assert code == 0
     assert json.loads(out)["devices"]["by_entry"] == {"1": 1, "2": 1, "3": 0, "4": 0}
+
+
+def test_catalogue_sync_reads_a_declared_csv_encoding(env: Path) -> None:
+    """A Windows-1252 CSV is refused naming its line (exit 2, one line) unless
+    --csv-encoding declares it; then its accented contact survives intact."""
+    from fir_sync.testing import CPL_HEADERS, FIR_HEADERS, cpl_row, fir_row, write_csv
+
+    (env / "cp").mkdir()
+    cpl = write_csv(env / "cp" / "cpl.csv",
+                    [CPL_HEADERS, *(cpl_row(i, f"{i:08X}") for i in range(1, 4))])
+    fir_path = env / "cp" / "fir.csv"
+    lines = [",".join(FIR_HEADERS)] + [",".join(str(v) for v in fir_row(i)) for i in range(1, 4)]
+    lines[2] = lines[2].replace("fw@maker.example", "zoë@maker.example")
+    fir_path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    code, out = run("catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir_path))
+    assert code == 2 and "fir.csv: line 3: byte 0xeb is not valid utf-8-sig" in out
+    assert "Traceback" not in out
+    code, out = run("catalogue", "sync", "--cpl", str(cpl), "--fir", str(fir_path),
+                    "--csv-encoding", "cp1252", "--allow-removals")
+    assert code == 0, out
+    code, out = run("catalogue", "show", "--entry", "2", "--json")
+    assert "zoë@maker.example" in out
