@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
+import httpcore
 import httpx
 
 from fir_sync.errors import FetchError
@@ -115,9 +118,61 @@ def _is_private(host: str) -> bool:
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False  # a DNS name: not resolved here (see README, known gap)
+        return False  # a DNS name: checked on what it resolves to, at connect time
+    return _is_private_address(address)
+
+
+def _is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     return (address.is_private or address.is_loopback or address.is_link_local
             or address.is_reserved or address.is_unspecified or address.is_multicast)
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (a seam for tests)."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+class _CheckedBackend(httpcore.SyncBackend):
+    """Connects only to addresses the policy allows, checked on the address actually dialled.
+
+    A DNS name is resolved once, here: every address it resolves to must be public (unless
+    the name is in `allow_private`), and the connection goes to one of those checked
+    addresses, so a name that answers a public address to a check and a private one to the
+    connection (DNS rebinding) cannot reach inside the network. TLS still verifies the
+    certificate against the name, not the address.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                    ) -> httpcore.NetworkStream:
+        name = host.lower()
+        try:
+            addresses = _resolve(host, port)
+        except OSError as err:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {err}") from err
+        if name not in self._policy.allow_private:
+            private = [a for a in addresses if _is_private_address(ipaddress.ip_address(a))]
+            if private:
+                raise FetchError(f"refusing {host}: it resolves to the private, loopback or "
+                                 f"link-local address {private[0]} (list {name} in "
+                                 "FWO_FETCH_ALLOW_PRIVATE_HOSTS if intended)")
+        if not addresses:
+            raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+def _checked_transport(policy: Policy) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    # httpx offers no network-backend argument; its pool reads this attribute for every new
+    # connection (httpx and httpcore are pinned; test_fetch_policy fails if this stops working).
+    transport._pool._network_backend = _CheckedBackend(policy)
+    return transport
 
 
 def _download(url: str, kind: str, work_dir: Path, credentials: Credentials, timeout_s: float,
@@ -142,6 +197,9 @@ def _get_with_retries(url: str, path: Path, credentials: Credentials, timeout_s:
                       transport: httpx.BaseTransport | None) -> None:
     last = ""
     headers, auth = credentials.auth()
+    transport = transport or _checked_transport(policy)
+    # With HTTPS_PROXY set, httpx connects to the proxy instead: the name is then checked
+    # only as a literal, and the proxy's own egress rules decide (docs/operations.md).
     with httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=False) as client:
         for attempt in range(retries + 1):
             try:

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import pytest
 
+from fir_sync import fetch as fetch_module
 from fir_sync.errors import FetchError
 from fir_sync.fetch import Credentials, Policy, fetch
 
@@ -101,3 +102,46 @@ def test_a_download_over_the_cap_is_refused_and_removed(base: str, tmp_path: Pat
     with pytest.raises(FetchError, match=r"larger than 1,048,576 bytes .*FWO_FETCH_MAX_BYTES"):
         fetch(f"{base}/big.csv", "cpl", work_dir=tmp_path / "dl", retries=0, policy=capped)
     assert list((tmp_path / "dl").iterdir()) == []
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """A resolver the test controls: names map to the addresses listed here."""
+    table: dict[str, list[str]] = {}
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in table:
+            raise OSError(f"unknown name {host}")
+        return table[host]
+
+    monkeypatch.setattr(fetch_module, "_resolve", resolve)
+    return table
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(base: str, tmp_path: Path,
+                                                          dns: dict[str, list[str]]) -> None:
+    port = base.rsplit(":", 1)[1]
+    dns["catalogue.example"] = ["127.0.0.1"]
+    dns["mixed.example"] = ["93.184.216.34", "10.1.2.3"]
+    dns["mapped.example"] = ["::ffff:169.254.169.254"]
+    http_ok = Policy(allow_http=frozenset(dns))
+    for name, address in (("catalogue.example", "127.0.0.1"), ("mixed.example", "10.1.2.3"),
+                          ("mapped.example", "::ffff:169.254.169.254")):
+        with pytest.raises(FetchError, match=f"{name}: it resolves to the private, loopback "
+                                             f"or link-local address {address}"):
+            fetch(f"http://{name}:{port}/cpl.csv", "cpl", work_dir=tmp_path, retries=0,
+                  policy=http_ok)
+    assert _Handler.seen == []
+
+
+def test_the_checked_address_is_the_one_dialled(base: str, tmp_path: Path,
+                                                dns: dict[str, list[str]]) -> None:
+    """An allowed private name is fetched from the address the check saw: the connection
+    goes to the resolved address (this name exists nowhere else), not a second lookup."""
+    port = base.rsplit(":", 1)[1]
+    dns["catalogue.internal"] = ["127.0.0.1"]
+    allowed = Policy(allow_http=frozenset(dns), allow_private=frozenset(dns))
+    fetched = fetch(f"http://catalogue.internal:{port}/cpl.csv", "cpl", work_dir=tmp_path,
+                    retries=0, policy=allowed)
+    assert fetched.path.read_bytes() == b"cells"
+    assert len(_Handler.seen) == 1
