@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,11 @@ class Limits:
     """Bounds checked before and while parsing, so a hostile file is refused, not obeyed.
 
     A workbook's declared sizes (zip entry sizes, `<dimension ref=...>`) are never trusted
-    to size anything: rows and columns are counted as the real data arrives.
+    to size anything: rows and columns are counted as the real data arrives, and the clock
+    is checked with every row, so no table takes longer than `max_parse_seconds` to read
+    (what openpyxl parses before the first row, the shared strings, is bounded by the
+    uncompressed size). Each refusal names the setting that raises it,
+    `FWO_CATALOGUE_<FIELD>` (e.g. `FWO_CATALOGUE_MAX_ROWS`).
     """
 
     max_file_bytes: int = 50 * 1024 * 1024
@@ -36,6 +41,7 @@ class Limits:
     max_compression_ratio: int = 100
     max_rows: int = 100_000
     max_columns: int = 500
+    max_parse_seconds: float = 120.0
 
 
 DEFAULT_LIMITS = Limits()
@@ -94,13 +100,14 @@ def read_table(path: Path, spec: TableSpec, *, limits: Limits = DEFAULT_LIMITS,
     """
     suffix = path.suffix.lower()
     _check_file_size(path, limits)
+    deadline = _Deadline(path.name, limits.max_parse_seconds)
     if suffix == ".csv":
-        return (_locate(path.name, None, _csv_rows(path, encoding), spec, limits)
+        return (_locate(path.name, None, _csv_rows(path, encoding), spec, limits, deadline)
                 or _no_header(path, spec))
     if suffix in (".xlsx", ".xlsm"):
         check_zip_bounds(path, limits)
         for sheet, rows in _xlsx_sheets(path):
-            table = _locate(path.name, sheet, rows, spec, limits)
+            table = _locate(path.name, sheet, rows, spec, limits, deadline)
             if table is not None:
                 return table
         return _no_header(path, spec)
@@ -115,9 +122,27 @@ def _no_header(path: Path, spec: TableSpec) -> Table:
         f"in the first {HEADER_SEARCH_ROWS} rows)")
 
 
+def _setting(field_name: str) -> str:
+    return f"FWO_CATALOGUE_{field_name.upper()}"
+
+
 def _refuse_limit(path: Path, what: str, limit: int, setting: str) -> WorkbookFormatError:
     return WorkbookFormatError(f"{path.name}: {what} exceeds the limit of {limit:,} "
-                               f"(raise Limits.{setting} if the file is genuine)")
+                               f"(raise {_setting(setting)} if the file is genuine)")
+
+
+class _Deadline:
+    """Refuses a table still being read `seconds` after it was opened."""
+
+    def __init__(self, file: str, seconds: float) -> None:
+        self._file, self._seconds = file, seconds
+        self._at = time.monotonic() + seconds
+
+    def check(self, row: int) -> None:
+        if time.monotonic() > self._at:
+            raise WorkbookFormatError(
+                f"{self._file}: still reading at row {row:,} after {self._seconds:g} s, the "
+                f"limit (raise {_setting('max_parse_seconds')} if the file is genuine)")
 
 
 def _check_file_size(path: Path, limits: Limits) -> None:
@@ -222,33 +247,37 @@ def _guarded(path: Path, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[
 
 
 def _locate(file: str, sheet: str | None, rows: Iterable[Sequence[object]],
-            spec: TableSpec, limits: Limits) -> Table | None:
+            spec: TableSpec, limits: Limits, deadline: _Deadline) -> Table | None:
     lookup = spec.lookup()
     iterator = iter(rows)
     for index, row in enumerate(iterator, start=1):
+        deadline.check(index)
         if index > HEADER_SEARCH_ROWS:
             return None
         mapping = _match_header(row, lookup)
         if mapping is not None and all(c.field in mapping for c in spec.required):
-            return _build_table(file, sheet, index, row, mapping, _bounded(file, iterator, index,
-                                                                           limits))
+            return _build_table(file, sheet, index, row, mapping,
+                                _bounded(file, iterator, index, limits, deadline))
     return None
 
 
 def _bounded(file: str, rows: Iterator[Sequence[object]], header_row: int,
-             limits: Limits) -> Iterator[Sequence[object]]:
-    """Rows after the header, refused as soon as a real row or column passes the limits."""
+             limits: Limits, deadline: _Deadline) -> Iterator[Sequence[object]]:
+    """Rows after the header, refused as soon as a real row or column passes the limits
+    or the table has been read for longer than allowed."""
     for number, row in enumerate(rows, start=header_row + 1):
+        deadline.check(number)
         if number > limits.max_rows:
             raise WorkbookFormatError(
                 f"{file}: row {number:,} exceeds the limit of {limits.max_rows:,} rows "
-                "(raise Limits.max_rows if the file is genuine)")
+                f"(raise {_setting('max_rows')} if the file is genuine)")
         if len(row) > limits.max_columns:
             width = max((i + 1 for i, v in enumerate(row) if v is not None), default=0)
             if width > limits.max_columns:
                 raise WorkbookFormatError(
                     f"{file}: row {number:,} has {width:,} columns, over the limit of "
-                    f"{limits.max_columns:,} (raise Limits.max_columns if the file is genuine)")
+                    f"{limits.max_columns:,} (raise {_setting('max_columns')} if the file is "
+                    "genuine)")
             row = row[:width]
         yield row
 

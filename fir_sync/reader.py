@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fir_sync import carry, columns, validate
 from fir_sync.integrity import file_sha256
-from fir_sync.parse import Table, read_table
+from fir_sync.parse import DEFAULT_LIMITS, Limits, Table, read_table
 from fir_sync.records import (
     ROW,
     WHOLE_ENTRY,
@@ -21,7 +21,8 @@ Previous = carry.Previous
 
 
 def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = None,
-                   *, csv_encoding: str | None = None) -> ParsedCatalogue:
+                   *, csv_encoding: str | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> ParsedCatalogue:
     """Read both tables, validate every row and the predecessor graph, and join them.
 
     `previous` is the catalogue this one replaces, as `{entry_id: flat fields}`: an entry
@@ -29,8 +30,8 @@ def read_catalogue(cpl_path: Path, fir_path: Path, previous: Previous | None = N
     FIR row is rejected whole keeps its previous FIR data (`ParsedCatalogue.carried`); other
     rows may still name a kept entry as a previous version.
     """
-    cpl_table = read_table(cpl_path, columns.CPL, encoding=csv_encoding)
-    fir_table = read_table(fir_path, columns.FIR, encoding=csv_encoding)
+    cpl_table = read_table(cpl_path, columns.CPL, encoding=csv_encoding, limits=limits)
+    fir_table = read_table(fir_path, columns.FIR, encoding=csv_encoding, limits=limits)
     cpl, fir, problems, carried, fir_accepted = _validate(cpl_table, fir_table, previous or {})
     rejected_rows = len({(p.file, p.sheet, p.row) for p in problems
                          if p.row is not None and p.scope == ROW})

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import Engine
 
 from fir_sync.fetch import Credentials, Policy
+from fir_sync.parse import Limits
 from orchestrator.adapters.db import create_db_engine, current_revision, head_revision, migrate
 from orchestrator.adapters.http_gateway import HttpDspGateway, UnconfiguredGateway
 from orchestrator.adapters.images import UpgradeImageStore
@@ -49,7 +50,13 @@ class App:
             policy=Policy(credential_hosts=Policy.hosts(s.fetch_credential_hosts),
                           allow_http=Policy.hosts(s.fetch_allow_http_hosts),
                           allow_private=Policy.hosts(s.fetch_allow_private_hosts),
-                          max_bytes=s.fetch_max_bytes))
+                          max_bytes=s.fetch_max_bytes),
+            limits=Limits(max_file_bytes=s.catalogue_max_file_bytes,
+                          max_uncompressed_bytes=s.catalogue_max_uncompressed_bytes,
+                          max_zip_entries=s.catalogue_max_zip_entries,
+                          max_compression_ratio=s.catalogue_max_compression_ratio,
+                          max_rows=s.catalogue_max_rows, max_columns=s.catalogue_max_columns,
+                          max_parse_seconds=s.catalogue_max_parse_seconds))
 
     def execution(self, *, gateway: DspGateway | None = None, clock: Clock | None = None,
                   keystore: KeyStore | LazyKeyStore | None = None, image_dir: Path | None = None,

@@ -26,6 +26,13 @@ class Settings:
     catalogue_fir_source: str = ""
     catalogue_sync_interval_s: int = 86400
     catalogue_max_removed_share: float = 0.10  # a sync removing more is refused
+    catalogue_max_file_bytes: int = 50 * 1024 * 1024  # fir_sync.parse.Limits, one each
+    catalogue_max_uncompressed_bytes: int = 200 * 1024 * 1024
+    catalogue_max_zip_entries: int = 1000
+    catalogue_max_compression_ratio: int = 100
+    catalogue_max_rows: int = 100_000
+    catalogue_max_columns: int = 500
+    catalogue_max_parse_seconds: float = 120.0
     catalogue_source_patterns: str = ""  # comma-separated globs API callers' sources must match
     fetch_token: str = ""
     fetch_username: str = ""

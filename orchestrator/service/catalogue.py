@@ -13,6 +13,7 @@ from fir_sync import integrity
 from fir_sync.diff import diff_entries
 from fir_sync.errors import FirSyncError
 from fir_sync.fetch import Credentials, Policy, fetch
+from fir_sync.parse import DEFAULT_LIMITS, Limits
 from fir_sync.reader import read_catalogue
 from fir_sync.records import ParsedCatalogue, Problem
 from orchestrator.domain.catalogue import (
@@ -44,13 +45,14 @@ class SyncCatalogue:
 
 @dataclass(frozen=True)
 class FetchOptions:
-    """How sources are fetched (from Settings)."""
+    """How sources are fetched, and the bounds they are read under (from Settings)."""
 
     work_dir: Path
     credentials: Credentials = field(default_factory=Credentials)
     timeout_s: float = 30.0
     retries: int = 3
     policy: Policy = field(default_factory=Policy)
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -92,19 +94,20 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
     """
     files = _fetch_checked(cmd, options)
     try:
-        return _sync_files(uow, cmd, files, now, entry)
+        return _sync_files(uow, cmd, files, now, entry, options.limits)
     finally:  # downloads are never kept: the snapshot holds their hashes, not the files
         _remove_downloads(files, options.work_dir)
 
 
 def _sync_files(uow: UnitOfWork, cmd: SyncCatalogue, files: dict[str, Path],
-                now: Callable[[], dt.datetime], entry: audit.Entry | None) -> SyncResult:
+                now: Callable[[], dt.datetime], entry: audit.Entry | None,
+                limits: Limits) -> SyncResult:
     same_files = _unchanged_files(uow, files, cmd.strict)
     if same_files is not None:
         return _audited_unchanged(uow, same_files, entry)
     for _ in range(SYNC_ATTEMPTS):
         previous_id, previous = _current_entries(uow)
-        parsed = _read(files, previous, cmd.strict, cmd.csv_encoding)
+        parsed = _read(files, previous, cmd.strict, cmd.csv_encoding, limits)
         stored = _store(uow, parsed, previous_id, previous, now(), entry,
                         allow_removals=cmd.allow_removals,
                         max_removed_share=cmd.max_removed_share)
@@ -248,9 +251,10 @@ def _remove_downloads(files: dict[str, Path], work_dir: Path) -> None:
 
 
 def _read(files: dict[str, Path], previous: Entries, strict: bool,
-          csv_encoding: str | None = None) -> ParsedCatalogue:
+          csv_encoding: str | None = None, limits: Limits = DEFAULT_LIMITS) -> ParsedCatalogue:
     try:
-        parsed = read_catalogue(files["cpl"], files["fir"], previous, csv_encoding=csv_encoding)
+        parsed = read_catalogue(files["cpl"], files["fir"], previous, csv_encoding=csv_encoding,
+                                limits=limits)
     except FirSyncError as err:
         raise SyncRefusedError(str(err)) from err
     if strict and parsed.problems:

@@ -38,6 +38,21 @@ def test_generated_workbooks_read_and_sync_without_problems(out: Path, tmp_path:
     assert report["problems"] == [] and report["cpl_entries"] == 120
 
 
+def test_catalogue_bounds_are_deployment_settings(out: Path, tmp_path: Path) -> None:
+    """FWO_CATALOGUE_MAX_ROWS reaches the reader: the same files are refused in one line
+    naming the setting, and nothing is stored."""
+    env = {"FWO_DATA_DIR": str(tmp_path), "FWO_CATALOGUE_MAX_ROWS": "50"}
+    admin = runner.invoke(app, ["user", "create", "ops", "--role", "admin", "--json"], env=env)
+    env["FWO_TOKEN"] = json.loads(admin.output)["token"]
+    result = runner.invoke(app, ["catalogue", "sync", "--cpl", str(out / "cpl.xlsx"),
+                                 "--fir", str(out / "fir.xlsx")], env=env)
+    assert result.exit_code != 0
+    assert "row 51 exceeds the limit of 50 rows (raise FWO_CATALOGUE_MAX_ROWS" in result.output
+    assert "Traceback" not in result.output
+    history = runner.invoke(app, ["catalogue", "history", "--json"], env=env)
+    assert json.loads(history.stdout) == []
+
+
 def test_fleet_edits_persist_and_the_dsp_loads_them(out: Path) -> None:
     """set-entry, offline and order-sensitive survive between commands and reach the DSP."""
     sim = build_simulation(out)

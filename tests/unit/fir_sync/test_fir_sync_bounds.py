@@ -53,7 +53,7 @@ def test_the_dimension_bomb_is_refused_on_the_real_row(tmp_path: Path) -> None:
                                            "<is><t>x</t></is></c></row></sheetData>")
     path = _rewrite_sheet(_cpl_xlsx(tmp_path), bomb)
     with pytest.raises(WorkbookFormatError, match=r"row 100,001 exceeds the limit of 100,000 "
-                                                  r"rows \(raise Limits.max_rows"):
+                                                  r"rows \(raise FWO_CATALOGUE_MAX_ROWS"):
         read_table(path, CPL)
 
 
@@ -101,14 +101,29 @@ def test_a_high_ratio_entry_is_refused_even_under_the_size_limit(tmp_path: Path)
 
 def test_too_many_zip_entries_are_refused(tmp_path: Path) -> None:
     path = _cpl_xlsx(tmp_path)
-    with pytest.raises(WorkbookFormatError, match="zip entry count .*Limits.max_zip_entries"):
+    with pytest.raises(WorkbookFormatError, match="zip entry count .*FWO_CATALOGUE_MAX_ZIP_ENTRIES"):
         read_table(path, CPL, limits=Limits(max_zip_entries=2))
 
 
 def test_an_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     path = _cpl_xlsx(tmp_path)
-    with pytest.raises(WorkbookFormatError, match="file size .*Limits.max_file_bytes"):
+    with pytest.raises(WorkbookFormatError, match="file size .*FWO_CATALOGUE_MAX_FILE_BYTES"):
         read_table(path, CPL, limits=Limits(max_file_bytes=100))
+
+
+def test_a_table_still_being_read_past_the_time_limit_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock is checked with every row: with a clock that advances one second per look,
+    a 60-row sheet under a 10 s limit is refused near row 10, naming the setting."""
+    rows = [CPL_HEADERS, *(cpl_row(1000 + i) for i in range(60))]
+    path = write_xlsx(tmp_path / "cpl.xlsx", {"CPL": rows})
+    assert len(read_table(path, CPL).rows) == 60
+    ticks = iter(range(10**6))
+    monkeypatch.setattr("fir_sync.parse.time.monotonic", lambda: float(next(ticks)))
+    with pytest.raises(WorkbookFormatError, match=r"cpl.xlsx: still reading at row 1\d after "
+                                                  r"10 s, the limit \(raise "
+                                                  r"FWO_CATALOGUE_MAX_PARSE_SECONDS"):
+        read_table(path, CPL, limits=Limits(max_parse_seconds=10))
 
 
 def _csv(tmp_path: Path, data: bytes) -> Path:
