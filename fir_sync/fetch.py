@@ -34,6 +34,7 @@ class Policy:
     allow_http: frozenset[str] = frozenset()
     allow_private: frozenset[str] = frozenset()
     max_bytes: int = 50 * 1024 * 1024
+    max_seconds: float = 300.0
 
     @staticmethod
     def hosts(text: str) -> frozenset[str]:
@@ -233,15 +234,22 @@ def _get_once(client: httpx.Client, url: str, path: Path, headers: dict[str, str
                 continue
             if response.status_code >= 400:
                 return response.status_code
-            _stream_to(response, url, path, policy.max_bytes)
+            _stream_to(response, url, path, policy)
             return response.status_code
     raise FetchError(f"cannot fetch {url}: more than {MAX_REDIRECTS} redirects")
 
 
-def _stream_to(response: httpx.Response, url: str, path: Path, max_bytes: int) -> None:
-    written = 0
+def _stream_to(response: httpx.Response, url: str, path: Path, policy: Policy) -> None:
+    """The body to `path`, refused past `max_bytes` or `max_seconds` (a server trickling
+    bytes just inside the read timeout must not hold a sync, or a shutdown, for ever)."""
+    written, max_bytes = 0, policy.max_bytes
+    deadline = time.monotonic() + policy.max_seconds
     with path.open("wb") as out:
         for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise FetchError(f"refusing {url}: still downloading after "
+                                 f"{policy.max_seconds:g} s (raise FWO_FETCH_MAX_SECONDS if the "
+                                 "source is genuinely this slow)")
             written += len(chunk)
             if written > max_bytes:
                 raise FetchError(f"refusing {url}: larger than {max_bytes:,} bytes (raise "

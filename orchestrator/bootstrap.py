@@ -50,7 +50,7 @@ class App:
             policy=Policy(credential_hosts=Policy.hosts(s.fetch_credential_hosts),
                           allow_http=Policy.hosts(s.fetch_allow_http_hosts),
                           allow_private=Policy.hosts(s.fetch_allow_private_hosts),
-                          max_bytes=s.fetch_max_bytes),
+                          max_bytes=s.fetch_max_bytes, max_seconds=s.fetch_max_seconds),
             limits=Limits(max_file_bytes=s.catalogue_max_file_bytes,
                           max_uncompressed_bytes=s.catalogue_max_uncompressed_bytes,
                           max_zip_entries=s.catalogue_max_zip_entries,

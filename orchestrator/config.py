@@ -43,6 +43,7 @@ class Settings:
     fetch_allow_http_hosts: str = ""  # hosts that may be fetched over plain HTTP (no credentials)
     fetch_allow_private_hosts: str = ""  # private/loopback hosts or IPs that may be fetched
     fetch_max_bytes: int = 50 * 1024 * 1024
+    fetch_max_seconds: float = 300.0  # a download still running after this is refused
     log_level: str = "INFO"
     dsp_url: str = ""
     keys_dir: Path = Path("keys")
@@ -55,6 +56,7 @@ class Settings:
     unacknowledged_grace_s: float = 300.0
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    shutdown_grace_s: float = 10.0  # on SIGTERM, how long running requests may finish
     api_max_body_bytes: int = 64 * 1024 * 1024
     receiver_max_body_bytes: int = 1024 * 1024
     duis_verify_at: str = ""  # fixed time DCC certificates must be valid at (expired test PKIs)

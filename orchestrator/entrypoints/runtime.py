@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
+import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Connection, Engine, text
@@ -35,6 +38,10 @@ from orchestrator.service.catalogue import SyncCatalogue, sync_catalogue
 from orchestrator.service.execution import dispatch
 from orchestrator.service.reconcile import reconcile
 from orchestrator.service.wiring import Execution
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 log = structlog.get_logger("fwo.run")
 RUN_LOCK_KEY = 0x4657_4F52  # PostgreSQL advisory lock key of `fwo run` ("FWOR")
@@ -186,6 +193,32 @@ class Scheduler:
                  unchanged=result.unchanged, problems=len(result.problems))
 
 
+def server_config(app: App, api: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings for `fwo run` and `fwo serve`: on SIGTERM, running requests get
+    `FWO_SHUTDOWN_GRACE_S` to finish, then are cut (see `exit_abandoning_requests`)."""
+    import uvicorn
+
+    return uvicorn.Config(api, host=host, port=port, proxy_headers=True, access_log=False,
+                          log_config=None,
+                          timeout_graceful_shutdown=math.ceil(app.settings.shutdown_grace_s))
+
+
+def exit_abandoning_requests() -> None:
+    """End the process once the server has stopped, even if a request's worker thread is
+    still running (a sync reading a slow source): nothing can cancel a thread, and waiting
+    for it would make SIGTERM wait too. Its transaction was never committed, so the
+    database rolls it back; the caller may simply try again."""
+    lingering = [t.name for t in threading.enumerate()
+                 if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if not lingering:
+        return
+    log.warning("shutdown_abandoned_requests", threads=len(lingering))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def serve(app: App, host: str, port: int, *, tick_s: float = 1.0) -> None:
     """Run the API and the scheduler in this process until SIGINT/SIGTERM."""
     import uvicorn
@@ -194,8 +227,7 @@ def serve(app: App, host: str, port: int, *, tick_s: float = 1.0) -> None:
 
     execution = app.execution()  # one send lock for the scheduler and the API's cancellations
     api = create_app(app, execution)
-    server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, proxy_headers=True,
-                                           access_log=False, log_config=None))
+    server = uvicorn.Server(server_config(app, api, host, port))
     scheduler = Scheduler(app, execution, tick_s=tick_s)
     with exclusive(app.engine):
         if not app.settings.duis_xsd:
@@ -209,4 +241,5 @@ def serve(app: App, host: str, port: int, *, tick_s: float = 1.0) -> None:
         finally:
             scheduler.stop()
             log.info("fwo_run_stopped", pid=os.getpid())
+    exit_abandoning_requests()
 

@@ -26,7 +26,11 @@ from orchestrator.entrypoints.api import (
     routes_system,
 )
 from orchestrator.entrypoints.api.deps import ApiState
-from orchestrator.entrypoints.api.middleware import BodyTooLargeError, RequestContextMiddleware
+from orchestrator.entrypoints.api.middleware import (
+    BodyTooLargeError,
+    CutAtShutdownMiddleware,
+    RequestContextMiddleware,
+)
 from orchestrator.service.wiring import Execution
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +64,7 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     api.add_middleware(RequestContextMiddleware, metrics=metrics, limit_for=lambda path: (
         settings.receiver_max_body_bytes if path.startswith("/duis/")
         else settings.api_max_body_bytes))
+    api.add_middleware(CutAtShutdownMiddleware)  # outermost: sees the server's cancellation
     for router in (routes_system.router, receiver.router, routes_catalogue.router,
                    routes_fleet.router, routes_plans.router, routes_campaigns.router,
                    routes_admin.router, dashboard.public, dashboard.router):

@@ -3,6 +3,8 @@ and bounded request bodies (413 before the body is read when Content-Length says
 soon as a streamed body passes the limit otherwise)."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import time
@@ -24,6 +26,41 @@ ID_PARAMS = ("campaign_id", "device_id", "plan_id")  # path parameters bound int
 
 class BodyTooLargeError(Exception):
     """A streamed request body passed its limit."""
+
+
+class CutAtShutdownMiddleware:
+    """A request still running when the shutdown grace (`FWO_SHUTDOWN_GRACE_S`) ends is
+    cancelled by the server: it is answered 503 with Retry-After (its transaction was never
+    committed, so trying again is safe) and logged in one line, not as a traceback."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except asyncio.CancelledError:
+            if scope["type"] != "http":
+                raise
+            log.warning("request_cut_at_shutdown", method=scope.get("method"),
+                        path=scope.get("path"))
+            if started:
+                return
+            body = json.dumps({"type": "about:blank", "title": "Service Unavailable",
+                               "status": 503, "detail": "the server stopped before this "
+                               "request finished; nothing was stored: try again"}).encode()
+            with contextlib.suppress(Exception):  # the client may already be gone
+                await send({"type": "http.response.start", "status": 503, "headers": [
+                    (b"content-type", b"application/problem+json"), (b"retry-after", b"5"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
 
 
 class RequestContextMiddleware:

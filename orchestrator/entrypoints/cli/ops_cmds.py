@@ -168,9 +168,12 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface (FWO_API_HOST
           port: Annotated[int | None, typer.Option(help="Port (FWO_API_PORT).")] = None,
           workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1) -> None:
     """Run the REST API, dashboard, /metrics and the DUIS receiver (uvicorn)."""
+    import math
+
     import uvicorn
 
     from orchestrator.entrypoints.api.asgi import build
+    from orchestrator.entrypoints.runtime import exit_abandoning_requests, server_config
     from orchestrator.logging import configure_logging
 
     app = app_from_env()
@@ -183,7 +186,8 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface (FWO_API_HOST
     if workers > 1:
         app.close()
         uvicorn.run("orchestrator.entrypoints.api.asgi:build", factory=True, host=bind_host,
-                    port=bind_port, workers=workers, proxy_headers=True, access_log=False)
+                    port=bind_port, workers=workers, proxy_headers=True, access_log=False,
+                    timeout_graceful_shutdown=math.ceil(app.settings.shutdown_grace_s))
         return
-    uvicorn.run(build(app), host=bind_host, port=bind_port, proxy_headers=True,
-                access_log=False, log_config=None)
+    uvicorn.Server(server_config(app, build(app), bind_host, bind_port)).run()
+    exit_abandoning_requests()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "/cpl.csv")
             self.end_headers()
+        elif self.path == "/slow.csv":  # a trickle, each chunk inside any read timeout
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(30):
+                self.wfile.write(b"x" * 1024)
+                self.wfile.flush()
+                time.sleep(0.1)
         elif self.path == "/big.csv":
             self.send_response(200)
             self.end_headers()
@@ -101,6 +109,15 @@ def test_a_download_over_the_cap_is_refused_and_removed(base: str, tmp_path: Pat
     capped = Policy(allow_http=LOCAL, allow_private=LOCAL, max_bytes=1024 * 1024)
     with pytest.raises(FetchError, match=r"larger than 1,048,576 bytes .*FWO_FETCH_MAX_BYTES"):
         fetch(f"{base}/big.csv", "cpl", work_dir=tmp_path / "dl", retries=0, policy=capped)
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+def test_a_trickling_download_is_refused_after_the_time_cap(base: str, tmp_path: Path) -> None:
+    """A server sending a little every 0.1 s never trips the read timeout; the total cap
+    ends the download (the listener would take 3 s) and removes the partial file."""
+    capped = Policy(allow_http=LOCAL, allow_private=LOCAL, max_seconds=0.5)
+    with pytest.raises(FetchError, match=r"still downloading after 0.5 s .*FWO_FETCH_MAX_SECONDS"):
+        fetch(f"{base}/slow.csv", "cpl", work_dir=tmp_path / "dl", retries=0, policy=capped)
     assert list((tmp_path / "dl").iterdir()) == []
 
 
