@@ -24,7 +24,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from orchestrator.adapters.fleet_tables import devices, fleet_events
+from orchestrator.adapters.fleet_tables import devices, fleet_events, fleet_forecasts
 from orchestrator.domain.fleet import Device
 from orchestrator.domain.observations import FleetFact
 
@@ -179,6 +179,24 @@ class SqlAlchemyFleetRepository:
         rows = self.connection.execute(select(fleet_events.c.name, func.count()).where(
             fleet_events.c.name.in_(list(names))).group_by(fleet_events.c.name))
         return {str(name): int(n) for name, n in rows}
+
+    def add_forecast(self, made_at: dt.datetime, made_by: str, snapshot_id: int,
+                     complete_by: dt.datetime | None, report: Mapping[str, Any]) -> int:
+        """Store a compliance forecast; its id."""
+        return int(self.connection.execute(insert(fleet_forecasts).values(
+            made_at=made_at, made_by=made_by, snapshot_id=snapshot_id,
+            complete_by=complete_by, report=dict(report)).returning(fleet_forecasts.c.id)
+        ).scalar_one())
+
+    def latest_forecast(self) -> dict[str, Any] | None:
+        """The newest stored forecast (its columns and report, times as ISO 8601), if any."""
+        row = self.connection.execute(select(fleet_forecasts).order_by(
+            fleet_forecasts.c.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return {**dict(row.report), "id": row.id, "made_at": utc(row.made_at).isoformat(),
+                "made_by": row.made_by, "snapshot_id": row.snapshot_id,
+                "complete_by": utc(row.complete_by).isoformat() if row.complete_by else None}
 
 
 # Read order: the two IDs, then the columns whose values repeat (one profile per combination).

@@ -1,4 +1,5 @@
-"""SQLAlchemy Core tables of the fleet inventory, its history and stored plans (0002, 0005)."""
+"""SQLAlchemy Core tables of the fleet inventory, its history, stored plans and forecasts
+(0002, 0005, 0009)."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -80,4 +81,15 @@ fleet_events = Table(
     Column("data", JSON, nullable=False),
     Index("ix_fleet_events_device", "device_id", "id"),
     Index("ix_fleet_events_name", "name", "id"),
+)
+
+# A compliance forecast: a dry run of the whole plannable fleet on its simulated twin.
+fleet_forecasts = Table(
+    "fleet_forecasts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("made_at", DateTime(timezone=True), nullable=False),
+    Column("made_by", String(64), nullable=False),
+    Column("snapshot_id", Integer, nullable=False),
+    Column("complete_by", DateTime(timezone=True)),  # None: the run did not finish the fleet
+    Column("report", JSON, nullable=False),
 )

@@ -5,6 +5,7 @@ from typing import Any
 
 from orchestrator.domain.compliance import compliance
 from orchestrator.domain.jobs import JobState
+from orchestrator.service import forecast
 from orchestrator.service.campaigns import status
 from orchestrator.service.planning import PlanFleet, plan_fleet
 from orchestrator.service.unit_of_work import UnitOfWork
@@ -61,4 +62,4 @@ def fleet_compliance(uow: UnitOfWork) -> dict[str, Any]:
     with uow:
         catalogue = uow.catalogue.load(result.snapshot_id)
     return {"snapshot_id": result.snapshot_id, "target": result.target,
-            **compliance(result.devices, catalogue)}
+            **compliance(result.devices, catalogue), "forecast": forecast.latest(uow)}

@@ -142,6 +142,21 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
     app.close()
 
 
+def _forecast(world: World, work: Path) -> dict[str, Any]:
+    """`fwo fleet forecast` on the served database, as olga: the compliance page's forecast."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from orchestrator.entrypoints.cli.main import app as cli
+
+    result = CliRunner().invoke(cli, ["fleet", "forecast", "--json"], env={
+        "FWO_DATABASE_URL": str(world.app.engine.url), "FWO_DATA_DIR": str(work / "cli"),
+        "FWO_TOKEN": world.tokens["olga"]})
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
 def _done(page: Any) -> str:
     return str(page.locator("#states").inner_text())
 
@@ -195,8 +210,11 @@ def test_a_running_campaign_page_in_chromium(served: World, tmp_path: Path) -> N
         page.goto(f"{served.url}/ui/catalogue")
         assert page.locator("#entries tr").count() == 17 and "16 added" in page.locator(
             "#diff").inner_text()
+        made = _forecast(served, tmp_path)
         page.click("header >> text=Compliance")
         page.wait_for_url("**/ui/compliance")
+        assert page.locator("#complete-by").inner_text() == made["complete_by"][:10]
+        assert f"Forecast {made['id']} made" in page.locator("#forecast").inner_text()
         assert "devices against catalogue snapshot" in page.locator("#totals").inner_text()
         assert page.locator("#models tr").count() > 1
         assert page.locator("#zigbee tr").count() > 1

@@ -1,6 +1,7 @@
 """`fwo dry-run`: a whole campaign against the simulated DCC and fleet, in simulated time."""
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -72,8 +73,10 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
                 catalogue_dir: Path | None, waves: str, database: str | None,
                 progress: bool, on_catalogue: Callable[[Any], None] | None = None,
                 policy: Policy | None = None,
-                on_finish: Callable[[Any], None] | None = None) -> dict[str, Any]:
-    """The dry run itself (also used by tests and the benchmark)."""
+                on_finish: Callable[[Any], None] | None = None,
+                thresholds: dict[str, int] | None = None) -> dict[str, Any]:
+    """The dry run itself (also used by forecasts, tests and the benchmark); `thresholds`
+    are the simulated DCC's anomaly thresholds per day (default THRESHOLDS)."""
     from orchestrator.adapters.simulated_gateway import simulated_execution
     from simulators.generate import generate
 
@@ -90,7 +93,8 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
                                                      str(data / "fir.xlsx")), app.uow(), options)
     if on_catalogue is not None:
         on_catalogue(catalogue.current_catalogue(app.uow()))
-    ex, world = simulated_execution(app, data, faults=faults, seed=seed, thresholds=THRESHOLDS)
+    ex, world = simulated_execution(app, data, faults=faults, seed=seed,
+                                    thresholds=thresholds or THRESHOLDS)
     # the inventory is the simulated fleet at the start of simulated time, so reads count
     fleet.import_fleet(app.uow(), data / "fleet.csv", ex.clock.now())
     policy = policy or dry_run_policy(waves)
@@ -131,6 +135,13 @@ def dry_run_policy(waves: str, budgets: Iterable[str] = (), *, window: str | Non
                   success_threshold=0.85, failure_thresholds=(FailureThreshold(percent=15.0),))
     return campaigns.typed_policy(waves=waves, budgets=budgets, window=window,
                                   timezone=timezone, base=base)
+
+
+def thresholds_for(policy: Policy) -> dict[str, int]:
+    """Simulated DCC thresholds per day that the policy's budgets stay under by the same
+    share as the dry run's own (a forecast paces by the budgets, not by quarantine)."""
+    return {b.sr_type: math.ceil(b.limit * 86400.0 / b.period_s / BUDGET_SHARE) + 1
+            for b in policy.budgets}
 
 
 def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> RunStats:

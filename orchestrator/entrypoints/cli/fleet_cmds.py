@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,8 +22,9 @@ from orchestrator.entrypoints.cli.common import (
     user_errors,
 )
 from orchestrator.errors import DeviceNotFoundError, FleetError
-from orchestrator.service import audit, fleet_facts, fleet_refresh, reports
+from orchestrator.service import audit, campaigns, fleet_facts, fleet_refresh, reports
 from orchestrator.service import fleet as service
+from orchestrator.service import forecast as forecasts
 from orchestrator.service.fleet import ImportResult
 
 app = typer.Typer(help="Import, refresh (8.2) and show the fleet inventory; history, drift.", no_args_is_help=True)
@@ -218,6 +219,76 @@ def _facts_table(title: str, facts: list[FleetFact]) -> None:
 
 @app.command()
 @user_errors
+def forecast(
+    waves: Annotated[str, typer.Option(help="Cumulative waves, as for a campaign.")] = "100%",
+    budget: Annotated[list[str] | None, typer.Option(
+        help="SR=LIMIT[/SECONDS] (repeatable; others keep the campaign defaults).")] = None,
+    window: Annotated[str | None, typer.Option(
+        help="Activation window HH:MM-HH:MM, as for a campaign.")] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of --window.")] = "Europe/London",
+    faults: Annotated[str, typer.Option(help="Simulated fault profile: none, default, ...")
+                      ] = "none",
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
+    reason: ReasonOpt = "",
+    token: TokenOpt = "",
+    json_out: JsonOpt = False,
+) -> None:
+    """Forecast the date by which the plannable fleet would be current: a dry run of the
+    whole fleet on its simulated twin at these budgets and window, stored with the date it
+    was made and shown by `fwo fleet compliance` (operator)."""
+    import shutil
+    import tempfile
+
+    from orchestrator.adapters.simulated_twin import write_twin
+    from orchestrator.entrypoints.cli.dry_run_cmds import check_faults, run_dry_run, thresholds_for
+
+    check_faults(faults)
+    policy = campaigns.typed_policy(waves=waves, budgets=budget or (), window=window,
+                                    timezone=timezone)
+    app = app_from_env()
+
+    def run(entry: audit.Entry) -> dict[str, Any]:
+        land = forecasts.estate(app.uow())
+        if not land.planned:
+            raise FleetError("nothing to forecast: no device has a planned path to the latest "
+                             "Active firmware (see `fwo fleet compliance`)")
+        made_at = app.clock().now()
+        work = Path(tempfile.mkdtemp(prefix="fwo-forecast-"))
+        try:
+            write_twin(work / "twin", land.entries, land.devices, land.current_entry,
+                       seed=seed)
+            found = run_dry_run(work, devices=0, entries=0, seed=seed, faults=faults,
+                                catalogue_dir=work / "twin", waves=waves, database=None,
+                                progress=not json_out, policy=policy,
+                                thresholds=thresholds_for(policy))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return forecasts.record(app.uow(), made_at=made_at, made_by=entry.actor.name, land=land,
+                                run=found, policy=policy, faults=faults, seed=seed,
+                                entry=entry)
+
+    result = operated(app, token, "fleet.forecast", "fleet", reason, run,
+                      {"waves": waves, "budgets": budget or [], "window": window,
+                       "faults": faults})
+    if json_out:
+        print_json(result)
+        return
+    console.print(forecast_line(result), highlight=False, soft_wrap=True)
+
+
+def forecast_line(f: dict[str, Any]) -> str:
+    """One line for people: when, on what, and the answer."""
+    made_at = dt.datetime.fromisoformat(f["made_at"])
+    made = f"forecast {f['id']} made {made_at:%Y-%m-%d %H:%M} UTC by {f['made_by']}"
+    if f["complete_by"] is not None:
+        return (f"{made}: the {f['plannable']:,} plannable device(s) would be current by "
+                f"{f['complete_by'][:10]} ({f['simulated_days']} simulated days)")
+    return (f"{made}: the run ended {f['final_state']} ({f['pause_reason'] or 'no reason'}) "
+            f"with {f['unfinished']:,} of {f['twin_planned']:,} device(s) unfinished: no date")
+
+
+@app.command()
+@user_errors
 def compliance(json_out: JsonOpt = False) -> None:
     """Per manufacturer and model: on the latest Active firmware, planned (path length),
     blocked and why (with the manufacturer's contact), on no CPL entry; ZigBee exposure."""
@@ -249,3 +320,7 @@ def compliance(json_out: JsonOpt = False) -> None:
     for z in data["zigbee"]:
         zigbee.add_row(z["chipset_vendor"], z["stack_version"], str(z["devices"]))
     console.print(zigbee)
+    forecast = data.get("forecast")
+    console.print(forecast_line(forecast) if forecast else
+                  "no forecast yet: `fwo fleet forecast` runs one", highlight=False,
+                  soft_wrap=True)

@@ -89,8 +89,16 @@ def test_watch_off_a_terminal_prints_plain_lines_or_json(ops, tmp_path: Path) ->
 
 
 def test_compliance_page_and_api_show_the_same_fleet(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """`/ui/compliance` renders the numbers `/api/fleet/compliance` and the CLI give."""
+    """`/ui/compliance` renders the numbers `/api/fleet/compliance` and the CLI give, with
+    the latest forecast (none at first, then the one `fwo fleet forecast` stored)."""
+    assert ops.client.get("/api/fleet/compliance", headers=ops.auth("vera")
+                          ).json()["forecast"] is None
+    assert "No forecast yet" in ops.client.get("/ui/compliance", headers=ops.auth("vera")).text
+    code, out = fwo(ops, tmp_path, "olga", "fleet", "forecast", "--json")
+    assert code == 0, out
+    made = json.loads(out[out.index("{"):])  # after stderr's schema-validation note
     api = ops.client.get("/api/fleet/compliance", headers=ops.auth("vera")).json()
+    assert api["forecast"] == made and made["complete_by"] and made["bricked"] == 0
     code, out = fwo(ops, tmp_path, "vera", "fleet", "compliance", "--json")
     assert code == 0 and json.loads(out) == api
     assert api["totals"]["devices"] == sum(m["devices"] for m in api["models"]) > 0
@@ -99,6 +107,7 @@ def test_compliance_page_and_api_show_the_same_fleet(ops, tmp_path: Path) -> Non
     assert f"{api['totals']['devices']} devices against catalogue snapshot" in page.text
     for m in api["models"]:
         assert f"<td>{m['model']}</td>" in page.text
+    assert f"current by\n    <b id=\"complete-by\">{made['complete_by'][:10]}</b>" in page.text
     assert "None" not in page.text
 
 

@@ -27,6 +27,7 @@ SIMULATOR_GATEWAYS = {"orchestrator.entrypoints.cli.sim_cmds",
                       "orchestrator.entrypoints.cli.system_cmds",
                       "orchestrator.entrypoints.cli.dry_run_cmds",
                       "orchestrator.adapters.simulated_gateway",
+                      "orchestrator.adapters.simulated_twin",
                       "orchestrator.bootstrap"}
 
 
