@@ -44,11 +44,29 @@ def compliance(plans: Iterable[DevicePlan], catalogue: Catalogue) -> dict[str, A
         entry = catalogue.get(outcome.current_entry) if outcome.current_entry else None
         if entry is not None and entry.zigbee_chipset_vendor:
             zigbee[(entry.zigbee_chipset_vendor, entry.zigbee_stack_version)] += 1
+    contacts = _published_contacts(catalogue)
+    for (manufacturer, model), row in models.items():
+        if row["contact"] is None:  # blocked for a reason naming none, or nothing blocked
+            row["contact"] = (contacts.get((manufacturer.upper(), model.upper()))
+                              or contacts.get((manufacturer.upper(), "")))
     return {"totals": {k: totals[k] for k in ("devices", "current", "planned", "blocked",
                                               "unknown_firmware")},
             "models": [_model(models[k]) for k in sorted(models)],
             "zigbee": [{"chipset_vendor": v, "stack_version": s, "devices": n}
                        for (v, s), n in sorted(zigbee.items())]}
+
+
+def _published_contacts(catalogue: Catalogue) -> dict[tuple[str, str], dict[str, str]]:
+    """The FIR contact of each (manufacturer, model) and of each manufacturer (model ""),
+    from its newest entry that publishes one."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for entry in catalogue:  # in CPL Entry ID order: a later entry's contact wins
+        c = entry.contact
+        if c.email or c.telephone:
+            contact = {"email": c.email, "telephone": c.telephone, "address": c.address}
+            found[(entry.manufacturer.upper(), entry.model.upper())] = contact
+            found[(entry.manufacturer.upper(), "")] = contact
+    return found
 
 
 def _model(row: dict[str, Any]) -> dict[str, Any]:

@@ -267,7 +267,7 @@ def status(campaign_id: int, json_out: JsonOpt = False) -> None:
 def status_table(data: dict[str, Any]) -> Table:
     """A Rich table of a campaign's waves and states."""
     states = sorted(data["states"])
-    table = Table(title=f"Campaign {data['campaign_id']} {data['name']!r}: {data['state']} "
+    table = Table(title=f"Campaign {data['campaign_id']} “{data['name']}”: {data['state']} "
                         f"(wave {data['current_wave']}/{data['wave_count']})"
                         + (f" paused: {data['pause_reason']}" if data["pause_reason"] else ""))
     table.add_column("wave")

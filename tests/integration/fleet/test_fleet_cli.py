@@ -86,6 +86,17 @@ def test_fleet_compliance_counts_each_model(env: Path) -> None:
     assert "not_commissioned 1" in out and "None" not in out and "{" not in out
 
 
+def test_every_model_row_names_the_manufacturer_contact(env: Path) -> None:
+    """A model whose blocked reasons carry no contact (not commissioned) and whose other
+    devices are planned still shows the FIR's contact."""
+    rows = [device_row(1), device_row(3, status="Suspended")]
+    run("fleet", "import", str(write_fleet(env / "f.csv", rows)))
+    [model] = json.loads(run("fleet", "compliance", "--json")[1])["models"]
+    assert model["blocked"] == {"not_commissioned": 1}
+    assert model["contact"] == {"email": "fw@maker.example", "telephone": "+44 20 7946 0000",
+                                "address": "1 Meter Way, Leeds LS1 1AA"}
+
+
 def test_plan_json_has_the_summary_and_every_device(env: Path) -> None:
     """`fwo plan --json` prints {summary, devices} with paths ending at the target."""
     rows = [device_row(1), device_row(2, entry=4), device_row(3, status="Suspended")]
