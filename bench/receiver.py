@@ -1,18 +1,27 @@
 """Benchmark the DUIS receiver: 10,000 DCC-signed alerts POSTed to `fwo serve` over loopback.
 
 The server runs in its own process (`fwo serve` on SQLite, and on PostgreSQL too when
-FWO_DATABASE_URL names one); this process signs the alerts first (not timed), then posts them
-with N concurrent connections, re-posting 2% of them to check deduplication. Afterwards the
-database is read directly. Prints ONE JSON line; per backend:
-- `accepted_per_s`: 2xx answers per wall-clock second of the posting phase;
+FWO_DATABASE_URL names one: each run gets a fresh schema of it); this process signs the
+alerts first (not timed), then posts them with N concurrent connections, re-posting 2% of
+them to check deduplication. Each backend runs in both receiver modes (FWO_RECEIVER_APPLY):
+`inline` (stored, verified and applied before the answer) and `deferred` (stored and
+acknowledged at once, applied in batches by workers: `fwo worker` processes on the Redis
+broker given by --broker / FWO_BENCH_BROKER_URL, else the serving process's applier
+thread). After the posts the run waits until no message is left `received`, then the
+database is read directly. Prints ONE JSON line; per backend and mode:
+- `accepted_per_s`: 2xx answers per wall-clock second of the posting phase (HTTP intake);
+- `applied_per_s`: stored messages per second from the first post until none is left
+  `received` (for inline mode the same phase);
 - `stored`: rows in inbound_messages; `duplicates`: posts answered `duplicate`;
-- `lost`: acknowledged messages missing from the database (must be 0);
+- `lost`: acknowledged messages missing from the database, or never applied (must be 0);
 - `applied_twice`: messages stored or applied more than once (must be 0);
 - `statuses`: stored rows by status.
 `baseline` (same run): the same posts to a trivial FastAPI endpoint answering 204 under the
 same uvicorn (HTTP + framework floor), and in-process `inbound.receive` / `receive_many`
-rates on a fresh SQLite database (the work floor without HTTP).
-Usage: python bench/receiver.py [--messages 10000] [--concurrency 16]
+rates on a fresh SQLite database and, with PostgreSQL, on a fresh schema of it (the work
+floor without HTTP).
+Usage: python bench/receiver.py [--messages 10000] [--concurrency 16] [--broker URL]
+       [--workers 2]
 """
 from __future__ import annotations
 
@@ -27,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -122,14 +132,55 @@ async def post_all(port: int, bodies: list[bytes], concurrency: int
     return time.perf_counter() - started, results
 
 
-def serve_env(base: Path, database_url: str, keys: Path) -> dict[str, str]:
-    """Environment for `fwo serve` against one database."""
-    return {**os.environ, "FWO_DATABASE_URL": database_url, "FWO_DATA_DIR": str(base),
-            "FWO_KEYS_DIR": str(keys), "FWO_LOG_LEVEL": "WARNING", "NO_COLOR": "1"}
+def serve_env(base: Path, database_url: str, keys: Path, mode: str = "inline",
+              broker: str = "") -> dict[str, str]:
+    """Environment for `fwo serve` (and its workers) against one database."""
+    env = {**os.environ, "FWO_DATABASE_URL": database_url, "FWO_DATA_DIR": str(base),
+           "FWO_KEYS_DIR": str(keys), "FWO_LOG_LEVEL": "WARNING", "NO_COLOR": "1",
+           "FWO_RECEIVER_APPLY": mode, "FWO_BROKER_URL": broker or "memory://",
+           "FWO_DSP_URL": "http://127.0.0.1:9/unused", "FWO_IMAGE_DIR": str(base),
+           "FWO_RECONCILE_INTERVAL_S": "60"}
+    return env
+
+
+def fresh_schema(url: str) -> str:
+    """`url` (PostgreSQL) with its search_path on a new, empty schema."""
+    schema = f"bench_receiver_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"create schema {schema}"))
+    engine.dispose()
+    base = url.split("?", 1)[0]
+    return f"{base}?options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str) -> None:
+    """Drop the schema `fresh_schema` made."""
+    schema = url.rsplit("%3D", 1)[1]
+    engine = sa.create_engine(url.split("?", 1)[0])
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"drop schema if exists {schema} cascade"))
+    engine.dispose()
+
+
+def wait_applied(database_url: str, limit_s: float = 120.0) -> None:
+    """Until no stored message is left `received` (or `limit_s` passes)."""
+    engine = sa.create_engine(database_url)
+    deadline = time.monotonic() + limit_s
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                left = connection.scalar(sa.text(
+                    "select count(*) from inbound_messages where status = 'received'"))
+            if not left:
+                return
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
 
 
 def check(database_url: str, results: list[tuple[int, bytes, dict[str, object]]],
-          seconds: float) -> dict[str, object]:
+          seconds: float, applied_s: float) -> dict[str, object]:
     """Compare what the server acknowledged with what the database holds."""
     acked = {message_digest(b) for code, b, _ in results if 200 <= code < 300}
     fresh = Counter(message_digest(b) for code, b, j in results
@@ -139,12 +190,14 @@ def check(database_url: str, results: list[tuple[int, bytes, dict[str, object]]]
         rows = connection.execute(sa.text("select sha256, status from inbound_messages")).all()
     engine.dispose()
     stored = Counter(sha for sha, _ in rows)
+    done = {sha for sha, status in rows if status != "received"}
     accepted = sum(1 for code, _, _ in results if 200 <= code < 300)
     return {"posted": len(results), "accepted": accepted,
             "accepted_per_s": round(accepted / seconds, 1), "seconds": round(seconds, 2),
-            "stored": len(rows),
+            "applied_per_s": round(len(rows) / applied_s, 1),
+            "applied_seconds": round(applied_s, 2), "stored": len(rows),
             "duplicates": sum(1 for _, _, j in results if j.get("status") == "duplicate"),
-            "lost": len(acked - set(stored)),
+            "lost": len(acked - done),
             "applied_twice": sum(n - 1 for n in fresh.values() if n > 1)
             + sum(n - 1 for n in stored.values() if n > 1),
             "refused": sum(1 for code, _, _ in results if code >= 300),
@@ -152,25 +205,42 @@ def check(database_url: str, results: list[tuple[int, bytes, dict[str, object]]]
 
 
 def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
-                concurrency: int) -> dict[str, object]:
-    """`fwo serve` on one database, all posts, then the database check."""
+                concurrency: int, mode: str = "inline", broker: str = "",
+                workers: int = 2) -> dict[str, object]:
+    """`fwo serve` on one database in one receiver mode (with `fwo worker`s on `broker` in
+    deferred mode), all posts, until all is applied, then the database check."""
     port = free_port()
     fwo = str(Path(sys.executable).parent / "fwo")
     fleet = keys.parent / "fleet.csv"  # alerts about devices not in the fleet are refused
-    env = serve_env(base, database_url, keys)
+    env = serve_env(base, database_url, keys, mode, broker if mode == "deferred" else "")
     admin = subprocess.run([fwo, "user", "create", "bench", "--role", "admin", "--json"],
                            env=env, check=True, capture_output=True, text=True)
     env["FWO_TOKEN"] = json.loads(admin.stdout)["token"]  # the first admin, created locally
     subprocess.run([fwo, "fleet", "import", str(fleet)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    server = start([fwo, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                   serve_env(base, database_url, keys), port)
+    helpers: list[subprocess.Popen[bytes]] = []
+    if mode == "deferred" and broker:
+        import redis
+
+        redis.Redis.from_url(broker).flushdb()  # no task left from an earlier run
+        base.mkdir(parents=True, exist_ok=True)
+        with open(base / "worker.log", "ab") as log:  # the child keeps its own handle
+            helpers.append(subprocess.Popen([fwo, "worker", "--concurrency", str(workers)],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT))
+    server = start([fwo, "serve", "--host", "127.0.0.1", "--port", str(port)], env, port)
     try:
+        started = time.perf_counter()
         seconds, results = asyncio.run(post_all(port, bodies, concurrency))
+        wait_applied(database_url)
+        applied_s = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return check(database_url, results, seconds)
+        for process in [server, *helpers]:
+            process.terminate()
+        for process in [server, *helpers]:
+            process.wait(timeout=30)
+    return {"mode": mode, "applier": ("workers" if broker else "thread")
+            if mode == "deferred" else "request",
+            **check(database_url, results, seconds, applied_s)}
 
 
 def trivial_baseline(bodies: list[bytes], concurrency: int) -> float:
@@ -189,15 +259,20 @@ def trivial_baseline(bodies: list[bytes], concurrency: int) -> float:
     return round(sum(1 for c, _, _ in results if c == 204) / seconds, 1)
 
 
-def in_process(base: Path, keys: Path, bodies: list[bytes]) -> dict[str, float]:
-    """`inbound.receive` one by one and `receive_many` in batches of 500, fresh SQLite."""
+def in_process(base: Path, keys: Path, bodies: list[bytes], postgres: str = ""
+               ) -> dict[str, float]:
+    """`inbound.receive` one by one and `receive_many` in batches of 500, fresh SQLite (and
+    `receive_many` on a fresh PostgreSQL schema when given one)."""
     from orchestrator.bootstrap import bootstrap
     from orchestrator.config import Settings
     from orchestrator.service import fleet, inbound
 
     rates: dict[str, float] = {}
-    for name, batch in (("receive_per_s", 1), ("receive_many_per_s", 500)):
-        app = bootstrap(Settings(data_dir=base / name, keys_dir=keys))
+    runs = [("receive_per_s", 1, ""), ("receive_many_per_s", 500, "")]
+    if postgres:
+        runs.append(("postgresql_receive_many_per_s", 500, fresh_schema(postgres)))
+    for name, batch, url in runs:
+        app = bootstrap(Settings(data_dir=base / name, keys_dir=keys, database_url=url))
         fleet.import_fleet(app.uow(), keys.parent / "fleet.csv")
         ex = app.execution()
         sample = bodies[:2000] if batch == 1 else bodies
@@ -206,6 +281,8 @@ def in_process(base: Path, keys: Path, bodies: list[bytes]) -> dict[str, float]:
             inbound.receive_many(ex, sample[i:i + batch])
         rates[name] = round(len(sample) / (time.perf_counter() - started), 1)
         app.close()
+        if url:
+            drop_schema(url)
     return rates
 
 
@@ -213,6 +290,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--broker", default=os.environ.get("FWO_BENCH_BROKER_URL", ""),
+                        help="Redis broker for deferred mode's `fwo worker`s (its database "
+                             "is flushed); none: the serving process's applier thread")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--modes", default="inline,deferred")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="fwo-bench-receiver-"))
     generate(base / "data", entries=16, devices=200, seed=1, image_size=256)
@@ -221,16 +303,24 @@ def main() -> None:
                (base / "data" / "fleet.csv").read_text().splitlines()[1:]]
     alerts = signed_alerts(keys, devices, args.messages)
     bodies = alerts + alerts[: max(1, args.messages // 50)]  # 2% posted twice
-    backends = {"sqlite": f"sqlite:///{base / 'serve.sqlite3'}"}
-    if os.environ.get("FWO_DATABASE_URL", "").startswith("postgresql"):
-        backends["postgresql"] = os.environ["FWO_DATABASE_URL"]
+    postgres = os.environ.get("FWO_DATABASE_URL", "")
+    postgres = postgres if postgres.startswith("postgresql") else ""
     report: dict[str, object] = {"messages": args.messages, "posts": len(bodies),
-                                 "concurrency": args.concurrency,
+                                 "concurrency": args.concurrency, "workers": args.workers,
                                  "message_bytes": len(alerts[0]), "cpus": os.cpu_count()}
-    for name, url in backends.items():
-        report[name] = run_backend(base / name, url, keys, bodies, args.concurrency)
+    for mode in args.modes.split(","):
+        name = f"sqlite_{mode}"
+        report[name] = run_backend(base / name, f"sqlite:///{base / name}.sqlite3", keys,
+                                   bodies, args.concurrency, mode, args.broker, args.workers)
+        if postgres:
+            name, url = f"postgresql_{mode}", fresh_schema(postgres)
+            try:
+                report[name] = run_backend(base / name, url, keys, bodies, args.concurrency,
+                                           mode, args.broker, args.workers)
+            finally:
+                drop_schema(url)
     report["baseline"] = {"trivial_204_per_s": trivial_baseline(bodies, args.concurrency),
-                          **in_process(base / "inproc", keys, alerts)}
+                          **in_process(base / "inproc", keys, alerts, postgres)}
     print(json.dumps(report))
 
 

@@ -59,6 +59,11 @@ class Settings:
     shutdown_grace_s: float = 10.0  # on SIGTERM, how long running requests may finish
     api_max_body_bytes: int = 64 * 1024 * 1024
     receiver_max_body_bytes: int = 1024 * 1024
+    # inline: the receiver stores, verifies and applies before answering (the answer carries
+    # the verdict); deferred: it stores and answers 202 `received` at once, and stored
+    # messages are verified and applied in batches by workers (Celery on a shared broker,
+    # else a thread of the serving process)
+    receiver_apply: str = "inline"
     duis_verify_at: str = ""  # fixed time DCC certificates must be valid at (expired test PKIs)
     duis_xsd: str = ""  # the DCC's DUIS schema file (DUIS_Schema_V5.4.xsd); empty: not checked
     approval_required_above: int = 1000  # four eyes: larger campaigns need another approver
@@ -86,6 +91,14 @@ class Settings:
         if moment.tzinfo is None:
             raise ConfigurationError("FWO_DUIS_VERIFY_AT needs a time zone (end it with Z)")
         return moment
+
+    @property
+    def deferred_receiver(self) -> bool:
+        """`FWO_RECEIVER_APPLY` is `deferred` (refused by name when it is neither mode)."""
+        if self.receiver_apply not in ("inline", "deferred"):
+            raise ConfigurationError(f"FWO_RECEIVER_APPLY={self.receiver_apply!r} is neither "
+                                     "inline nor deferred")
+        return self.receiver_apply == "deferred"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from orchestrator.adapters.campaign_tables import (
@@ -30,6 +30,8 @@ _APPLIED = select(inbound_messages.c.content_sha256, inbound_messages.c.id,
 _SENT = select(sent_requests.c.request_id).where(
     sent_requests.c.request_id.in_(bindparam("ids", expanding=True)))
 
+
+INBOUND_APPLY_LOCK = 0x4657_4F49  # PostgreSQL advisory lock key of applying inbound ("FWOI")
 
 _CODE = update(sent_requests).where(sent_requests.c.request_id == bindparam("r_id")).values(
     response_code=bindparam("r_code"))
@@ -188,6 +190,26 @@ class SqlAlchemyRequestRepository:
         for start in range(0, len(request_ids), 500):
             found.update(r for (r,) in self.connection.execute(
                 _SENT, {"ids": request_ids[start:start + 500]}))
+        return found
+
+    def claim(self, message_ids: list[int]) -> set[int]:
+        """Which of these messages are still `received`, locked for this transaction.
+
+        Applying is serialised across processes (a transaction-scoped advisory lock on
+        PostgreSQL, the writer lock SQLite's BEGIN IMMEDIATE already holds), so two workers
+        never apply the same message, nor two copies of the same signed content, and a
+        message another worker marked meanwhile is no longer returned.
+        """
+        if not message_ids:
+            return set()
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(text(f"SELECT pg_advisory_xact_lock({INBOUND_APPLY_LOCK})"))
+        found: set[int] = set()
+        for start in range(0, len(message_ids), 500):
+            found.update(int(i) for (i,) in self.connection.execute(
+                select(inbound_messages.c.id).where(
+                    inbound_messages.c.id.in_(message_ids[start:start + 500]),
+                    inbound_messages.c.status == "received").with_for_update()))
         return found
 
     def pending_messages(self, limit: int) -> list[tuple[int, bytes]]:

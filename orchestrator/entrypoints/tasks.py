@@ -92,13 +92,11 @@ def reconcile_all() -> dict[str, Any]:
 
 @shared_task(name="fwo.inbound.process", ignore_result=True, acks_late=True)
 def process_inbound(message_ids: list[int]) -> int:
-    """Process stored inbound messages (the receiver stores them raw first)."""
+    """Verify and apply stored inbound messages as one batch (the receiver stores them raw
+    first; those another worker or the reconciler processed meanwhile are skipped)."""
     from orchestrator.service import inbound
 
-    ex = execution()
-    with ex.uow() as uow:
-        raws = uow.requests.raw_messages(message_ids)
-    return len(inbound.process_many(ex, raws))
+    return len(inbound.apply_stored(execution(), message_ids))
 
 
 @shared_task(name="fwo.ping", ignore_result=True)

@@ -8,6 +8,15 @@ its signature: ResponseID, header and body) an applied message already carried i
 sent, or a device it does not know, is quarantined with that reason, never applied.
 Whatever cannot be verified, parsed or matched is quarantined with a reason; nothing is
 dropped silently and nothing here raises on bad input.
+
+Two ways in: `receive_many` stores, verifies and applies a batch before returning (what the
+receiver answers with in `inline` mode, and what the dry run calls); `store_many` only stores
+a batch durably and acknowledges it (`received`, or `duplicate` of bytes stored before), and
+`apply_stored` / `apply_pending` verify and apply stored messages later, in batches, on any
+worker. Applying claims its messages first (`claim`: still `received`, applying serialised
+across processes), so a message is applied once however many workers, retries and
+reconcilers reach it, and a message stored but never applied (a crash) stays `received`
+until one does.
 """
 from __future__ import annotations
 
@@ -70,12 +79,48 @@ def message_digest(raw: bytes) -> str:
         return hashlib.sha256(raw).hexdigest()
 
 
-def receive_many(ex: Execution, raws: list[bytes]) -> list[InboundResult]:
-    """Store a batch raw (one transaction), then verify, parse and apply it in order."""
+def _store(ex: Execution, raws: list[bytes]) -> tuple[list[str], list[tuple[int, bool]]]:
     digests = [message_digest(raw) for raw in raws]
     with ex.uow() as uow:
         stored = uow.requests.store_many(list(zip(digests, raws)), ex.clock.now())
         uow.commit()
+    return digests, stored
+
+
+def store_many(ex: Execution, raws: list[bytes]) -> list[InboundResult]:
+    """Store a batch raw (one transaction) and acknowledge it, applying nothing yet: each
+    message is `received` (verified and applied later by `apply_stored`/`apply_pending`) or
+    a `duplicate` of bytes stored before."""
+    digests, stored = _store(ex, raws)
+    return [InboundResult(mid, "received" if new else "duplicate", sha256=digest)
+            for (mid, new), digest in zip(stored, digests)]
+
+
+def apply_stored(ex: Execution, message_ids: list[int]) -> list[InboundResult]:
+    """Verify and apply these stored messages (those still `received`) as one batch."""
+    with ex.uow() as uow:
+        raws = uow.requests.raw_messages(message_ids)
+    return process_many(ex, raws) if raws else []
+
+
+def apply_pending(ex: Execution, batch: int = 500, limit: int | None = None) -> int:
+    """Verify and apply every stored message still `received`, oldest first, `batch` at a
+    time (at most `limit`); how many were processed."""
+    done = 0
+    while limit is None or done < limit:
+        with ex.uow() as uow:
+            pending = uow.requests.pending_messages(batch if limit is None
+                                                    else min(batch, limit - done))
+        if not pending:
+            break
+        process_many(ex, pending)
+        done += len(pending)
+    return done
+
+
+def receive_many(ex: Execution, raws: list[bytes]) -> list[InboundResult]:
+    """Store a batch raw (one transaction), then verify, parse and apply it in order."""
+    digests, stored = _store(ex, raws)
     fresh = [(mid, raw) for (mid, new), raw in zip(stored, raws) if new]
     results = {mid: r for mid, r in zip((m for m, _ in fresh), process_many(ex, fresh))}
     return [replace(results.get(mid, InboundResult(mid, "duplicate")) if new
@@ -106,7 +151,10 @@ class _Verified:
 
 
 def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[InboundResult]:
-    """Verify and parse each stored message, then judge and apply all in one transaction."""
+    """Verify and parse each stored message, then judge and apply all in one transaction.
+
+    Only the messages this transaction claims (still `received`) are marked and applied; one
+    another worker processed meanwhile is answered `duplicate` and left as it is."""
     marks: list[tuple[int, str, str, dict[str, str | None]]] = []
     verified: list[_Verified] = []
     for message_id, raw in messages:
@@ -120,6 +168,9 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
     owners: list[int | None] = []
     facts: list[InboundFacts] = []
     with ex.uow() as uow:
+        claimed = uow.requests.claim([mid for mid, _ in messages])
+        marks = [m for m in marks if m[0] in claimed]
+        verified = [v for v in verified if v.message_id in claimed]
         for message, status, reason in _judge(uow, verified):
             marks.append((message.message_id, status, reason, message.fields))
             if status == "applied":
@@ -130,9 +181,9 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
         apply_inbound_facts(uow, facts, ex.clock.now())
         uow.requests.mark_many(marks, ex.clock.now())
         uow.commit()
-    order = {mid: i for i, (mid, _) in enumerate(messages)}
-    marks.sort(key=lambda m: order[m[0]])
-    return [InboundResult(mid, status, reason, moved) for mid, status, reason, _ in marks]
+    done = {mid: InboundResult(mid, status, reason, moved) for mid, status, reason, _ in marks}
+    return [done.get(mid) or InboundResult(mid, "duplicate", "already processed")
+            for mid, _ in messages]
 
 
 def _judge(uow: Any, verified: list[_Verified]) -> list[tuple[_Verified, str, str]]:

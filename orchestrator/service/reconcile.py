@@ -71,12 +71,9 @@ def time_out_unacknowledged(ex: Execution, limit: int) -> int:
 
 
 def reprocess_pending(ex: Execution, limit: int) -> int:
-    """Messages stored before a crash but never processed are processed now."""
-    with ex.uow() as uow:
-        pending = uow.requests.pending_messages(limit)
-    for message_id, raw in pending:
-        inbound.process(ex, message_id, raw)
-    return len(pending)
+    """Messages stored but never processed (a crash, a lost task) are processed now, in
+    batches; one a worker is applying meanwhile is claimed by one of the two only."""
+    return inbound.apply_pending(ex, limit=limit)
 
 
 def start_scheduled(ex: Execution) -> list[int]:

@@ -56,7 +56,8 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     _offline_docs(api)
     api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)),
                              execution)
-    api.state.inbound_batcher = receiver.new_batcher(api.state.fwo)
+    api.state.inbound_applier = receiver.new_applier(api.state.fwo)
+    api.state.inbound_batcher = receiver.new_batcher(api.state.fwo, api.state.inbound_applier)
     api.state.problem_hook = dashboard.ui_problem
     problems.install(api)
     api.add_exception_handler(BodyTooLargeError, _too_large)
@@ -94,8 +95,12 @@ def _offline_docs(api: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
+    if api.state.inbound_applier is not None:
+        api.state.inbound_applier.start()
     yield
     await api.state.inbound_batcher.close()
+    if api.state.inbound_applier is not None:
+        api.state.inbound_applier.close()
 
 
 async def _too_large(request: Request, err: Exception) -> Response:

@@ -1,5 +1,17 @@
 """The DUIS receiver: the DSP POSTs signed responses and alerts here.
 
+Two modes (`FWO_RECEIVER_APPLY`). `inline` (the default) is described below: each answer
+carries the verdict. `deferred` answers 202 `received` as soon as the raw bytes are stored
+durably (or `duplicate` when those bytes were stored before) and hands the new ids to an
+applier (`applier`): workers verify, parse and apply stored messages in batches. There the
+DCC signature is checked at apply time, not before the ack: storing first is what makes a
+message impossible to lose, verifying costs more than storing, and an unverifiable message
+is quarantined with its reason, never applied, whichever mode stored it. Hostile XML is
+never expanded in either mode: the digest is computed through the hardened parser (a
+refused document is stored under the digest of its bytes, then quarantined). What the DSP
+loses in `deferred` mode is only the 400 telling it a message was refused; the reason is on
+the stored row, in the logs and the metrics.
+
 No API token: the DCC's XML signature on each message is the authentication, checked by
 `inbound.receive` after the raw bytes are stored (so nothing is lost, and anything unsigned,
 badly signed or malformed is quarantined with a reason, never applied). The body is bounded:
@@ -22,6 +34,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from orchestrator.entrypoints.api.applier import Applier, CeleryApplier, ThreadApplier
 from orchestrator.entrypoints.api.batching import InboundBatcher
 from orchestrator.entrypoints.api.deps import ApiState, state
 from orchestrator.entrypoints.api.middleware import BodyTooLargeError
@@ -50,9 +63,10 @@ RECEIPT = {"type": "object", "properties": {
                         503: {"description": "could not be stored or processed now: send "
                                              "again after Retry-After seconds"}})
 async def receive(request: Request) -> Any:
-    """Store the raw message, then verify the DCC signature and apply it (idempotent).
+    """Store the raw message, then verify the DCC signature and apply it (idempotent); in
+    deferred mode, store it and answer `received` (applied by workers).
 
-    Concurrent messages are stored and applied together (see `batching`)."""
+    Concurrent messages are stored (and applied) together (see `batching`)."""
     st = state(request)
     raw = await read_bounded(request, st.app.settings.receiver_max_body_bytes)
     if not raw:
@@ -82,9 +96,29 @@ def batcher(request: Request) -> InboundBatcher:
     return found
 
 
-def new_batcher(st: ApiState) -> InboundBatcher:
-    """A batcher that stores, verifies and applies through `inbound.receive_many`."""
-    return InboundBatcher(lambda raws: inbound.receive_many(st.execution(), raws))
+def new_batcher(st: ApiState, applier: Applier | None = None) -> InboundBatcher:
+    """A batcher that stores, verifies and applies through `inbound.receive_many`, or, with
+    an applier (deferred mode), only stores and tells the applier what is new."""
+    if applier is None:
+        return InboundBatcher(lambda raws: inbound.receive_many(st.execution(), raws))
+
+    def store(raws: list[bytes]) -> list[inbound.InboundResult]:
+        results = inbound.store_many(st.execution(), raws)
+        applier.notify([r.message_id for r in results if r.status == "received"])
+        return results
+
+    return InboundBatcher(store)
+
+
+def new_applier(st: ApiState) -> Applier | None:
+    """The applier of deferred mode (None inline): Celery tasks on a shared broker, else a
+    thread of this process."""
+    settings = st.app.settings
+    if not settings.deferred_receiver:
+        return None
+    if settings.broker_url.startswith("memory://"):
+        return ThreadApplier(lambda: inbound.apply_pending(st.execution()))
+    return CeleryApplier(settings.broker_url)
 
 
 async def read_bounded(request: Request, limit: int) -> bytes:
