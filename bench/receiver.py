@@ -20,8 +20,10 @@ database is read directly. Prints ONE JSON line; per backend and mode:
 same uvicorn (HTTP + framework floor), and in-process `inbound.receive` / `receive_many`
 rates on a fresh SQLite database and, with PostgreSQL, on a fresh schema of it (the work
 floor without HTTP).
+`--workers-after` starts the workers only once every post is answered: the receiver's own
+intake, then the workers' apply rate on their own.
 Usage: python bench/receiver.py [--messages 10000] [--concurrency 16] [--broker URL]
-       [--workers 2]
+       [--workers 2] [--workers-after] [--modes inline,deferred]
 """
 from __future__ import annotations
 
@@ -206,7 +208,7 @@ def check(database_url: str, results: list[tuple[int, bytes, dict[str, object]]]
 
 def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
                 concurrency: int, mode: str = "inline", broker: str = "",
-                workers: int = 2) -> dict[str, object]:
+                workers: int = 2, workers_after: bool = False) -> dict[str, object]:
     """`fwo serve` on one database in one receiver mode (with `fwo worker`s on `broker` in
     deferred mode), all posts, until all is applied, then the database check."""
     port = free_port()
@@ -219,18 +221,25 @@ def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
     subprocess.run([fwo, "fleet", "import", str(fleet)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     helpers: list[subprocess.Popen[bytes]] = []
-    if mode == "deferred" and broker:
-        import redis
 
-        redis.Redis.from_url(broker).flushdb()  # no task left from an earlier run
+    def start_workers() -> None:
         base.mkdir(parents=True, exist_ok=True)
         with open(base / "worker.log", "ab") as log:  # the child keeps its own handle
             helpers.append(subprocess.Popen([fwo, "worker", "--concurrency", str(workers)],
                                             env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    if mode == "deferred" and broker:
+        import redis
+
+        redis.Redis.from_url(broker).flushdb()  # no task left from an earlier run
+        if not workers_after:
+            start_workers()
     server = start([fwo, "serve", "--host", "127.0.0.1", "--port", str(port)], env, port)
     try:
         started = time.perf_counter()
         seconds, results = asyncio.run(post_all(port, bodies, concurrency))
+        if mode == "deferred" and broker and workers_after:
+            start_workers()
         wait_applied(database_url)
         applied_s = time.perf_counter() - started
     finally:
@@ -238,7 +247,8 @@ def run_backend(base: Path, database_url: str, keys: Path, bodies: list[bytes],
             process.terminate()
         for process in [server, *helpers]:
             process.wait(timeout=30)
-    return {"mode": mode, "applier": ("workers" if broker else "thread")
+    return {"mode": mode, "applier": (("workers after the posts" if workers_after
+                                       else "workers") if broker else "thread")
             if mode == "deferred" else "request",
             **check(database_url, results, seconds, applied_s)}
 
@@ -295,6 +305,8 @@ def main() -> None:
                              "is flushed); none: the serving process's applier thread")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--modes", default="inline,deferred")
+    parser.add_argument("--workers-after", action="store_true",
+                        help="start the workers once every post is answered (intake alone)")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="fwo-bench-receiver-"))
     generate(base / "data", entries=16, devices=200, seed=1, image_size=256)
@@ -311,12 +323,14 @@ def main() -> None:
     for mode in args.modes.split(","):
         name = f"sqlite_{mode}"
         report[name] = run_backend(base / name, f"sqlite:///{base / name}.sqlite3", keys,
-                                   bodies, args.concurrency, mode, args.broker, args.workers)
+                                   bodies, args.concurrency, mode, args.broker, args.workers,
+                                   args.workers_after)
         if postgres:
             name, url = f"postgresql_{mode}", fresh_schema(postgres)
             try:
                 report[name] = run_backend(base / name, url, keys, bodies, args.concurrency,
-                                           mode, args.broker, args.workers)
+                                           mode, args.broker, args.workers,
+                                           args.workers_after)
             finally:
                 drop_schema(url)
     report["baseline"] = {"trivial_204_per_s": trivial_baseline(bodies, args.concurrency),

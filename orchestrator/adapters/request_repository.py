@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from orchestrator.adapters.campaign_tables import (
@@ -127,20 +128,46 @@ class SqlAlchemyRequestRepository:
         A message whose bytes were stored before (or earlier in the batch) is not new.
         """
         table = inbound_messages
-        known: dict[str, int] = {}
-        shas = list(dict.fromkeys(sha for sha, _ in messages))
-        for start in range(0, len(shas), 500):
-            rows = self.connection.execute(select(table.c.sha256, table.c.id).where(
-                table.c.sha256.in_(shas[start:start + 500])))
-            known.update({sha: int(i) for sha, i in rows})
-        fresh = {sha: raw for sha, raw in messages if sha not in known}
-        known.update(self._insert_fresh(fresh, at))
+        if self.connection.dialect.name in ("postgresql", "sqlite"):
+            fresh, known = self._insert_new(dict(messages), at)
+        else:
+            known = {}
+            shas = list(dict.fromkeys(sha for sha, _ in messages))
+            for start in range(0, len(shas), 500):
+                rows = self.connection.execute(select(table.c.sha256, table.c.id).where(
+                    table.c.sha256.in_(shas[start:start + 500])))
+                known.update({sha: int(i) for sha, i in rows})
+            fresh = {sha: raw for sha, raw in messages if sha not in known}
+            known.update(self._insert_fresh(fresh, at))
         seen: set[str] = set()
         result = []
         for sha, _ in messages:
             result.append((known[sha], sha in fresh and sha not in seen))
             seen.add(sha)
         return result
+
+    def _insert_new(self, messages: dict[str, bytes], at: dt.datetime
+                    ) -> tuple[dict[str, bytes], dict[str, int]]:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING as one cached executemany (SQLAlchemy
+        sends it as multi-row statements): one round trip for a batch of new messages (the ids of those stored before are then looked up);
+        (the ones this call stored, id of every message)."""
+        table = inbound_messages
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        items = list(messages.items())
+        known: dict[str, int] = {}
+        for start in range(0, len(items), 500):
+            rows = [{"sha256": sha, "received_at": at, "raw": raw, "status": "received",
+                     "reason": ""} for sha, raw in items[start:start + 500]]
+            statement = dialect.insert(table).on_conflict_do_nothing(
+                index_elements=["sha256"]).returning(table.c.sha256, table.c.id)
+            known.update({sha: int(i) for sha, i in self.connection.execute(statement, rows)})
+        fresh = {sha: raw for sha, raw in items if sha in known}
+        before = [sha for sha, _ in items if sha not in known]
+        for start in range(0, len(before), 500):
+            known.update({sha: int(i) for sha, i in self.connection.execute(
+                select(table.c.sha256, table.c.id).where(
+                    table.c.sha256.in_(before[start:start + 500])))})
+        return fresh, known
 
     def _insert_fresh(self, fresh: dict[str, bytes], at: dt.datetime) -> dict[str, int]:
         if not fresh:

@@ -18,21 +18,23 @@ Process = Callable[[list[bytes]], list[Any]]
 
 
 class InboundBatcher:
-    """Queue → one worker per event loop → `process(batch)` in the thread pool."""
+    """Queue → `parallel` workers per event loop → `process(batch)` in the thread pool."""
 
-    def __init__(self, process: Process, max_batch: int = 200):
+    def __init__(self, process: Process, max_batch: int = 200, parallel: int = 1):
         self.process = process
         self.max_batch = max_batch
+        self.parallel = parallel  # batches in flight at once (their database waits overlap)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[bytes, asyncio.Future[Any]]] | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
 
     async def submit(self, raw: bytes) -> Any:
         """Queue one message and wait for what became of it."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._queue is None:  # a new server (or test) loop
             self._loop, self._queue = loop, asyncio.Queue()
-            self._worker = loop.create_task(self._run(self._queue))
+            self._workers = [loop.create_task(self._run(self._queue))
+                             for _ in range(self.parallel)]
         future: asyncio.Future[Any] = loop.create_future()
         await self._queue.put((raw, future))
         return await future
@@ -55,7 +57,7 @@ class InboundBatcher:
 
     async def close(self) -> None:
         """Stop the worker (at shutdown)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-            self._queue = None
+        for worker in self._workers:
+            worker.cancel()
+        self._workers = []
+        self._queue = None

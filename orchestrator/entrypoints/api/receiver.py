@@ -45,6 +45,7 @@ from orchestrator.service import inbound
 router = APIRouter(tags=["duis"])
 log = structlog.get_logger("fwo.receiver")
 RETRY_AFTER_S = 5
+STORE_PARALLEL = 4  # deferred mode: stored batches in flight at once (each waits on a commit)
 # the database, its connection or the key store failing: the DSP should send again later
 STORAGE_FAILURES = (SQLAlchemyError, DatabaseError, ConfigurationError, OSError)
 RECEIPT = {"type": "object", "properties": {
@@ -107,7 +108,7 @@ def new_batcher(st: ApiState, applier: Applier | None = None) -> InboundBatcher:
         applier.notify([r.message_id for r in results if r.status == "received"])
         return results
 
-    return InboundBatcher(store)
+    return InboundBatcher(store, parallel=STORE_PARALLEL)
 
 
 def new_applier(st: ApiState) -> Applier | None:
