@@ -193,6 +193,8 @@ class ScaledRun(CampaignRun):
 class EmbeddedRun(CampaignRun):
     """One `fwo run` on a SQLite file, `fwo sim dsp` in its own process, both over HTTP."""
 
+    receiver_apply: str = "inline"  # FWO_RECEIVER_APPLY of `fwo run`
+
     def __post_init__(self) -> None:
         self.database = f"sqlite:///{self.work / 'fwo' / 'fwo.sqlite3'}"
         self.generate()
@@ -204,7 +206,8 @@ class EmbeddedRun(CampaignRun):
             "FWO_DSP_URL": self.dsp_url, "FWO_API_PORT": str(self.api_port),
             "FWO_KEYS_DIR": str(self.data / "keys"),
             "FWO_IMAGE_DIR": str(self.data / "images"), "FWO_RECONCILE_INTERVAL_S": "2",
-            "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": "10"})
+            "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": "10",
+            "FWO_RECEIVER_APPLY": self.receiver_apply})
 
     def settings(self) -> Settings:
         """The SQLite file `fwo run` serves."""

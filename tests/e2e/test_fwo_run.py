@@ -43,9 +43,13 @@ def _second_copy_refused(run: EmbeddedRun) -> None:
 
 
 @pytest.mark.slow
-def test_fwo_run_completes_a_campaign_through_a_sigkill(tmp_path: Path) -> None:
-    """One `fwo run` process finishes a 1,000-device campaign after being SIGKILLed once."""
-    run = EmbeddedRun(tmp_path, FWO, devices=1000)
+@pytest.mark.parametrize("receiver_apply", ["inline", "deferred"])
+def test_fwo_run_completes_a_campaign_through_a_sigkill(tmp_path: Path,
+                                                        receiver_apply: str) -> None:
+    """One `fwo run` process finishes a 1,000-device campaign after being SIGKILLed once,
+    with the receiver applying inline, and deferred (stored messages applied by its applier
+    thread, those a SIGKILL left `received` by the next process)."""
+    run = EmbeddedRun(tmp_path, FWO, devices=1000, receiver_apply=receiver_apply)
     try:
         run.start_dsp(speed=SPEED)
         created = run.start_campaign(POLICY)
