@@ -31,7 +31,8 @@ class SqlAlchemyUnitOfWork:
         self.fleet = SqlAlchemyFleetRepository(self._connection)
         self.plans = SqlAlchemyPlanRepository(self._connection)
         self.campaigns = SqlAlchemyCampaignRepository(self._connection)
-        self.requests = SqlAlchemyRequestRepository(self._connection)
+        # one object holds counters, the sent log, database pacing and raw inbound messages
+        self.requests = self.inbound = SqlAlchemyRequestRepository(self._connection)
         self.access = SqlAlchemyAccessRepository(self._connection)
         self.audit = SqlAlchemyAuditRepository(self._connection)
         return self

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any
 
 from duis.codes import ActivationResult
 from duis.errors import DuisError
@@ -43,6 +42,7 @@ from orchestrator.domain.jobs import Outcome
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.fleet_facts import InboundFacts, apply_inbound_facts, inbound_facts
 from orchestrator.service.outbound import COMMS_CODES
+from orchestrator.service.unit_of_work import UnitOfWork
 from orchestrator.service.wiring import Execution
 
 # N60 only says the hub passed the image on; the device's own verdict (0x8F72 with the hash
@@ -82,7 +82,7 @@ def message_digest(raw: bytes) -> str:
 def _store(ex: Execution, raws: list[bytes]) -> tuple[list[str], list[tuple[int, bool]]]:
     digests = [message_digest(raw) for raw in raws]
     with ex.uow() as uow:
-        stored = uow.requests.store_many(list(zip(digests, raws)), ex.clock.now())
+        stored = uow.inbound.store_many(list(zip(digests, raws)), ex.clock.now())
         uow.commit()
     return digests, stored
 
@@ -99,7 +99,7 @@ def store_many(ex: Execution, raws: list[bytes]) -> list[InboundResult]:
 def apply_stored(ex: Execution, message_ids: list[int]) -> list[InboundResult]:
     """Verify and apply these stored messages (those still `received`) as one batch."""
     with ex.uow() as uow:
-        raws = uow.requests.raw_messages(message_ids)
+        raws = uow.inbound.raw_messages(message_ids)
     return process_many(ex, raws) if raws else []
 
 
@@ -109,7 +109,7 @@ def apply_pending(ex: Execution, batch: int = 500, limit: int | None = None) -> 
     done = 0
     while limit is None or done < limit:
         with ex.uow() as uow:
-            pending = uow.requests.pending_messages(batch if limit is None
+            pending = uow.inbound.pending_messages(batch if limit is None
                                                     else min(batch, limit - done))
         if not pending:
             break
@@ -168,7 +168,7 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
     owners: list[int | None] = []
     facts: list[InboundFacts] = []
     with ex.uow() as uow:
-        claimed = uow.requests.claim([mid for mid, _ in messages])
+        claimed = uow.inbound.claim([mid for mid, _ in messages])
         marks = [m for m in marks if m[0] in claimed]
         verified = [v for v in verified if v.message_id in claimed]
         for message, status, reason in _judge(uow, verified):
@@ -179,17 +179,17 @@ def process_many(ex: Execution, messages: list[tuple[int, bytes]]) -> list[Inbou
                 facts += message.facts
         moved = apply_in_uow(ex, uow, outcomes, owners) if outcomes else 0
         apply_inbound_facts(uow, facts, ex.clock.now())
-        uow.requests.mark_many(marks, ex.clock.now())
+        uow.inbound.mark_many(marks, ex.clock.now())
         uow.commit()
     done = {mid: InboundResult(mid, status, reason, moved) for mid, status, reason, _ in marks}
     return [done.get(mid) or InboundResult(mid, "duplicate", "already processed")
             for mid, _ in messages]
 
 
-def _judge(uow: Any, verified: list[_Verified]) -> list[tuple[_Verified, str, str]]:
+def _judge(uow: UnitOfWork, verified: list[_Verified]) -> list[tuple[_Verified, str, str]]:
     """Each verified message: applied, a duplicate of an applied one, or quarantined because
     it names a RequestID never sent or a device not in the fleet."""
-    applied = uow.requests.applied_contents([v.content for v in verified])
+    applied = uow.inbound.applied_contents([v.content for v in verified])
     rids, devices = zip(*(references(v.response) for v in verified)) if verified else ((), ())
     sent = uow.requests.sent_request_ids(sorted(set().union(*rids)))
     known = uow.fleet.known(set().union(*devices))

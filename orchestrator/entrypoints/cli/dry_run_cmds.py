@@ -174,7 +174,7 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
     with app.uow() as uow:
         failures = uow.campaigns.failures(campaign_id)
         requests = uow.requests.sent_counts(campaign_id)
-        inbound_counts = uow.requests.inbound_counts()
+        inbound_counts = uow.inbound.inbound_counts()
         steps = uow.campaigns.verified_steps(campaign_id)
         window = uow.campaigns.get(campaign_id).policy.activation_window
     simulation = world.simulation
