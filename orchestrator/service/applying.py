@@ -1,11 +1,13 @@
 """Applying outcomes to device jobs, and the wave gates that follow from the counters."""
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from orchestrator.domain.campaign import Campaign, CampaignEvent
+from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.fleet import Device, observe_firmware
 from orchestrator.domain.jobs import (
     CHECKS,
@@ -22,12 +24,13 @@ from orchestrator.domain.observations import FirmwareRead
 from orchestrator.domain.planner import Planner, PlanningPolicy
 from orchestrator.domain.waves import WaveCounts, evaluate_gate
 from orchestrator.service.fleet_facts import record_reads
+from orchestrator.service.unit_of_work import UnitOfWork
 from orchestrator.service.wiring import Execution
 
 REQUEST_SCOPE = "*"  # an outcome for every device waiting on the outcome's request
 
 
-def apply_in_uow(ex: Execution, uow: Any, results: list[tuple[str, Outcome]],
+def apply_in_uow(ex: Execution, uow: UnitOfWork, results: list[tuple[str, Outcome]],
                  message_id: int | None | list[int | None], *,
                  include_terminal: bool = False) -> int:
     """Advance each device's current job by its outcomes, in order; stale ones are no-ops.
@@ -80,11 +83,11 @@ class _Reads:
     """The firmware reads among a batch of outcomes: re-plans for the jobs waiting on them,
     then one fleet update for all of them (campaign or not)."""
 
-    def __init__(self, ex: Execution, uow: Any, devices: list[str]):
+    def __init__(self, ex: Execution, uow: UnitOfWork, devices: list[str]):
         self.ex, self.uow = ex, uow
         self.known = uow.fleet.get_many(devices) if devices else {}
         self.reads: list[FirmwareRead] = []
-        self.catalogues: list[Any] = []
+        self.catalogues: list[Catalogue] = []
 
     def replan(self, job: DeviceJob, outcome: Outcome, ctx: Context,
                campaign: Campaign) -> Replan | None:
@@ -106,7 +109,7 @@ class _Reads:
         return Replan(found.status, found.path, found.reason)
 
     def add(self, device: str, outcome: Outcome, mid: int | None, job: DeviceJob | None,
-            event: JobEvent | None, entry: Any = None) -> None:
+            event: JobEvent | None, entry: CatalogueEntry | None = None) -> None:
         if not _is_read(outcome):
             return
         at = outcome.observed_at or self.ex.clock.now()
@@ -123,7 +126,7 @@ class _Reads:
             self.catalogues.append(_campaign(self.ex, self.uow, job.campaign_id)[1])
         self.reads.append(read)
 
-    def record(self, now: Any) -> None:
+    def record(self, now: dt.datetime) -> None:
         if self.reads:
             record_reads(self.uow, self.reads, now, known=self.known,
                          version_of=self._version_of)
@@ -140,16 +143,18 @@ class _Reads:
 
 # planners by (catalogue object, guessing), and each campaign's guessing choice (fixed at
 # creation) by (catalogue object, campaign); the catalogue is kept to check identity
-_PLANNERS: dict[tuple[int, bool], tuple[Any, Planner]] = {}
-_GUESSING: dict[tuple[int, int], tuple[Any, bool]] = {}
+_PLANNERS: dict[tuple[int, bool], tuple[Catalogue, Planner]] = {}
+_GUESSING: dict[tuple[int, int], tuple[Catalogue, bool]] = {}
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _planner(ex: Execution, uow: Any, campaign: Campaign) -> Planner:
+def _planner(ex: Execution, uow: UnitOfWork, campaign: Campaign) -> Planner:
     """A planner over the campaign's catalogue with the policy its plan used (cached)."""
     catalogue = _campaign(ex, uow, campaign.id)[1]
     known = _GUESSING.get((id(catalogue), campaign.id))
     if known is None or known[0] is not catalogue:
-        row = uow.campaigns.row(campaign.id)
+        row = _row(uow, campaign.id)
         plan = uow.plans.get(row["plan_id"]) if row.get("plan_id") else None
         guessing = bool((plan.policy if plan else {}).get("allow_unknown_predecessors"))
         known = _bounded(_GUESSING, 10_000)[(id(catalogue), campaign.id)] = (catalogue,
@@ -162,13 +167,13 @@ def _planner(ex: Execution, uow: Any, campaign: Campaign) -> Planner:
     return found[1]
 
 
-def _bounded(cache: dict[Any, Any], size: int) -> dict[Any, Any]:
+def _bounded(cache: dict[K, V], size: int) -> dict[K, V]:
     if len(cache) >= size:
         cache.clear()
     return cache
 
 
-def _expand(uow: Any, results: list[tuple[str, Outcome]], ids: list[int | None]
+def _expand(uow: UnitOfWork, results: list[tuple[str, Outcome]], ids: list[int | None]
             ) -> tuple[list[tuple[str, Outcome]], list[int | None]]:
     expanded: list[tuple[str, Outcome]] = []
     expanded_ids: list[int | None] = []
@@ -183,13 +188,22 @@ def _expand(uow: Any, results: list[tuple[str, Outcome]], ids: list[int | None]
     return expanded, expanded_ids
 
 
-def _campaign(ex: Execution, uow: Any, campaign_id: int) -> tuple[Campaign, Any]:
+def _campaign(ex: Execution, uow: UnitOfWork, campaign_id: int
+              ) -> tuple[Campaign, Catalogue]:
     """A campaign's policy and catalogue (both fixed at creation, so cached per process)."""
     if campaign_id not in ex.campaign_cache:
         campaign = uow.campaigns.get(campaign_id)
-        snapshot = uow.campaigns.row(campaign_id)["snapshot_id"]
+        assert campaign is not None  # a job or a caller named it
+        snapshot = _row(uow, campaign_id)["snapshot_id"]
         ex.campaign_cache[campaign_id] = (campaign, ex.catalogue(snapshot, uow))
     return ex.campaign_cache[campaign_id]
+
+
+def _row(uow: UnitOfWork, campaign_id: int) -> dict[str, Any]:
+    """The stored fields of a campaign known to exist."""
+    row = uow.campaigns.row(campaign_id)
+    assert row is not None
+    return row
 
 
 def wave_counts(counters: dict[tuple[int, str], int]) -> dict[int, WaveCounts]:
@@ -215,11 +229,11 @@ def _unacknowledged(counts: dict[int, WaveCounts], campaign: Campaign) -> dict[i
     return counts
 
 
-def run_gate(ex: Execution, uow: Any, campaign: Campaign) -> list[CampaignEvent]:
+def run_gate(ex: Execution, uow: UnitOfWork, campaign: Campaign) -> list[CampaignEvent]:
     """Pause, open the next wave or complete a running campaign, as its counters say."""
     now = ex.clock.now()
     events: list[CampaignEvent] = []
-    last_wave = uow.campaigns.row(campaign.id)["wave_count"]
+    last_wave = _row(uow, campaign.id)["wave_count"]
     while campaign.sending:
         counts = _unacknowledged(wave_counts(uow.campaigns.counters(campaign.id)), campaign)
         decision = evaluate_gate(campaign.policy, campaign.current_wave, last_wave, counts)

@@ -208,13 +208,13 @@ def _times(campaign: Campaign, action: str, now: dt.datetime) -> dict[str, Any]:
     return {}
 
 
-def _acknowledge_failures(uow: Any, campaign: Campaign) -> None:
+def _acknowledge_failures(uow: UnitOfWork, campaign: Campaign) -> None:
     """Resuming accepts the failures so far: the thresholds count new ones from here."""
     counts = wave_counts(uow.campaigns.counters(campaign.id))
     campaign.acknowledged = {w: dict(c.failed) for w, c in counts.items()}
 
 
-def _cancel_jobs(ex: Execution, uow: Any, campaign: Campaign, reason: str) -> list[DeviceJob]:
+def _cancel_jobs(ex: Execution, uow: UnitOfWork, campaign: Campaign, reason: str) -> list[DeviceJob]:
     """Cancel every unfinished job; return those with a future-dated activation pending."""
     active = [s.value for s in JobState if s not in TERMINAL]
     jobs = uow.campaigns.jobs(campaign.id, states=active, limit=10_000_000)
@@ -277,7 +277,7 @@ def retry_failed(ex: Execution, campaign_id: int, actor: Principal, reason: str 
             "devices": sorted(j.device_id for j in jobs)[:1000]}
 
 
-def _load(uow: Any, campaign_id: int, lock: bool = False) -> Campaign:
+def _load(uow: UnitOfWork, campaign_id: int, lock: bool = False) -> Campaign:
     campaign = uow.campaigns.get(campaign_id, lock=lock)
     if campaign is None:
         raise CampaignNotFoundError(f"no campaign {campaign_id}")
@@ -305,6 +305,7 @@ def status(uow: UnitOfWork, campaign_id: int, now: dt.datetime | None = None
     with uow:
         campaign = _load(uow, campaign_id)
         row = uow.campaigns.row(campaign_id)
+        assert row is not None  # `_load` found the campaign
         facts = uow.campaigns.wait_facts(campaign, now or dt.datetime.now(dt.UTC))
     states: dict[str, int] = {}
     for counts in facts.waves.values():

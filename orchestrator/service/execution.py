@@ -24,6 +24,7 @@ from orchestrator.domain.policy import Budget
 from orchestrator.errors import DspUnavailableError, OrchestratorError
 from orchestrator.service import outbound
 from orchestrator.service.outbound import Send
+from orchestrator.service.unit_of_work import UnitOfWork
 from orchestrator.service.wiring import Execution, SupplierIdentity
 
 
@@ -63,7 +64,9 @@ def _claim(ex: Execution, campaign_id: int
             uow.campaigns.record_dispatch(campaign_id, now)
             uow.commit()
             return None
-        catalogue = ex.catalogue(uow.campaigns.row(campaign_id)["snapshot_id"], uow)
+        row = uow.campaigns.row(campaign_id)
+        assert row is not None  # the campaign was just loaded in this transaction
+        catalogue = ex.catalogue(row["snapshot_id"], uow)
         jobs, reads = _reads_first(jobs, Context(now, campaign.policy, "", ex.rng))
         sends = _group(jobs, campaign)
         sends, paced_until, pacing = _pace(ex, uow, campaign, sends, now)
@@ -121,10 +124,10 @@ def _group(jobs: list[DeviceJob], campaign: Campaign) -> list[Send]:
     return sends
 
 
-def _pace(ex: Execution, uow: object, campaign: Campaign, sends: list[Send],
+def _pace(ex: Execution, uow: UnitOfWork, campaign: Campaign, sends: list[Send],
           now: dt.datetime) -> tuple[list[Send], dt.datetime | None, dict[str, dict[str, Any]]]:
     """Keep only the sends each SR type's budget allows now; say what each budget had left."""
-    pacer = ex.pacer or uow.requests  # type: ignore[attr-defined]
+    pacer = ex.pacer or uow.requests
     kept: list[Send] = []
     retry_at: dt.datetime | None = None
     pacing: dict[str, dict[str, Any]] = {}
@@ -153,14 +156,13 @@ def _budget_left(budget: Budget, grant: Grant, now: dt.datetime) -> dict[str, An
             "held_until": None if grant.retry_at is None else grant.retry_at.isoformat()}
 
 
-def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalogue,
+def _mark_sent(ex: Execution, uow: UnitOfWork, campaign: Campaign, catalogue: Catalogue,
                sends: list[Send], now: dt.datetime
-               ) -> tuple[list[tuple[DeviceJob, DeviceJob]], list[JobEvent], list[dict]]:  # type: ignore[type-arg]
+               ) -> tuple[list[tuple[DeviceJob, DeviceJob]], list[JobEvent], list[dict[str, Any]]]:
     changes: list[tuple[DeviceJob, DeviceJob]] = []
     events: list[JobEvent] = []
-    rows: list[dict] = []  # type: ignore[type-arg]
-    identities = {id(s): ex.identity_for(catalogue.get(s.entry).device_type)  # type: ignore[union-attr]
-                  for s in sends}
+    rows: list[dict[str, Any]] = []
+    identities = {id(s): ex.identity_for(_device_type(catalogue, s.entry)) for s in sends}
     counters = _reserve(uow, sends, identities, now)
     ctx = Context(now, campaign.policy, "", ex.rng)
     for send in sends:
@@ -179,15 +181,21 @@ def _mark_sent(ex: Execution, uow: object, campaign: Campaign, catalogue: Catalo
     return changes, events, rows
 
 
-def _reserve(uow: object, sends: list[Send], identities: dict[int, SupplierIdentity],
+def _reserve(uow: UnitOfWork, sends: list[Send], identities: dict[int, SupplierIdentity],
              now: dt.datetime) -> dict[str, list[int]]:
     """Every RequestID counter this claim needs, one reservation per originator."""
     needed: dict[str, int] = defaultdict(int)
     for send in sends:
         needed[identities[id(send)].originator] += send.counters_needed
     floor = int(now.timestamp() * 1000)
-    return {originator: uow.requests.reserve_counters(originator, n, floor)  # type: ignore[attr-defined]
+    return {originator: uow.requests.reserve_counters(originator, n, floor)
             for originator, n in sorted(needed.items())}
+
+
+def _device_type(catalogue: Catalogue, entry_id: str) -> str:
+    entry = catalogue.get(entry_id)
+    assert entry is not None  # jobs name entries of their campaign's own snapshot
+    return entry.device_type
 
 
 def _activation_time(campaign: Campaign, send: Send, now: dt.datetime) -> dt.datetime | None:
@@ -239,10 +247,10 @@ def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -
     now = ex.clock.now()
     catalogue = ex.catalogue(_snapshot_of(ex, campaign_id))  # outside any unit of work
     sends = [Send("11.3", j.entry, [j], execute_at=outbound.CANCEL_AT) for j in jobs]
-    rows: list[dict] = []  # type: ignore[type-arg]
+    rows: list[dict[str, Any]] = []
     with ex.send_lock(), ex.uow() as uow:
         for send in sends:
-            identity = ex.identity_for(catalogue.get(send.entry).device_type)  # type: ignore[union-attr]
+            identity = ex.identity_for(_device_type(catalogue, send.entry))
             [counter] = uow.requests.reserve_counters(identity.originator, 1,
                                                       int(now.timestamp() * 1000))
             send.assign(RequestId(identity.originator, send.jobs[0].device_id, counter))

@@ -116,17 +116,17 @@ def _claim(ex: Execution, batch: list[list[Device]], budget: Budget,
     """Take budget and counters for as many premises as allowed; record the requests."""
     now = ex.clock.now()
     with ex.uow() as uow:
-        pacer = ex.pacer or uow.requests  # type: ignore[attr-defined]
+        pacer = ex.pacer or uow.requests
         grant = pacer.acquire(budget, len(batch), now)
         report.paced_until = grant.retry_at if grant.granted < len(batch) else None
         asked = [group[0] for group in batch[:grant.granted]]
         originators = [ex.identity_for(d.device_type).originator for d in asked]
         floor = int(now.timestamp() * 1000)
-        counters = {o: uow.requests.reserve_counters(o, n, floor)  # type: ignore[attr-defined]
+        counters = {o: uow.requests.reserve_counters(o, n, floor)
                     for o, n in sorted(Counter(originators).items())}
         requests = [_Request(RequestId(o, ex.dcc_eui, counters[o].pop(0)), d, len(g))
                     for o, d, g in zip(originators, asked, batch)]
-        uow.requests.record_sent([  # type: ignore[attr-defined]
+        uow.requests.record_sent([
             {"request_id": str(r.request_id), "campaign_id": None, "sr_type": "8.2",
              "command_variant": 8, "entry": None, "device_count": r.covers, "sent_at": now}
             for r in requests])
@@ -167,5 +167,5 @@ def _apply(ex: Execution, answers: list[tuple[_Request, Response | str]],
             report.ignored_older += result.ignored_older
             report.drift += sum(f.name == DRIFT for f in result.facts)
             report.problems += result.problems
-        uow.requests.record_response_codes(codes)  # type: ignore[attr-defined]
+        uow.requests.record_response_codes(codes)
         uow.commit()

@@ -6,12 +6,13 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from duis.keys import TrustStore
 from duis.sign import SigningIdentity
+from orchestrator.domain.campaign import Campaign
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway
@@ -58,7 +59,7 @@ class Execution:
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     batch_limit: int = 2000
     rng: random.Random = field(default_factory=random.Random)
-    campaign_cache: dict[int, tuple[Any, Catalogue]] = field(default_factory=dict)
+    campaign_cache: dict[int, tuple[Campaign, Catalogue]] = field(default_factory=dict)
     unacknowledged_grace_s: float = 300.0
     verify_at: dt.datetime | None = None  # DCC signatures' certificates valid then (None: now)
     approvals: Approvals = field(default_factory=Approvals)  # the deployment's four eyes
