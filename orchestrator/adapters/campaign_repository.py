@@ -1,6 +1,7 @@
 """SQLAlchemy repository for campaigns, device jobs, their events and maintained counters."""
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -99,13 +100,13 @@ class SqlAlchemyCampaignRepository:
         self.connection.execute(update(campaigns).where(campaigns.c.id == campaign_id)
                                 .values(dispatch_error=error[:2000], dispatch_error_at=at))
 
-    def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def list(self, limit: int = 100, offset: int = 0) -> builtins.list[dict[str, Any]]:
         """Campaign rows, newest first."""
         rows = self.connection.execute(select(campaigns).order_by(campaigns.c.id.desc())
                                        .limit(limit).offset(offset))
         return [dict(r._mapping) for r in rows]
 
-    def running_ids(self) -> list[int]:
+    def running_ids(self) -> builtins.list[int]:
         """Campaigns that are running or paused (the reconciler's scope)."""
         return list(self.connection.scalars(select(campaigns.c.id).where(
             campaigns.c.state.in_([CampaignState.RUNNING.value, CampaignState.PAUSED.value]))))
@@ -117,7 +118,7 @@ class SqlAlchemyCampaignRepository:
         if rows:
             self.connection.execute(insert(campaign_events), rows)
 
-    def events(self, campaign_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    def events(self, campaign_id: int, limit: int = 200) -> builtins.list[dict[str, Any]]:
         """A campaign's events, oldest first."""
         rows = self.connection.execute(select(campaign_events).where(
             campaign_events.c.campaign_id == campaign_id).order_by(campaign_events.c.id)
@@ -137,14 +138,14 @@ class SqlAlchemyCampaignRepository:
                 for (c, w, s), n in counts.items()])
 
     def due(self, campaign_id: int, max_wave: int, now: dt.datetime,
-            limit: int) -> list[DeviceJob]:
+            limit: int) -> builtins.list[DeviceJob]:
         """Jobs owing a request now, locked for this transaction (SKIP LOCKED on PostgreSQL).
 
         Each sending state gets its own share of `limit`, so a backlog of one SR type held
         back by its budget never starves the others.
         """
         query = _DUE_LOCKED if self.postgres else _DUE
-        found: list[DeviceJob] = []
+        found: builtins.list[DeviceJob] = []
         for state in SEND:
             rows = self.connection.execute(query, {"c": campaign_id, "s": state.value,
                                                    "w": max_wave, "now": now, "lim": limit})
@@ -157,7 +158,7 @@ class SqlAlchemyCampaignRepository:
             device_jobs.c.campaign_id == campaign_id, device_jobs.c.wave <= max_wave,
             device_jobs.c.state.in_([s.value for s in SEND]))))
 
-    def overdue(self, now: dt.datetime, limit: int) -> list[DeviceJob]:
+    def overdue(self, now: dt.datetime, limit: int) -> builtins.list[DeviceJob]:
         """Jobs waiting for an answer past their stage deadline (for the reconciler)."""
         query = (select(device_jobs).where(device_jobs.c.state.in_([s.value for s in WAIT]),
                                            device_jobs.c.deadline_at <= now)
@@ -171,9 +172,9 @@ class SqlAlchemyCampaignRepository:
         return _aware(self.connection.scalar(select(func.min(device_jobs.c.deadline_at)).where(
             device_jobs.c.state.in_([s.value for s in WAIT]))))
 
-    def active_for_devices(self, device_ids: Sequence[str]) -> list[DeviceJob]:
+    def active_for_devices(self, device_ids: Sequence[str]) -> builtins.list[DeviceJob]:
         """Non-terminal jobs of these devices (a device has at most one), locked."""
-        found: list[DeviceJob] = []
+        found: builtins.list[DeviceJob] = []
         for start in range(0, len(device_ids), 900):
             query = select(device_jobs).where(
                 device_jobs.c.device_id.in_(device_ids[start:start + 900]),
@@ -183,13 +184,13 @@ class SqlAlchemyCampaignRepository:
             found += [_job(r._mapping) for r in self.connection.execute(query)]
         return found
 
-    def jobs_of_device(self, device_id: str) -> list[DeviceJob]:
+    def jobs_of_device(self, device_id: str) -> builtins.list[DeviceJob]:
         """Every job a device has had, oldest campaign first."""
         rows = self.connection.execute(select(device_jobs).where(
             device_jobs.c.device_id == device_id).order_by(device_jobs.c.id))
         return [_job(r._mapping) for r in rows]
 
-    def by_request(self, request_id: str) -> list[DeviceJob]:
+    def by_request(self, request_id: str) -> builtins.list[DeviceJob]:
         """Non-terminal jobs waiting on a request."""
         query = select(device_jobs).where(device_jobs.c.request_id == request_id,
                                           device_jobs.c.state.in_(_ACTIVE)).order_by(
@@ -199,7 +200,7 @@ class SqlAlchemyCampaignRepository:
         return [_job(r._mapping) for r in self.connection.execute(query)]
 
     def jobs(self, campaign_id: int, *, states: Sequence[str] | None = None,
-             limit: int = 100, offset: int = 0) -> list[DeviceJob]:
+             limit: int = 100, offset: int = 0) -> builtins.list[DeviceJob]:
         """A page of a campaign's jobs."""
         query = select(device_jobs).where(device_jobs.c.campaign_id == campaign_id)
         if states:
@@ -239,11 +240,12 @@ class SqlAlchemyCampaignRepository:
 
     def counters(self, campaign_id: int) -> dict[tuple[int, str], int]:
         """Maintained device counts per (wave, state): the status without a scan."""
-        rows = self.connection.execute(select(campaign_counters).where(
-            campaign_counters.c.campaign_id == campaign_id))
-        return {(r.wave, r.state): r.count for r in rows if r.count}
+        rows = self.connection.execute(select(
+            campaign_counters.c.wave, campaign_counters.c.state, campaign_counters.c.count)
+            .where(campaign_counters.c.campaign_id == campaign_id))
+        return {(wave, state): count for wave, state, count in rows if count}
 
-    def device_history(self, device_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    def device_history(self, device_id: str, limit: int = 500) -> builtins.list[dict[str, Any]]:
         """Every recorded transition of a device, oldest first."""
         rows = self.connection.execute(select(job_events).where(
             job_events.c.device_id == device_id).order_by(job_events.c.id).limit(limit))

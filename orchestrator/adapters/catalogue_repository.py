@@ -78,8 +78,9 @@ class SqlAlchemyCatalogueRepository:
 
     def entry_count(self, snapshot_id: int) -> int:
         """How many entries a snapshot holds."""
-        return int(self.connection.scalar(select(func.count()).select_from(catalogue_entries)
-                                          .where(catalogue_entries.c.snapshot_id == snapshot_id)))
+        return int(self.connection.execute(
+            select(func.count()).select_from(catalogue_entries)
+            .where(catalogue_entries.c.snapshot_id == snapshot_id)).scalar_one())
 
     def prune(self, keep: int) -> int:
         """Delete the entries of all but the newest `keep` snapshots (records stay)."""

@@ -117,8 +117,8 @@ class SqlAlchemyRequestRepository:
                     sha256=sha256, received_at=at, raw=raw, status="received", reason="")
                     .returning(inbound_messages.c.id)).scalar_one()
         except IntegrityError:  # stored by a concurrent receiver a moment ago
-            return int(self.connection.scalar(select(inbound_messages.c.id).where(
-                inbound_messages.c.sha256 == sha256))), False
+            return int(self.connection.execute(select(inbound_messages.c.id).where(
+                inbound_messages.c.sha256 == sha256)).scalar_one()), False
         return int(new_id), True
 
     def store_many(self, messages: list[tuple[str, bytes]], at: dt.datetime
