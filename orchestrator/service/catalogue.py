@@ -11,7 +11,7 @@ from typing import Any
 
 from fir_sync import integrity
 from fir_sync.diff import diff_entries
-from fir_sync.errors import FirSyncError
+from fir_sync.errors import FirSyncError, IntegrityError
 from fir_sync.fetch import Credentials, Policy, fetch
 from fir_sync.parse import DEFAULT_LIMITS, Limits
 from fir_sync.reader import read_catalogue
@@ -288,9 +288,9 @@ def _check_either(spec: str, files: dict[str, Path],
         try:
             check(path, spec)
             return
-        except (integrity.IntegrityError, OSError) as err:
+        except (IntegrityError, OSError) as err:
             errors.append(str(err))
-    raise integrity.IntegrityError("; ".join(errors))
+    raise IntegrityError("; ".join(errors))
 
 
 def _refusal(problems: tuple[Problem, ...]) -> str:

@@ -45,9 +45,10 @@ def run_campaign(ex: Execution, world: SimulatedWorld, campaign_id: int, *,
     Time moves at least `tick` per turn, so answers and retries falling close together are
     handled together (as a worker polling every few minutes would), not one turn each.
     """
-    stats = RunStats(started_at=ex.clock.now())
+    started = ex.clock.now()
+    stats = RunStats(started_at=started)
     wall = time.perf_counter()
-    end = stats.started_at + horizon  # type: ignore[operator]
+    end = started + horizon
     while True:
         stats.turns += 1
         paced_until = _send_all_due(ex, campaign_id, stats)

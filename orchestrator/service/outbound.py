@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 
 from duis import build, gbcs
 from duis.errors import DuisError
-from duis.models import ReadFirmwareVersion, Response, ResponseMessage, SignedPreCommand
+from duis.models import (
+    ReadFirmwareVersion,
+    Request,
+    Response,
+    ResponseMessage,
+    SignedPreCommand,
+)
 from duis.parse import parse_response, verify_response
 from duis.requestid import RequestId
 from duis.sign import find_signature
@@ -65,6 +71,7 @@ def request_xml(send: Send, image: bytes | None, version: str,
                 image_hash: str, identity: SupplierIdentity) -> bytes:
     """The signed XML of a send's first request."""
     rid = send.request_ids[0]
+    request: Request
     if send.sr_type in ("11.1", "11.4"):
         assert image is not None
         request = build.update_firmware(rid, image, version, [j.device_id for j in send.jobs],

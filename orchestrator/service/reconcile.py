@@ -88,5 +88,5 @@ def start_scheduled(ex: Execution) -> list[int]:
     return due
 
 
-def _aware(value):  # type: ignore[no-untyped-def]
+def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
