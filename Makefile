@@ -47,7 +47,7 @@ os-tools:
 
 lint: $(STAMP)
 	$(BIN)/ruff check duis fir_sync orchestrator simulators tests bench
-	$(BIN)/mypy duis fir_sync orchestrator/domain
+	$(BIN)/mypy duis fir_sync orchestrator simulators
 
 bench: $(STAMP)
 	$(BIN)/python bench/catalogue_sync.py

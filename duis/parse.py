@@ -217,8 +217,12 @@ _DCC_DETAILS: dict[str, Callable[[etree._Element], DccAlertDetail]] = {
 def _dcc_alert(m: etree._Element) -> DccAlert:
     code = x.text(m, "DCCAlertCode")
     detail = x.only_child(x.child(m, "DCCAlert"))
-    reader = _DCC_DETAILS.get(x.local(detail), lambda e: OtherDccAlert(x.local(e)))
+    reader = _DCC_DETAILS.get(x.local(detail), _other_dcc_alert)
     return DccAlert(code, DCC_ALERT_NAMES.get(code, code), reader(detail))
+
+
+def _other_dcc_alert(detail: etree._Element) -> DccAlertDetail:
+    return OtherDccAlert(x.local(detail))
 
 
 _BODIES: dict[str, Callable[[etree._Element], ResponseMessage | DeviceAlert | DccAlert]] = {

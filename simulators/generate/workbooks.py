@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -103,7 +103,7 @@ def _write_notes(ws: WriteOnlyWorksheet, sheet: str) -> None:
     ws.append([f"The header row of sheet '{sheet}' is row {TITLE_ROWS + 1}."])
 
 
-def _bold(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
+def _bold(ws: WriteOnlyWorksheet, value: str) -> Cell:
     cell = WriteOnlyCell(ws, value=value)
     cell.font = _BOLD
     return cell

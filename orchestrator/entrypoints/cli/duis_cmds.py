@@ -232,7 +232,7 @@ def duis_inspect(file: ExistingFile, as_json: Json = False) -> None:
         view = {"message": "gbcs", **s.gbcs_view(s.raw_gbcs(data))}
     else:
         root = parse_xml(data)
-        is_request = root.tag.endswith("}Request")
+        is_request = str(root.tag).endswith("}Request")
         view = (s.request_view(parse_request(root)) if is_request
                 else s.response_view(parse_response(root)))
     if as_json:
