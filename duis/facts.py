@@ -56,6 +56,7 @@ def device_alert(code: int, payload: bytes) -> DeviceAlert:
             raise GbcsPayloadError(f"payload carries alert 0x{carried:04X}, not 0x{code:04X}")
     except GbcsPayloadError as err:
         return DeviceAlert(code, alert_name(code), payload, decode_error=str(err))
+    # _alert_facts returns the alert-specific fields by name, each with its field's type
     return DeviceAlert(code, alert_name(code), payload, message.originator,
                        message_code=message.message_code, **facts)  # type: ignore[arg-type]
 

@@ -162,6 +162,7 @@ def _response_message(m: etree._Element) -> ResponseMessage:
         )
     if (future := m.find(x.q("FutureDatedDeviceAlertMessage"))) is not None:
         extra["future_dated_alert"] = _device_alert(future, "FutureDatedAlertCode")
+    # each optional field by name, with its field's type (built above); mypy cannot see it
     return ResponseMessage(reference, variant, **extra)  # type: ignore[arg-type]
 
 

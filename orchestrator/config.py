@@ -110,6 +110,7 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[field.name] = _convert(field.name, field.type, raw)
+        # each value has its field's type (_convert is chosen by field.type); mypy cannot see it
         return cls(**values)  # type: ignore[arg-type]
 
 

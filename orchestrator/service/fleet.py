@@ -166,8 +166,8 @@ def _good_rows(reader: Any, parser: RowParser, tally: _Tally) -> Iterator[list[D
             continue
         line = reader.line_num
         parsed = parse(line, row)
-        if type(parsed) is not Device:
-            tally.reject(parsed)  # type: ignore[arg-type]
+        if isinstance(parsed, list):  # the row's problems
+            tally.reject(parsed)
         elif (earlier := seen(parsed.device_id, line)) != line:
             tally.reject([FleetProblem(line, "device_id", parsed.device_id,
                                        f"duplicate device_id: first on line {earlier}")])

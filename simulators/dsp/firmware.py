@@ -84,7 +84,8 @@ def _screen(ctx: DspContext, user: UserConfig, request: UpdateFirmware, image_ha
         i = ctx.fleet.position(device_id)
         verdict = INVALID if i is None else screen.verdict(i)
         if verdict is None:
-            accepted.append(i)  # type: ignore[arg-type]
+            assert i is not None  # an unknown device's verdict is INVALID
+            accepted.append(i)
         else:
             lists[verdict].append(device_id)
     return lists, accepted

@@ -29,6 +29,7 @@ def service_response(request_id: RequestId | None, responder: str, code: str, at
                      reference: str, **body: object) -> Response:
     """A ResponseMessage for a request (synchronous, or a device's asynchronous answer)."""
     rid = response_id(request_id, responder) if request_id is not None else None
+    # callers pass ResponseMessage's optional fields by name (see the builders in this module)
     message = ResponseMessage(reference, reference, **body)  # type: ignore[arg-type]
     return Response(SCHEMA_VERSION, ResponseHeader(request_id, rid, code, at), message)
 

@@ -178,7 +178,8 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
         steps = uow.campaigns.verified_steps(campaign_id)
         window = uow.campaigns.get(campaign_id).policy.activation_window
     simulation = world.simulation
-    duration = (stats.ended_at - stats.started_at).total_seconds()  # type: ignore[operator]
+    assert stats.started_at is not None and stats.ended_at is not None  # run_campaign sets both
+    duration = (stats.ended_at - stats.started_at).total_seconds()
     return {
         "campaign_id": campaign_id, "faults": faults, "final_state": status["state"],
         "pause_reason": status["pause_reason"],
