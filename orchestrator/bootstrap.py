@@ -5,7 +5,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import structlog
 from sqlalchemy import Engine
@@ -24,6 +23,7 @@ from orchestrator.domain.ports import Clock, DspGateway, SystemClock
 from orchestrator.errors import ConfigurationError, NoCatalogueError
 from orchestrator.service.access import Approvals
 from orchestrator.service.catalogue import FetchOptions
+from orchestrator.service.unit_of_work import UnitOfWork
 from orchestrator.service.wiring import Execution
 
 
@@ -122,7 +122,7 @@ class App:
                                          "or dsp (the simulated DSP's time)")
         return self._clock
 
-    def catalogue(self, snapshot_id: int | None, uow: Any = None) -> Catalogue:
+    def catalogue(self, snapshot_id: int | None, uow: UnitOfWork | None = None) -> Catalogue:
         """A catalogue snapshot (the current one for None), cached: snapshots never change.
 
         Inside an open unit of work pass it as `uow`, so no second transaction is opened.

@@ -13,6 +13,7 @@ from celery import Celery, signals
 from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings
 from orchestrator.logging import configure_logging
+from orchestrator.service.wiring import Execution
 
 log = structlog.get_logger(__name__)
 _state: dict[str, Any] = {}
@@ -62,11 +63,12 @@ def application() -> App:
     return app
 
 
-def worker_execution() -> Any:
+def worker_execution() -> Execution:
     """The campaign execution of this worker process (built on first use)."""
     if "execution" not in _state:
         _state["execution"] = application().execution()
-    return _state["execution"]
+    ex: Execution = _state["execution"]
+    return ex
 
 
 @signals.setup_logging.connect

@@ -12,6 +12,7 @@ from orchestrator.service import audit, campaigns
 from orchestrator.service import catalogue as service
 from orchestrator.service.execution import dispatch
 from orchestrator.service.reconcile import reconcile
+from orchestrator.service.wiring import Execution
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +45,7 @@ def export_audit_head() -> dict[str, Any]:
     return audit.export_head(application().uow())
 
 
-def execution() -> Any:
+def execution() -> Execution:
     """This worker's campaign execution wiring (built once per process)."""
     from orchestrator.entrypoints.celery_app import worker_execution
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from duis.models import InventoryDevice
 from orchestrator.domain.catalogue import Catalogue, CatalogueEntry
@@ -146,7 +146,16 @@ class _Tally:
         self.truncated = self.truncated or len(problems) > room
 
 
-def _parser(reader: Any, label: str, when: dt.datetime) -> RowParser:
+class _CsvRows(Protocol):
+    """What the import reads of a `csv.reader`."""
+
+    @property
+    def line_num(self) -> int: ...
+    def __iter__(self) -> Iterator[list[str]]: ...
+    def __next__(self) -> list[str]: ...
+
+
+def _parser(reader: _CsvRows, label: str, when: dt.datetime) -> RowParser:
     header = next(reader, None)
     if not header:
         raise FleetImportError("the file is empty: expected a header row")
@@ -156,7 +165,7 @@ def _parser(reader: Any, label: str, when: dt.datetime) -> RowParser:
         raise FleetImportError(f"header: {err}") from err
 
 
-def _good_rows(reader: Any, parser: RowParser, tally: _Tally) -> Iterator[list[Device]]:
+def _good_rows(reader: _CsvRows, parser: RowParser, tally: _Tally) -> Iterator[list[Device]]:
     """Chunks of valid, first-seen devices; everything else is tallied as a problem."""
     first_line: dict[str, int] = {}
     chunk: list[Device] = []

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
+from orchestrator.bootstrap import App
 from orchestrator.domain import fleet as fleet_domain
 from orchestrator.entrypoints.api.deps import (
     NO_NUL,
@@ -71,7 +72,7 @@ def eui(device_id: str) -> str:
                                   "digits)") from err
 
 
-def device_history(app: Any, device_id: str, limit: int = 500) -> dict[str, Any]:
+def device_history(app: App, device_id: str, limit: int = 500) -> dict[str, Any]:
     """Jobs and job events of one device (shared by the API and the dashboard)."""
     return reports.device_history(app.uow(), eui(device_id), limit)
 

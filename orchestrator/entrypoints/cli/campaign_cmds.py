@@ -12,6 +12,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
+from orchestrator.bootstrap import App
 from orchestrator.domain.jobs import JobState
 from orchestrator.domain.policy import Policy
 from orchestrator.entrypoints.cli.common import (
@@ -90,7 +91,7 @@ def _act(campaign_id: int, action: str, token: str, reason: str = "",
         _warn_if_undispatched(application, campaign_id)
 
 
-def _warn_if_undispatched(application: Any, campaign_id: int) -> None:
+def _warn_if_undispatched(application: App, campaign_id: int) -> None:
     """Say so when nothing will ever send this campaign's requests."""
     from orchestrator.entrypoints.runtime import embedded_runtime_running
 

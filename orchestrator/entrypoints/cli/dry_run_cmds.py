@@ -7,20 +7,25 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestrator.bootstrap import bootstrap
+from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import DUIS_XSD_OFF, Settings
 from orchestrator.domain.jobs import TERMINAL
-from orchestrator.domain.policy import Budget, FailureThreshold, Policy
+from orchestrator.domain.policy import ActivationWindow, Budget, FailureThreshold, Policy
+from orchestrator.domain.ports import SimulatedWorld
 from orchestrator.entrypoints.cli.common import console, err_console, print_json, user_errors
 from orchestrator.errors import ConfigurationError
 from orchestrator.service import campaigns, catalogue, fleet
 from orchestrator.service.access import Principal
 from orchestrator.service.driver import RunStats, run_campaign
+from orchestrator.service.wiring import Execution
+
+if TYPE_CHECKING:  # imported where used: a plain CLI start loads no simulator wiring
+    from orchestrator.adapters.simulated_gateway import DryRunWorld
 
 # The simulated DCC's anomaly thresholds per day, and the budgets kept safely under them.
 THRESHOLDS = {"11.1": 200, "11.4": 200, "11.3": 200_000, "11.2": 200_000}
@@ -108,7 +113,7 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     return build_report(app, ex, world, campaign_id, created, stats, faults)
 
 
-def _approve_and_start(ex: Any, campaign_id: int) -> None:
+def _approve_and_start(ex: Execution, campaign_id: int) -> None:
     """Submit; above the four-eyes size a second (simulated) person approves; start."""
     if campaigns.act(ex, campaign_id, "submit", DRY_RUN)["state"] == "awaiting_approval":
         campaigns.act(ex, campaign_id, "approve", DRY_RUN_APPROVER)
@@ -144,7 +149,7 @@ def thresholds_for(policy: Policy) -> dict[str, int]:
             for b in policy.budgets}
 
 
-def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> RunStats:
+def _run(ex: Execution, world: SimulatedWorld, campaign_id: int, total: int, progress: bool) -> RunStats:
     if not progress:
         return run_campaign(ex, world, campaign_id)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -167,7 +172,7 @@ def _run(ex: Any, world: Any, campaign_id: int, total: int, progress: bool) -> R
         return run_campaign(ex, world, campaign_id, on_turn=on_turn)
 
 
-def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[str, Any],
+def build_report(app: App, ex: Execution, world: DryRunWorld, campaign_id: int, created: dict[str, Any],
                  stats: RunStats, faults: str) -> dict[str, Any]:
     """The dry-run report (JSON shape documented in the README)."""
     status = campaigns.status(app.uow(), campaign_id)
@@ -176,7 +181,9 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
         requests = uow.requests.sent_counts(campaign_id)
         inbound_counts = uow.inbound.inbound_counts()
         steps = uow.campaigns.verified_steps(campaign_id)
-        window = uow.campaigns.get(campaign_id).policy.activation_window
+        campaign = uow.campaigns.get(campaign_id)
+        assert campaign is not None  # the dry run created it
+        window = campaign.policy.activation_window
     simulation = world.simulation
     assert stats.started_at is not None and stats.ended_at is not None  # run_campaign sets both
     duration = (stats.ended_at - stats.started_at).total_seconds()
@@ -198,7 +205,7 @@ def build_report(app: Any, ex: Any, world: Any, campaign_id: int, created: dict[
     }
 
 
-def _activations(simulation: Any, window: Any) -> dict[str, Any]:
+def _activations(simulation: Any, window: ActivationWindow | None) -> dict[str, Any]:
     """What the simulated devices ran: activations, future-dated ones, those outside the
     window, and 11.2 reads that reached a device before its dated activation ran."""
     ran = simulation.dsp.activations
