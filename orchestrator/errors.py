@@ -47,8 +47,31 @@ class CampaignNotFoundError(CampaignError):
     """No such campaign, or the device is not in it."""
 
 
-class DspUnavailableError(OrchestratorError):
-    """The DSP could not be reached or answered with something unusable; retry later."""
+class TransientError(OrchestratorError):
+    """A failure that passes by itself: the work is retried later, with backoff (the Celery
+    tasks' `autoretry_for`). Never raised for what retrying cannot fix."""
+
+
+class DspUnavailableError(TransientError):
+    """The DSP could not be reached (network, HTTP 5xx/429, no DSP configured); retry later."""
+
+
+class SenderBusyError(TransientError):
+    """The sender lock is held by another worker, or its store cannot be reached."""
+
+
+class PacingUnavailableError(TransientError):
+    """The pacing store (Redis) cannot be reached, so no budget can be taken."""
+
+
+class AnswerRejectedError(OrchestratorError):
+    """A DSP answer failed verification (not signed by the DCC, or not an answer to the
+    request sent): a security event. The answer is quarantined with this reason and the
+    devices it concerned stop; it is never retried as if the DSP were down."""
+
+    def __init__(self, reason: str, answer: bytes):
+        super().__init__(reason)
+        self.answer = answer
 
 
 class DspRefusedError(OrchestratorError):

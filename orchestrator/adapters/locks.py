@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import redis
 from sqlalchemy import Engine, text
 
-from orchestrator.errors import DspUnavailableError
+from orchestrator.errors import SenderBusyError
 
 SEND_LOCK_KEY = 0x46574F53  # PostgreSQL advisory lock key
 
@@ -44,9 +44,9 @@ class RedisSendLock:
         try:
             acquired = lock.acquire()
         except redis.RedisError as err:
-            raise DspUnavailableError(f"sender lock unavailable: {err}") from err
+            raise SenderBusyError(f"sender lock unavailable: {err}") from err
         if not acquired:
-            raise DspUnavailableError("sender lock busy: another worker is still sending")
+            raise SenderBusyError("sender lock busy: another worker is still sending")
         try:
             yield
         finally:

@@ -11,7 +11,7 @@ import redis
 
 from orchestrator.domain.pacing import Grant, window_end, window_of
 from orchestrator.domain.policy import Budget
-from orchestrator.errors import DspUnavailableError
+from orchestrator.errors import PacingUnavailableError
 
 _TAKE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -44,6 +44,6 @@ class RedisPacer:
             granted, used = (int(n) for n in self._take(
                 keys=[key], args=[wanted, budget.limit, int(budget.period_s) * 2 + 60]))
         except redis.RedisError as err:
-            raise DspUnavailableError(f"pacing store unavailable: {err}") from err
+            raise PacingUnavailableError(f"pacing store unavailable: {err}") from err
         return Grant(granted, None if granted == wanted else window_end(budget, at),
                      max(0, budget.limit - used))

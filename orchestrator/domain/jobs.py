@@ -295,6 +295,18 @@ def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, Job
     return _fail(job, o, ctx, "timed_out", J.TIMED_OUT)
 
 
+def _answer_rejected(job: DeviceJob, o: Outcome, ctx: Context
+                     ) -> tuple[DeviceJob, JobEvent] | None:
+    """The DSP's answer to the job's request failed verification (not signed by the DCC, or
+    not an answer to that request): a security event, never retried by policy, and a
+    failed pre-read does not carry on either. The device stops `quarantined` with the reason
+    until a person has looked (the answer itself is kept quarantined in the inbound store)."""
+    if not _expects(job, o, *WAIT):
+        return None
+    return _move(job, o, ctx, state=J.QUARANTINED, failure="answer_rejected", due_at=None,
+                 deadline_at=None)
+
+
 def _retry(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     """Ops retry a failed device: its current step starts again from distribution, and the
     old failure (`cancelled` among them) no longer stands."""
@@ -325,6 +337,7 @@ _HANDLERS: dict[str, Handler] = {
     "timed_out": _timed_out,
     "refused": _refused,
     "dsp_unavailable": _failure("dsp_unavailable", J.TIMED_OUT),
+    "answer_rejected": _answer_rejected,
     "cancel": _cancel,
     "retry": _retry,
 }

@@ -7,7 +7,7 @@ import structlog
 from celery import shared_task
 
 from orchestrator.entrypoints.celery_app import application
-from orchestrator.errors import DspUnavailableError, OrchestratorError
+from orchestrator.errors import OrchestratorError, TransientError
 from orchestrator.service import audit, campaigns
 from orchestrator.service import catalogue as service
 from orchestrator.service.execution import dispatch
@@ -53,7 +53,7 @@ def execution() -> Execution:
 
 
 @shared_task(name="fwo.campaign.dispatch", ignore_result=True, acks_late=True,
-             autoretry_for=(DspUnavailableError,), retry_backoff=True, retry_backoff_max=300,
+             autoretry_for=(TransientError,), retry_backoff=True, retry_backoff_max=300,
              max_retries=None)
 def dispatch_campaign(campaign_id: int, rounds: int = 20) -> int:
     """Send a running campaign's due work (a few batches); nudge again if more is due.
@@ -69,8 +69,8 @@ def dispatch_campaign(campaign_id: int, rounds: int = 20) -> int:
             sent += report.devices
             if report.devices == 0:
                 return sent
-    except DspUnavailableError:
-        raise  # transient: retried with backoff
+    except TransientError:
+        raise  # sender busy, pacing store down, DSP unreachable: retried with backoff
     except OrchestratorError as err:
         log.error("dispatch_failed", campaign_id=campaign_id, error=str(err))
         campaigns.record_dispatch_error(application().uow(), campaign_id, err)

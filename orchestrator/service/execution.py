@@ -21,8 +21,9 @@ from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, read_first, sent
 from orchestrator.domain.pacing import Grant, window_end
 from orchestrator.domain.policy import Budget
-from orchestrator.errors import DspUnavailableError, OrchestratorError
+from orchestrator.errors import AnswerRejectedError, DspUnavailableError, OrchestratorError
 from orchestrator.service import outbound
+from orchestrator.service.inbound import quarantine_answers
 from orchestrator.service.outbound import Send
 from orchestrator.service.unit_of_work import UnitOfWork
 from orchestrator.service.wiring import Execution, SupplierIdentity
@@ -41,14 +42,15 @@ def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
     """Claim, send and apply one batch of a running campaign's due work."""
     results: list[tuple[str, Outcome]] = []
     codes: dict[str, str] = {}
+    rejected: list[AnswerRejectedError] = []
     with ex.send_lock():  # counters reach the DSP in order, whatever the number of workers
         claimed = _claim(ex, campaign_id)
         if claimed is None:
             return DispatchReport()
         _, catalogue, sends, report = claimed
         for send in sends:
-            results += _send(ex, send, catalogue, codes)
-    apply_outcomes(ex, results, codes)
+            results += _send(ex, send, catalogue, codes, rejected)
+    apply_outcomes(ex, results, codes, rejected)
     return report
 
 
@@ -205,9 +207,10 @@ def _activation_time(campaign: Campaign, send: Send, now: dt.datetime) -> dt.dat
     return window.activation_time(now)
 
 
-def _send(ex: Execution, send: Send, catalogue: Catalogue,
-          codes: dict[str, str] | None = None) -> list[tuple[str, Outcome]]:
-    """Build, sign and send; record each request's synchronous response code in `codes`."""
+def _send(ex: Execution, send: Send, catalogue: Catalogue, codes: dict[str, str] | None = None,
+          rejected: list[AnswerRejectedError] | None = None) -> list[tuple[str, Outcome]]:
+    """Build, sign and send; record each request's synchronous response code in `codes`,
+    and each answer that failed verification in `rejected` (to be quarantined)."""
     entry = catalogue.get(send.entry)
     assert entry is not None
     identity = ex.identity_for(entry.device_type)
@@ -223,21 +226,28 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue,
         return outbound.sync_outcomes(send, first, response)
     except DspUnavailableError as err:
         return outbound.failed_sends(send, first, err)
+    except AnswerRejectedError as err:  # a security event: quarantined, never retried
+        if rejected is not None:
+            rejected.append(err)
+        return outbound.rejected_answer(send, first, err)
     except (OrchestratorError, DuisError) as err:  # no image, or a request we cannot build
         return [(j.device_id, Outcome("refused", first, f"{type(err).__name__}: {err}"[:300]))
                 for j in send.jobs]
 
 
 def apply_outcomes(ex: Execution, results: list[tuple[str, Outcome]],
-                   codes: dict[str, str] | None = None) -> int:
-    """Apply outcomes and record response codes in one transaction; return how many moved."""
-    if not results and not codes:
+                   codes: dict[str, str] | None = None,
+                   rejected: list[AnswerRejectedError] | None = None) -> int:
+    """Apply outcomes, record response codes and quarantine the answers that failed
+    verification, in one transaction; return how many jobs moved."""
+    if not results and not codes and not rejected:
         return 0
     from orchestrator.service.applying import apply_in_uow
 
     with ex.uow() as uow:
         moved = apply_in_uow(ex, uow, results, None) if results else 0
         uow.requests.record_response_codes(codes or {})
+        quarantine_answers(uow, rejected or [], ex.clock.now())
         uow.commit()
     return moved
 
@@ -258,8 +268,11 @@ def send_cancellations(ex: Execution, campaign_id: int, jobs: list[DeviceJob]) -
         uow.requests.record_sent(rows)
         uow.commit()
         done = 0
+        rejected: list[AnswerRejectedError] = []
         for send in sends:
-            done += not _send(ex, send, catalogue)
+            done += not _send(ex, send, catalogue, None, rejected)
+    if rejected:
+        apply_outcomes(ex, [], None, rejected)
     return done
 
 

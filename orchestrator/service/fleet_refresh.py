@@ -23,10 +23,16 @@ from orchestrator.domain.fleet import Device, device_id
 from orchestrator.domain.observations import DRIFT
 from orchestrator.domain.planner import Planner
 from orchestrator.domain.policy import Budget
-from orchestrator.errors import DspRefusedError, DspUnavailableError, FleetError
+from orchestrator.errors import (
+    AnswerRejectedError,
+    DspRefusedError,
+    DspUnavailableError,
+    FleetError,
+)
 from orchestrator.service import outbound
 from orchestrator.service.fleet import parse_selection, selected_devices
 from orchestrator.service.fleet_facts import apply_inventory
+from orchestrator.service.inbound import quarantine_answers
 from orchestrator.service.wiring import Execution
 
 DEFAULT_BUDGET = Budget("8.2", 1000, 3600.0)
@@ -86,10 +92,11 @@ def refresh_fleet(ex: Execution, specs: Iterable[str] = (), *,
     for start in range(0, len(groups), BATCH):
         batch = groups[start:start + BATCH]
         codes: dict[str, str] = {}
+        rejected: list[AnswerRejectedError] = []
         with ex.send_lock():  # counters reach the DSP in order, whatever else is sending
             requests = _claim(ex, batch, budget, report)
-            answers = [(r, _ask(ex, r, codes)) for r in requests]
-        _apply(ex, answers, codes, report)
+            answers = [(r, _ask(ex, r, codes, rejected)) for r in requests]
+        _apply(ex, answers, codes, report, rejected)
         if len(requests) < len(batch):
             report.deferred = sum(len(g) for g in groups[start + len(requests):])
             break
@@ -135,20 +142,26 @@ def _claim(ex: Execution, batch: list[list[Device]], budget: Budget,
     return requests
 
 
-def _ask(ex: Execution, request: _Request, codes: dict[str, str]) -> Response | str:
-    """The synchronous answer (its code noted in `codes`), or why there is none."""
+def _ask(ex: Execution, request: _Request, codes: dict[str, str],
+         rejected: list[AnswerRejectedError]) -> Response | str:
+    """The synchronous answer (its code noted in `codes`), or why there is none (an answer
+    that failed verification is kept in `rejected`, to be quarantined)."""
     identity = ex.identity_for(request.device.device_type)
     try:
         xml = build.sign_request(ReadInventory(request.request_id, request.device.device_id),
                                  identity.xml)
         return outbound.exchange(ex, xml, request.request_id, codes)
-    except (DspUnavailableError, DspRefusedError, DuisError) as err:
+    except (AnswerRejectedError, DspUnavailableError, DspRefusedError, DuisError) as err:
+        if isinstance(err, AnswerRejectedError):
+            rejected.append(err)
         return f"{type(err).__name__}: {err}"[:300]
 
 
 def _apply(ex: Execution, answers: list[tuple[_Request, Response | str]],
-           codes: dict[str, str], report: RefreshReport) -> None:
-    """Apply every inventory answer and record the response codes in one transaction."""
+           codes: dict[str, str], report: RefreshReport,
+           rejected: list[AnswerRejectedError]) -> None:
+    """Apply every inventory answer, record the response codes and quarantine the answers
+    that failed verification, in one transaction."""
     now = ex.clock.now()
     with ex.uow() as uow:
         for request, answer in answers:
@@ -168,4 +181,5 @@ def _apply(ex: Execution, answers: list[tuple[_Request, Response | str]],
             report.drift += sum(f.name == DRIFT for f in result.facts)
             report.problems += result.problems
         uow.requests.record_response_codes(codes)
+        quarantine_answers(uow, rejected, now)
         uow.commit()

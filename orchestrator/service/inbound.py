@@ -20,8 +20,12 @@ until one does.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+
+import structlog
 
 from duis.codes import ActivationResult
 from duis.errors import DuisError
@@ -39,6 +43,7 @@ from duis.parse import verify_signed_response
 from duis.sign import canonical_sha256
 from duis.xmlsafe import parse_xml
 from orchestrator.domain.jobs import Outcome
+from orchestrator.errors import AnswerRejectedError
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.fleet_facts import InboundFacts, apply_inbound_facts, inbound_facts
 from orchestrator.service.outbound import COMMS_CODES
@@ -51,6 +56,7 @@ from orchestrator.service.wiring import Execution
 DEVICE_ALERTS = {0x8F72: "delivered", 0x8F8A: "delivered", 0x8F1C: "image_verification_failed",
                  0x8F89: "delivery_failed", 0x8F66: "activated", 0x8F8B: "activated",
                  0x8F67: "activation_failed"}
+log = structlog.get_logger(__name__)
 FAILED_RESULT = {"delivered": "delivery_failed", "activated": "activation_failed"}
 
 
@@ -77,6 +83,23 @@ def message_digest(raw: bytes) -> str:
         return canonical_sha256(parse_xml(raw))
     except DuisError:
         return hashlib.sha256(raw).hexdigest()
+
+
+def quarantine_answers(uow: UnitOfWork, answers: Sequence[AnswerRejectedError],
+                       at: dt.datetime) -> list[int]:
+    """Keep the DSP's synchronous answers that failed verification with the inbound
+    messages, quarantined with their reason (a security event to look at, never applied);
+    the ids of those stored. An answer whose canonical form is stored already keeps its
+    status."""
+    if not answers:
+        return []
+    stored = uow.inbound.store_many([(message_digest(a.answer), a.answer) for a in answers], at)
+    marks = [(mid, "quarantined", _reason(a), {"kind": "synchronous_answer"})
+             for (mid, new), a in zip(stored, answers) if new]
+    uow.inbound.mark_many(marks, at)
+    for mid, _, reason, _ in marks:
+        log.warning("dsp_answer_quarantined", message_id=mid, reason=reason)
+    return [mid for mid, _, _, _ in marks]
 
 
 def _store(ex: Execution, raws: list[bytes]) -> tuple[list[str], list[tuple[int, bool]]]:

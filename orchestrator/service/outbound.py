@@ -18,7 +18,7 @@ from duis.requestid import RequestId
 from duis.sign import find_signature
 from duis.xmlsafe import parse_xml
 from orchestrator.domain.jobs import DeviceJob, Outcome
-from orchestrator.errors import DspRefusedError, DspUnavailableError
+from orchestrator.errors import AnswerRejectedError, DspRefusedError, DspUnavailableError
 from orchestrator.service.wiring import Execution, SupplierIdentity
 
 CANCEL_AT = build.CANCEL_AT
@@ -106,10 +106,12 @@ def exchange(ex: Execution, xml: bytes, request_id: RequestId,
 def read_answer(answer: bytes, request_id: RequestId, ex: Execution) -> Response:
     """A synchronous answer, signed or not (DCC Boxed sends E-codes unsigned).
 
-    A signed answer must verify against the DCC's certificates (else transient: retried).
-    An unsigned one is accepted only as the answer to `request_id`, the request this very
-    HTTP exchange carried; the receiver never accepts unsigned messages. An answer that is
-    not a DUIS response at all is the DSP refusing the request.
+    A signed answer must verify against the DCC's certificates, and an unsigned one is
+    accepted only as the answer to `request_id`, the request this very HTTP exchange carried
+    (the receiver never accepts unsigned messages); any other answer raises
+    `AnswerRejectedError` with the answer's bytes, to be quarantined, never retried as if
+    the DSP were down. An answer that is not a DUIS response at all is the DSP refusing the
+    request.
     """
     try:
         signed = find_signature(parse_xml(answer)) is not None
@@ -119,14 +121,15 @@ def read_answer(answer: bytes, request_id: RequestId, ex: Execution) -> Response
         try:
             return verify_response(answer, ex.trust, ex.verify_at)
         except DuisError as err:
-            raise DspUnavailableError(f"DSP answer rejected: {err}") from err
+            raise AnswerRejectedError(f"DSP answer rejected: {err}", answer) from err
     try:
         response = parse_response(answer)
     except DuisError as err:
         raise DspRefusedError("unreadable", f"DSP answer is not a DUIS response: {err}") from err
     if response.header.request_id != request_id:
-        raise DspUnavailableError(f"unsigned answer for {response.header.request_id}, not for "
-                                  f"our request {request_id}: ignored")
+        raise AnswerRejectedError(f"DSP answer rejected: unsigned answer for "
+                                  f"{response.header.request_id}, not for our request "
+                                  f"{request_id}", answer)
     return response
 
 
@@ -173,6 +176,13 @@ def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple
         for device in getattr(body.warnings, name):
             outcomes.append((device, Outcome(kind, request_id, name)))
     return outcomes
+
+
+def rejected_answer(send: Send, request_id: str, err: AnswerRejectedError
+                    ) -> list[tuple[str, Outcome]]:
+    """The DSP's answer failed verification: every job of the send stops quarantined."""
+    return [(j.device_id, Outcome("answer_rejected", request_id, str(err)[:300]))
+            for j in send.jobs]
 
 
 def failed_sends(send: Send, request_id: str, err: Exception) -> list[tuple[str, Outcome]]:

@@ -38,6 +38,7 @@ from orchestrator.errors import (
     PlanningError,
     PlanNotFoundError,
     SyncRefusedError,
+    TransientError,
     UnknownUserError,
     UserExistsError,
 )
@@ -65,6 +66,7 @@ STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (CampaignInputError, 422, "Invalid campaign request"),
     (CampaignError, 409, "Campaign action not possible"),
     (DspUnavailableError, 503, "DSP unavailable"),
+    (TransientError, 503, "Temporarily unavailable"),
     (DatabaseError, 503, "Database unavailable"),
     (ConfigurationError, 503, "Service not configured"),
     (AuditHeadError, 422, "Invalid audit head"),

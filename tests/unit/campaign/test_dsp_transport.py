@@ -15,7 +15,12 @@ from duis.testing.pki import Pki
 from duis.testing.samples import sample_requests
 from orchestrator.adapters.http_gateway import HttpDspGateway, command_variant, service_url
 from orchestrator.domain.jobs import DeviceJob
-from orchestrator.errors import DspRefusedError, DspUnavailableError
+from orchestrator.errors import (
+    AnswerRejectedError,
+    DspRefusedError,
+    DspUnavailableError,
+    TransientError,
+)
 from orchestrator.service import outbound
 from orchestrator.service.outbound import Send
 
@@ -120,11 +125,13 @@ def test_an_unsigned_e_code_to_our_request_ends_the_job_rejected_with_its_code(p
 
 
 def test_an_unsigned_answer_to_another_request_is_not_accepted(pki: Pki) -> None:
-    """Unsigned is accepted only as the answer to the very request we sent."""
+    """Unsigned is accepted only as the answer to the very request we sent; anything else
+    is rejected with its bytes (to be quarantined), not retried as a DSP outage."""
     other = RequestId(SUPPLIER, DEVICE, OURS.counter + 1)
-    ex = _Ex(pki, _unsigned(_response(other, "I0")))
-    with pytest.raises(DspUnavailableError, match="not for our request"):
-        outbound.transmit(ex, b"<request/>", OURS)  # type: ignore[arg-type]
+    answer = _unsigned(_response(other, "I0"))
+    with pytest.raises(AnswerRejectedError, match="not for our request") as caught:
+        outbound.transmit(_Ex(pki, answer), b"<request/>", OURS)  # type: ignore[arg-type]
+    assert caught.value.answer == answer and not isinstance(caught.value, TransientError)
 
 
 def test_a_non_xml_answer_is_a_refusal_not_an_endless_retry(pki: Pki) -> None:
@@ -142,8 +149,9 @@ def test_signed_answers_must_verify_and_are_read_when_they_do(pki: Pki) -> None:
     read = outbound.exchange(_Ex(pki, good), b"<r/>", OURS, codes)  # type: ignore[arg-type]
     assert read.header.response_code == "I99" and codes == {str(OURS): "I99"}
     forged = respond.sign_response(_response(OURS, "I99"), pki.supplier_xml.identity)
-    with pytest.raises(DspUnavailableError, match="answer rejected"):
+    with pytest.raises(AnswerRejectedError, match="answer rejected") as caught:
         outbound.transmit(_Ex(pki, forged), b"<r/>", OURS)  # type: ignore[arg-type]
+    assert caught.value.answer == forged and not isinstance(caught.value, TransientError)
 
 
 def test_an_activation_uses_one_request_id_for_cv4_and_cv5() -> None:
@@ -154,3 +162,29 @@ def test_an_activation_uses_one_request_id_for_cv4_and_cv5() -> None:
     assert send.request_ids == [OURS, OURS] and send.variants == (4, 5)
     row = send.sent_row(7, NOW)
     assert (row["request_id"], row["command_variant"], row["sr_type"]) == (str(OURS), 5, "11.3")
+
+
+def test_what_passes_by_itself_is_transient_and_only_that_is_retried_by_the_task(
+        pki: Pki) -> None:
+    """Sender lock or pacing store unreachable, DSP unreachable: `TransientError`s, which the
+    dispatch task retries with backoff; a rejected answer is not one of them."""
+    import redis
+
+    from orchestrator.adapters.locks import RedisSendLock
+    from orchestrator.adapters.redis_pacer import RedisPacer
+    from orchestrator.domain.policy import Budget
+    from orchestrator.entrypoints.tasks import dispatch_campaign
+    from orchestrator.errors import PacingUnavailableError, SenderBusyError
+
+    nowhere = redis.Redis(port=1, socket_connect_timeout=0.2)
+    with pytest.raises(SenderBusyError), RedisSendLock(nowhere)():
+        pass
+    with pytest.raises(PacingUnavailableError):
+        RedisPacer(nowhere).acquire(Budget("11.1", 5, 3600.0), 1, NOW)
+    with pytest.raises(DspUnavailableError):
+        _gateway(lambda request: httpx.Response(503)).send(
+            build.sign_request(sample_requests(pki)["11.2"], pki.supplier_xml.identity))
+    assert dispatch_campaign.autoretry_for == (TransientError,)
+    assert all(issubclass(e, TransientError)
+               for e in (SenderBusyError, PacingUnavailableError, DspUnavailableError))
+    assert not issubclass(AnswerRejectedError, TransientError)
