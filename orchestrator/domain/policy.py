@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo
 from orchestrator.domain.errors import PolicyError
 
 SR_TYPES = ("11.1", "11.4", "11.3", "11.2")
+BUDGET_SYNTAX = "SR=LIMIT[/SECONDS], e.g. 11.1=100/3600"
+DEFAULT_PERIOD_S = 3600.0
+MIN_PERIOD_S, MAX_PERIOD_S = 1.0, 366 * 86400.0
+MAX_LIMIT = 10**9
 _WINDOW = re.compile(r"(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})")
 
 
@@ -101,6 +105,17 @@ def finite_within(value: float | None, what: str, low: float, high: float) -> No
     if not math.isfinite(value) or not low <= value <= high:
         raise PolicyError(f"{what} {value!r} must be a finite number from {_number(low)} to "
                           f"{_number(high)}")
+
+
+def parse_number(text: str, what: str) -> float:
+    """A finite number as typed, else PolicyError naming `what`."""
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise PolicyError(f"{what} {text!r} is not a number") from err
+    if not math.isfinite(value):
+        raise PolicyError(f"{what} {text!r} is not a finite number")
+    return value
 
 
 def _number(value: float) -> str:
@@ -222,6 +237,45 @@ class Budget:
     sr_type: str
     limit: int
     period_s: float
+
+    @classmethod
+    def parse(cls, spec: str, sr_type: str | None = None,
+              known: tuple[str, ...] = SR_TYPES) -> Budget:
+        """`11.1=100/3600`: at most 100 SR 11.1 requests per 3,600 s (the period defaults to
+        an hour), for an SR type in `known`; with `sr_type` given, just `LIMIT[/SECONDS]` for
+        it (`fwo fleet refresh --budget 500/3600`). Checked as `check` says."""
+        if sr_type is None:
+            sr, sep, rest = (part.strip() for part in spec.partition("="))
+            syntax = BUDGET_SYNTAX
+        else:
+            sr, sep, rest = sr_type, "=", spec.strip()
+            syntax = "LIMIT[/SECONDS], e.g. 500/3600"
+        limit_text, slash, period_text = (part.strip() for part in rest.partition("/"))
+        if not sep or not sr or not limit_text or (slash and not period_text):
+            raise PolicyError(f"budget {spec!r} is not {syntax}")
+        if sr_type is None and sr not in known:
+            raise PolicyError(f"budget {spec!r}: unknown SR type {sr!r}; known: "
+                              f"{', '.join(known)}")
+        if not limit_text.isdigit():
+            raise PolicyError(f"budget {spec!r}: the limit must be a whole number of requests")
+        period = (parse_number(period_text, f"budget {spec!r}: the period") if slash
+                  else DEFAULT_PERIOD_S)
+        budget = cls(sr, int(limit_text), period)
+        budget.check()
+        return budget
+
+    def check(self) -> None:
+        """A whole limit from 1 to 10^9 and a finite period from 1 s to a year (a period of
+        0 would divide by zero at every dispatch; a tiny one overflows the pacing windows)."""
+        limit = self.limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise PolicyError(f"budget for SR {self.sr_type}: limit {limit!r} must be a whole "
+                              f"number of requests from 1 to {MAX_LIMIT:,}")
+        if self.period_s == 0:
+            raise PolicyError(f"budget for SR {self.sr_type}: the period must be above 0 "
+                              "seconds")
+        finite_within(self.period_s, f"budget for SR {self.sr_type}: the period (seconds)",
+                      MIN_PERIOD_S, MAX_PERIOD_S)
 
 
 @dataclass(frozen=True)

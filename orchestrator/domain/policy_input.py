@@ -22,35 +22,16 @@ from orchestrator.domain.policy import (
     Policy,
     check_waves,
     finite_within,
+    parse_number,
     parse_waves,
 )
 
-BUDGET_SYNTAX = "SR=LIMIT[/SECONDS], e.g. 11.1=100/3600"
-DEFAULT_PERIOD_S = 3600.0
-MIN_PERIOD_S, MAX_PERIOD_S = 1.0, 366 * 86400.0
 NAME_MAX = 200
-MAX_LIMIT = 10**9
-
-
-def parse_budget(spec: str) -> Budget:
-    """`11.1=100/3600`: at most 100 SR 11.1 requests per 3,600 s (the period defaults to 1 h)."""
-    sr, sep, rest = (part.strip() for part in spec.partition("="))
-    limit_text, slash, period_text = (part.strip() for part in rest.partition("/"))
-    if not sep or not sr or not limit_text or (slash and not period_text):
-        raise PolicyError(f"budget {spec!r} is not {BUDGET_SYNTAX}")
-    if sr not in SR_TYPES:
-        raise PolicyError(f"budget {spec!r}: unknown SR type {sr!r}; known: {', '.join(SR_TYPES)}")
-    if not limit_text.isdigit():
-        raise PolicyError(f"budget {spec!r}: the limit must be a whole number of requests")
-    period = _number(period_text, f"budget {spec!r}: the period") if slash else DEFAULT_PERIOD_S
-    budget = Budget(sr, int(limit_text), period)
-    check_budget(budget)
-    return budget
 
 
 def parse_budgets(specs: Iterable[str]) -> tuple[Budget, ...]:
     """Several budgets, at most one per SR type."""
-    budgets = [parse_budget(spec) for spec in specs]
+    budgets = [Budget.parse(spec) for spec in specs]
     seen: set[str] = set()
     for budget in budgets:
         if budget.sr_type in seen:
@@ -95,8 +76,8 @@ def parse_success(text: str) -> float:
     """A wave's success threshold: `95%` or `0.95` (a fraction from 0 to 1)."""
     value = text.strip()
     if value.endswith("%"):
-        return _number(value[:-1], "success threshold") / 100
-    return _number(value, "success threshold")
+        return parse_number(value[:-1], "success threshold") / 100
+    return parse_number(value, "success threshold")
 
 
 def parse_failure_threshold(spec: str) -> FailureThreshold:
@@ -107,8 +88,8 @@ def parse_failure_threshold(spec: str) -> FailureThreshold:
         raise PolicyError(f"failure threshold {spec!r} is not KIND=N or KIND=P% "
                           "(e.g. *=10%, timeout=5)")
     if amount.endswith("%"):
-        return FailureThreshold(kind, percent=_number(amount[:-1], "failure threshold percent"))
-    count = _number(amount, "failure threshold count")
+        return FailureThreshold(kind, percent=parse_number(amount[:-1], "failure threshold percent"))
+    count = parse_number(amount, "failure threshold count")
     if count != int(count):
         raise PolicyError(f"failure threshold count {amount!r} is not a whole number")
     return FailureThreshold(kind, count=int(count))
@@ -143,7 +124,7 @@ def check_policy(policy: Policy) -> None:
         if budget.sr_type not in SR_TYPES:
             raise PolicyError(f"budget for unknown SR type {budget.sr_type!r}; known: "
                               f"{', '.join(SR_TYPES)}")
-        check_budget(budget)
+        budget.check()
     if len({b.sr_type for b in policy.budgets}) < len(policy.budgets):
         raise PolicyError("more than one budget for the same SR type")
     if policy.activation_window is not None:
@@ -159,26 +140,3 @@ def check_policy(policy: Policy) -> None:
     if policy.device_id_list_max < 1:
         raise PolicyError("the DeviceIDList maximum must be at least 1")
     finite_within(policy.read_max_age_s, "read_max_age_s", 0, math.inf)
-
-
-def check_budget(budget: Budget) -> None:
-    """A whole limit from 1 to 10^9 and a finite period from 1 s to a year (a period of 0
-    would divide by zero at every dispatch; a tiny one overflows the pacing windows)."""
-    limit = budget.limit
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise PolicyError(f"budget for SR {budget.sr_type}: limit {limit!r} must be a whole "
-                          f"number of requests from 1 to {MAX_LIMIT:,}")
-    if budget.period_s == 0:
-        raise PolicyError(f"budget for SR {budget.sr_type}: the period must be above 0 seconds")
-    finite_within(budget.period_s, f"budget for SR {budget.sr_type}: the period (seconds)",
-                  MIN_PERIOD_S, MAX_PERIOD_S)
-
-
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise PolicyError(f"{what} {text!r} is not a number") from err
-    if not math.isfinite(value):
-        raise PolicyError(f"{what} {text!r} is not a finite number")
-    return value

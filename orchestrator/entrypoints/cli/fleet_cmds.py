@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from orchestrator.bootstrap import App
+from orchestrator.domain.errors import PolicyError
 from orchestrator.domain.fleet import Device
 from orchestrator.domain.observations import FleetFact
 from orchestrator.domain.policy import Budget
@@ -169,12 +170,9 @@ def _print_refresh(report: fleet_refresh.RefreshReport) -> None:
 
 def _budget(text: str) -> Budget:
     try:
-        limit, period = (float(p) for p in text.split("/"))
-    except ValueError as err:
-        raise FleetError(f"--budget {text!r} is not N/S (requests per seconds)") from err
-    if limit < 1 or period <= 0:
-        raise FleetError(f"--budget {text!r}: N must be at least 1 and S positive")
-    return Budget("8.2", int(limit), period)
+        return Budget.parse(text, sr_type="8.2")
+    except PolicyError as err:
+        raise FleetError(f"--budget is N/S, requests per seconds (e.g. 500/3600): {err}") from err
 
 
 @app.command()

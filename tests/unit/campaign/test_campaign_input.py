@@ -14,7 +14,6 @@ from orchestrator.domain.policy_input import (
     check_name,
     check_policy,
     merge_budgets,
-    parse_budget,
 )
 from orchestrator.domain.selection import Selection
 
@@ -69,7 +68,7 @@ def test_a_budget_overrides_the_default_of_its_sr_type_only() -> None:
     assert policy.budget("11.1") == Budget("11.1", 50, 60.0)
     for sr in ("11.4", "11.3", "11.2"):
         assert policy.budget(sr) == Policy().budget(sr)
-    assert parse_budget("11.3=7") == Budget("11.3", 7, 3600.0)
+    assert Budget.parse("11.3=7") == Budget("11.3", 7, 3600.0)
     assert merge_budgets(Policy().budgets, ()) == Policy().budgets
     with pytest.raises(PolicyError, match="twice"):
         campaign_policy(budgets=["11.1=5/60", "11.1=6/60"])
