@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,4 +80,5 @@ def simulated_execution(app: Any, directory: Path, *, faults: str, seed: int,
     execution = app.execution(gateway=SimulatedDspGateway(simulation.dsp),
                               clock=simulation.clock, keystore=keys,
                               image_dir=directory / "images", pacer=InProcessPacer())
+    execution.rng = random.Random(seed)  # retry jitter too: a dry run repeats with its seed
     return execution, DryRunWorld(simulation, execution, buffer)

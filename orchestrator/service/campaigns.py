@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -114,10 +114,46 @@ def _created(campaign: Campaign, now: dt.datetime, blocked: int, busy: int) -> C
                           "target": campaign.target})
 
 
-# The permission each action needs (approve: the deployment's approver role, see Approvals).
-ACTIONS: dict[str, str] = {"submit": "operate", "approve": "approve", "start": "operate",
-                           "pause": "operate", "resume": "operate", "cancel": "operate",
-                           "abort": "operate"}
+@dataclass(frozen=True)
+class _Call:
+    """One user action on a campaign, as its command sees it."""
+
+    now: dt.datetime
+    actor: str
+    reason: str
+    four_eyes_above: int
+
+    def why(self, action: str) -> str:
+        """The reason given, or one naming the action and who took it."""
+        return self.reason or f"{action} by {self.actor}"
+
+
+@dataclass(frozen=True)
+class CampaignCommand:
+    """A campaign action: the permission it needs (`approve`: the deployment's approver
+    role, see Approvals), what it does to the campaign, and what else it does."""
+
+    permission: str
+    run: Callable[[Campaign, _Call], list[CampaignEvent]]
+    acknowledges_failures: bool = False  # resume: thresholds count new failures from here
+    cancels_jobs: bool = False  # and sends cancellations for pending future-dated 11.3s
+
+
+COMMANDS: dict[str, CampaignCommand] = {
+    "submit": CampaignCommand("operate", lambda c, a: c.submit(a.now, a.actor,
+                                                               a.four_eyes_above)),
+    "approve": CampaignCommand("approve", lambda c, a: [c.approve(a.now, a.actor)]),
+    "start": CampaignCommand("operate", lambda c, a: [c.start(a.now, a.actor)]),
+    "pause": CampaignCommand("operate", lambda c, a: [c.pause(a.now, a.actor, a.why("pause"))]),
+    "resume": CampaignCommand("operate", lambda c, a: [c.resume(a.now, a.actor)],
+                              acknowledges_failures=True),
+    "cancel": CampaignCommand("operate", lambda c, a: [c.cancel(a.now, a.actor,
+                                                                a.why("cancel"))],
+                              cancels_jobs=True),
+    "abort": CampaignCommand("operate", lambda c, a: [c.abort(a.now, a.actor, a.why("abort"))],
+                             cancels_jobs=True),
+}
+ACTIONS: dict[str, str] = {name: command.permission for name, command in COMMANDS.items()}
 
 
 def act(ex: Execution, campaign_id: int, action: str, actor: Principal, reason: str = "",
@@ -127,24 +163,27 @@ def act(ex: Execution, campaign_id: int, action: str, actor: Principal, reason: 
     The same rules hold on every path (CLI, API, dashboard, scheduler): the actor's role,
     the deployment's four-eyes rule, and an audit row committed with the action.
     """
-    if action not in ACTIONS:
-        raise CampaignError(f"unknown action {action!r}")
-    _authorise(ex, actor, action)
+    command = COMMANDS.get(action)
+    if command is None:
+        raise CampaignError(f"unknown action {action!r}; known: {', '.join(COMMANDS)}")
+    _authorise(ex, actor, command)
     now = ex.clock.now()
     with ex.uow() as uow:
         campaign = _load(uow, campaign_id, lock=True)
         try:
-            events = _dispatch_action(ex, campaign, action, now, actor.name, reason)
+            events = _with_reason(command.run(campaign, _Call(now, actor.name, reason,
+                                                              ex.approvals.above)),
+                                  actor.name, reason)
         except DomainError as err:
             raise CampaignError(str(err)) from err
-        if action == "resume":
+        if command.acknowledges_failures:
             _acknowledge_failures(uow, campaign)
         uow.campaigns.save(campaign, **_times(campaign, action, now))
         uow.campaigns.add_events(events)
         audit.append(uow, actor, f"campaign.{action}", f"campaign:{campaign_id}", reason, "ok",
                      now, {"state": campaign.state.value, **(audit_data or {})})
         pending: list[DeviceJob] = []
-        if action in ("cancel", "abort"):
+        if command.cancels_jobs:
             pending = _cancel_jobs(ex, uow, campaign, f"campaign {action}: {reason}".strip())
         uow.commit()
     cancelled = send_cancellations(ex, campaign_id, pending) if pending else 0
@@ -180,22 +219,15 @@ def schedule(ex: Execution, campaign_id: int, start_at: dt.datetime, actor: Prin
             "scheduled_for": start_at.isoformat()}
 
 
-def _authorise(ex: Execution, actor: Principal, action: str) -> None:
-    if action == "approve":
+def _authorise(ex: Execution, actor: Principal, command: CampaignCommand) -> None:
+    if command.permission == "approve":
         ex.approvals.require_approver(actor)
     else:
-        require(actor, ACTIONS[action])
+        require(actor, command.permission)
 
 
-def _dispatch_action(ex: Execution, campaign: Campaign, action: str, now: dt.datetime,
-                     actor: str, reason: str) -> list[CampaignEvent]:
+def _with_reason(events: list[CampaignEvent], actor: str, reason: str) -> list[CampaignEvent]:
     """The action's events, each carrying the reason the user gave (kept with who gave it)."""
-    if action == "submit":
-        events = campaign.submit(now, actor, ex.approvals.above)
-    elif action in ("pause", "cancel", "abort"):
-        events = [getattr(campaign, action)(now, actor, reason or f"{action} by {actor}")]
-    else:
-        events = [getattr(campaign, action)(now, actor)]
     return [replace(e, reason=reason) if reason and not e.reason and e.actor == actor else e
             for e in events]
 
