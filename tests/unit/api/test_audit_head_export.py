@@ -10,18 +10,22 @@ from orchestrator.config import Settings
 from orchestrator.entrypoints.celery_app import beat_schedule
 from orchestrator.service import audit
 from orchestrator.service.access import Principal
+from tests.fakes import InMemoryDatabase
 
-from .conftest import NOW, FakeUnitOfWork, Store
+from .conftest import NOW
 
 
 def test_the_head_is_logged_with_its_row_id_and_hash() -> None:
     """`export_head` logs `audit_head` with the newest row's id and hash."""
-    store = Store()
-    uow = FakeUnitOfWork(store)
-    for n in range(3):
-        audit.append(uow, Principal("ada", "admin"), "user.create", f"user:u{n}", "", "ok", NOW)
+    database = InMemoryDatabase()
+    with database.uow() as uow:
+        for n in range(3):
+            audit.append(uow, Principal("ada", "admin"), "user.create", f"user:u{n}", "", "ok",
+                         NOW)
+        uow.commit()
+    store = database.state
     with capture_logs() as logs:
-        head = audit.export_head(uow)  # type: ignore[arg-type]
+        head = audit.export_head(database.uow())
     assert head == {"id": 3, "hash": store.audit[-1]["hash"]}
     assert [(e["event"], e["audit_id"], e["hash"]) for e in logs] == [
         ("audit_head", 3, store.audit[-1]["hash"])]
