@@ -4,7 +4,9 @@ Each passes the contract suite its SQLAlchemy (or Redis) twin passes (`tests/con
 service tests on these fakes exercise the behaviour production relies on, in microseconds.
 
 Transactions: a unit of work copies the committed state when it is entered and works on the
-copy; `commit()` publishes the copy; leaving without committing drops it. So a change is seen
+copy (`State.copy`); `commit()` publishes a copy of it; leaving without committing drops it.
+Repositories never change a stored value in place except the rows `State.copy` copies, and
+hand out copies of mutable values, so no change leaks between units of work. So a change is seen
 by another unit of work only after commit, and a rolled-back one leaves nothing behind. The
 fakes are single-threaded: two units of work open at once do not lock each other out (the
 last to commit wins), which is all a service test needs.
@@ -70,6 +72,16 @@ class State:
     tokens: dict[int, dict[str, Any]] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
+    def copy(self) -> State:
+        """An independent copy, cheaply: values that are immutable, or never changed once
+        written (snapshots, plans, events, audit rows), are shared; rows that repositories
+        update in place (campaigns, sent requests, inbound messages, users, tokens) are
+        copied one level deep."""
+        shared = {f.name: copy.copy(getattr(self, f.name)) for f in fields(self)}
+        for name in ("campaigns", "sent", "inbound", "users", "tokens"):
+            shared[name] = {k: dict(v) for k, v in getattr(self, name).items()}
+        return State(**shared)
+
 
 class InMemoryDatabase:
     """The committed state that every in-memory unit of work of one test shares."""
@@ -90,7 +102,7 @@ class InMemoryUnitOfWork:
         self._work: State | None = None
 
     def __enter__(self) -> Self:
-        self._work = copy.deepcopy(self.database.state)
+        self._work = self.database.state.copy()
         self.catalogue = InMemoryCatalogueRepository(self._work)
         self.fleet = InMemoryFleetRepository(self._work)
         self.plans = InMemoryPlanRepository(self._work)
@@ -106,7 +118,7 @@ class InMemoryUnitOfWork:
     def commit(self) -> None:
         """Publish everything done in this unit of work."""
         assert self._work is not None, "commit outside `with uow:`"
-        self.database.state = copy.deepcopy(self._work)
+        self.database.state = self._work.copy()
 
 
 # catalogue ----------------------------------------------------------------------------------
@@ -129,8 +141,9 @@ class InMemoryCatalogueRepository:
 
     def add(self, record: dict[str, Any], entries: Iterable[dict[str, Any]]) -> int:
         snapshot_id = _next_id(self.s.snapshots)
-        self.s.snapshots[snapshot_id] = dict(record)
-        self.s.entries[snapshot_id] = {e["cpl_entry_id"]: dict(e) for e in entries}
+        self.s.snapshots[snapshot_id] = copy.deepcopy(dict(record))
+        self.s.entries[snapshot_id] = {e["cpl_entry_id"]: copy.deepcopy(dict(e))
+                                       for e in entries}
         return snapshot_id
 
     def make_current(self, snapshot_id: int) -> None:
@@ -195,7 +208,7 @@ class InMemoryFleetRepository:
         return len(self.s.devices)
 
     def add_events(self, facts: Sequence[FleetFact], recorded_at: dt.datetime) -> None:
-        self.s.fleet_events += [(f, recorded_at) for f in facts]
+        self.s.fleet_events += [(copy.deepcopy(f), recorded_at) for f in facts]
 
     def events(self, device_id: str | None = None, names: Sequence[str] = (),
                limit: int = 500, newest_first: bool = False) -> list[FleetFact]:
@@ -426,7 +439,7 @@ class InMemoryCampaignRepository:
             if old.state != new.state:
                 self.s.counters[(old.campaign_id, old.wave, old.state.value)] -= 1
                 self.s.counters[(new.campaign_id, new.wave, new.state.value)] += 1
-        self.s.job_events += events
+        self.s.job_events += copy.deepcopy(list(events))
 
     def counters(self, campaign_id: int) -> dict[tuple[int, str], int]:
         return {(w, s): n for (c, w, s), n in self.s.counters.items() if c == campaign_id and n}
@@ -459,7 +472,7 @@ def _campaign(row: Mapping[str, Any]) -> Campaign:
         state=CampaignState(row["state"]), device_count=row["device_count"],
         approved_by=row["approved_by"], scheduled_for=row["scheduled_for"],
         current_wave=row["current_wave"], pause_reason=row["pause_reason"] or "",
-        acknowledged=dict(row["acknowledged"]))
+        acknowledged=copy.deepcopy(row["acknowledged"]))
 
 
 def _event_row(e: JobEvent) -> dict[str, Any]:
@@ -659,6 +672,11 @@ class InMemorySendLock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.taken = 0
+
+    @property
+    def held(self) -> bool:
+        """Whether a sender is inside the lock now."""
+        return self._lock.locked()
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:

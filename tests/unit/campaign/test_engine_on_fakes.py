@@ -1,0 +1,208 @@
+"""The campaign engine (claim, send, apply, gates, reconcile) on the in-memory fakes.
+
+Real handlers, real DUIS signing and verification, the simulated DSP; only the storage,
+pacer and send lock are the fakes of `tests/fakes.py`. Each test takes well under a second.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import pytest
+
+from duis.requestid import parse_request_id
+from orchestrator.domain.jobs import DeviceJob, JobState
+from orchestrator.domain.policy import Budget, FailureThreshold, Policy, Wave
+from orchestrator.errors import CampaignError
+from orchestrator.service import campaigns
+from orchestrator.service.access import Approvals
+from orchestrator.service.driver import run_campaign
+from orchestrator.service.execution import dispatch
+from orchestrator.service.reconcile import reconcile
+
+from .engine_world import ALICE, BOB, Seed, World, seed, world
+
+J = JobState
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    """A catalogue of 12 entries and a fleet of 8 devices, loaded once."""
+    return seed(tmp_path_factory.mktemp("engine"), devices=8)
+
+
+def _jobs(w: World, campaign_id: int) -> dict[str, DeviceJob]:
+    with w.uow() as uow:
+        return {j.device_id: j for j in uow.campaigns.jobs(campaign_id, limit=1000)}
+
+
+def _sent(w: World) -> list[dict[str, object]]:
+    return list(w.database.state.sent.values())
+
+
+def test_a_campaign_on_fakes_completes_with_every_device_on_its_target(seeded: Seed) -> None:
+    """Claim, send and apply until done: every planned device runs its target entry."""
+    w = world(seeded)
+    campaign_id = w.campaign()
+    stats = run_campaign(w.ex, w.sim, campaign_id)
+    assert stats.final_state == "completed"
+    jobs = [j for j in _jobs(w, campaign_id).values() if j.state is not J.BLOCKED]
+    assert len(jobs) >= 5 and {j.state for j in jobs} == {J.DONE}
+    for job in jobs:
+        assert w.sim.simulation.fleet.running_entry(job.device_id) == job.path[-1]
+        with w.uow() as uow:
+            assert uow.fleet.get(job.device_id).firmware_entry == job.path[-1]
+
+
+def test_claim_records_each_request_before_it_is_sent_and_under_the_lock(
+        seeded: Seed) -> None:
+    """When the DSP receives a request, the send lock is held and the request is already in
+    the sent log without an answer (a crash now loses nothing)."""
+    w = world(seeded)
+    campaign_id = w.campaign()
+    seen: list[tuple[bool, int]] = []
+    inner = w.ex.gateway
+
+    class Watching:
+        def send(self, xml: bytes) -> bytes:
+            with w.uow() as uow:
+                waiting = uow.requests.unacknowledged(w.ex.clock.now() + dt.timedelta(1), 999)
+            seen.append((w.lock.held, len(waiting)))
+            return inner.send(xml)
+
+    w.ex.gateway = Watching()
+    report = dispatch(w.ex, campaign_id)
+    assert report.devices > 0 and seen and all(locked and n > 0 for locked, n in seen)
+    assert all(row["response_code"] for row in _sent(w))  # every answer is on record after
+    moved = [j for j in _jobs(w, campaign_id).values() if j.request_id]
+    assert len(moved) == report.devices
+    assert {j.request_id for j in moved} <= {row["request_id"] for row in _sent(w)}
+
+
+def test_request_counters_strictly_increase_per_originator_and_never_repeat(
+        seeded: Seed) -> None:
+    """Over a whole campaign, each originator's counters climb in the order they were sent."""
+    w = world(seeded)
+    run_campaign(w.ex, w.sim, w.campaign())
+    by_originator: dict[str, list[int]] = defaultdict(list)
+    for row in _sent(w):  # in the order they were recorded
+        rid = parse_request_id(str(row["request_id"]))
+        by_originator[rid.originator].append(rid.counter)
+    assert by_originator
+    for counters in by_originator.values():
+        assert counters == sorted(set(counters))
+
+
+def test_only_a_running_campaign_is_dispatched(seeded: Seed) -> None:
+    """A draft, and a paused campaign, send nothing."""
+    w = world(seeded)
+    draft = w.campaign(start=False)
+    assert dispatch(w.ex, draft).devices == 0 and _sent(w) == []
+    campaigns.act(w.ex, draft, "cancel", ALICE)  # frees its devices
+    running = w.campaign(start=False)
+    for action in ("submit", "start", "pause"):
+        campaigns.act(w.ex, running, action, ALICE)
+    assert dispatch(w.ex, running).devices == 0 and _sent(w) == []
+    campaigns.act(w.ex, running, "resume", ALICE)
+    assert dispatch(w.ex, running).devices > 0
+
+
+def test_a_large_campaign_needs_a_second_person_to_approve(seeded: Seed) -> None:
+    """Above the four-eyes size the creator cannot approve; another approver can."""
+    w = world(seeded, approvals=Approvals(above=3, role="approver"))
+    campaign_id = w.campaign(start=False)
+    campaigns.act(w.ex, campaign_id, "submit", ALICE)
+    with pytest.raises(CampaignError):
+        campaigns.act(w.ex, campaign_id, "start", ALICE)
+    with pytest.raises(CampaignError):
+        campaigns.act(w.ex, campaign_id, "approve", ALICE)
+    campaigns.act(w.ex, campaign_id, "approve", BOB)
+    assert campaigns.act(w.ex, campaign_id, "start", ALICE)["state"] == "running"
+
+
+def test_later_waves_wait_for_the_gate(seeded: Seed) -> None:
+    """Only wave 1 is sent until its devices are done; then the gate opens wave 2."""
+    w = world(seeded)
+    campaign_id = w.campaign(Policy(waves=(Wave(percent=25.0), Wave(percent=100.0))))
+    dispatch(w.ex, campaign_id)
+    jobs = _jobs(w, campaign_id).values()
+    assert {j.wave for j in jobs if j.request_id} == {1}
+    assert any(j.wave == 2 and j.state is not J.BLOCKED for j in jobs)
+    stats = run_campaign(w.ex, w.sim, campaign_id)
+    assert stats.final_state == "completed"
+    with w.uow() as uow:
+        opened = [e["data"] for e in uow.campaigns.events(campaign_id)
+                  if e["name"] == "wave_opened"]
+    assert opened == [{"wave": 2}]  # wave 1 opens with the start; the gate opened 2
+
+
+def test_failures_past_the_threshold_pause_the_campaign_with_a_reason(seeded: Seed) -> None:
+    """With no image to send, every 11.1 is refused: the gate pauses and says why."""
+    w = world(seeded)
+
+    def no_image(entry: object) -> bytes:
+        from orchestrator.adapters.images import ImageNotFoundError
+
+        raise ImageNotFoundError(f"no image for {entry}")
+
+    w.ex.upgrade_image = no_image
+    policy = Policy(failure_thresholds=(FailureThreshold(percent=10.0),))
+    campaign_id = w.campaign(policy)
+    stats = run_campaign(w.ex, w.sim, campaign_id)
+    assert stats.final_state == "paused"
+    with w.uow() as uow:
+        campaign = uow.campaigns.get(campaign_id)
+        failures = uow.campaigns.failures(campaign_id)
+    sendable = [j for j in _jobs(w, campaign_id).values() if j.state is not J.BLOCKED]
+    assert "threshold" in campaign.pause_reason and failures["refused"] == len(sendable)
+
+
+def test_a_budget_holds_back_what_it_does_not_allow(seeded: Seed) -> None:
+    """A pacing budget of 3 reads a day: one dispatch sends 3 and says when more may go."""
+    w = world(seeded)
+    campaign_id = w.campaign(Policy(budgets=(Budget("11.2", 3, 86400.0),)))
+    report = dispatch(w.ex, campaign_id)
+    assert report.requests.get("11.2") == 3 and report.paced_until is not None
+    assert dispatch(w.ex, campaign_id).requests.get("11.2") is None
+    with w.uow() as uow:
+        assert uow.campaigns.row(campaign_id)["pacing"]["11.2"]["remaining"] == 0
+
+
+def test_reconcile_times_out_requests_a_dead_sender_never_sent(seeded: Seed) -> None:
+    """A sender dying after the claim leaves recorded, unanswered requests; the reconciler
+    marks them lost and their jobs are sent again under new RequestIDs."""
+    w = world(seeded)
+    campaign_id = w.campaign()
+    inner = w.ex.gateway
+
+    class Dying:
+        def send(self, xml: bytes) -> bytes:
+            raise RuntimeError("worker killed")
+
+    w.ex.gateway = Dying()
+    with pytest.raises(RuntimeError, match="worker killed"):
+        dispatch(w.ex, campaign_id)
+    lost = {str(r["request_id"]) for r in _sent(w)}
+    claimed = [j for j in _jobs(w, campaign_id).values() if j.request_id in lost]
+    assert lost and claimed and all(r["response_code"] is None for r in _sent(w))
+    w.ex.gateway = inner
+    assert reconcile(w.ex).timed_out == 0  # within the grace period nothing moves
+    w.sim.advance_to(w.ex.clock.now() + dt.timedelta(seconds=w.ex.unacknowledged_grace_s + 1))
+    assert reconcile(w.ex).timed_out == len(claimed)
+    assert {w.database.state.sent[r]["response_code"] for r in lost} == {"LOST"}
+    dispatch(w.ex, campaign_id)
+    again = _jobs(w, campaign_id)
+    assert all(again[j.device_id].request_id not in lost for j in claimed)
+
+
+def test_reconcile_starts_a_scheduled_campaign_when_its_time_comes(seeded: Seed) -> None:
+    """Scheduled for an hour on: not started before, started by the reconciler after."""
+    w = world(seeded)
+    campaign_id = w.campaign(start=False)
+    campaigns.act(w.ex, campaign_id, "submit", ALICE)
+    start_at = w.ex.clock.now() + dt.timedelta(hours=1)
+    campaigns.schedule(w.ex, campaign_id, start_at, ALICE)
+    assert reconcile(w.ex).started == []
+    w.sim.advance_to(start_at + dt.timedelta(seconds=1))
+    report = reconcile(w.ex)
+    assert report.started == [campaign_id] and campaign_id in report.running
