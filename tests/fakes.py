@@ -156,6 +156,17 @@ class InMemoryCatalogueRepository:
         return Catalogue([_entry(f, snapshot_id) for f in self.entry_fields(snapshot_id).values()],
                          snapshot_id)
 
+    def entry_count(self, snapshot_id: int) -> int:
+        return len(self.s.entries.get(snapshot_id, {}))
+
+    def prune(self, keep: int) -> int:
+        kept = set(sorted(self.s.snapshots, reverse=True)[:keep]) | {self.s.current_snapshot}
+        pruned = 0
+        for snapshot_id in [i for i in self.s.entries if i not in kept]:
+            pruned += len(self.s.entries[snapshot_id])
+            self.s.entries[snapshot_id] = {}
+        return pruned
+
 
 def _snapshot(snapshot_id: int, record: Mapping[str, Any]) -> Snapshot:
     names = {f.name for f in fields(Snapshot)} - {"id"}
@@ -550,9 +561,9 @@ class InMemoryRequestRepository:
                                           "response_id")})
 
     def mark(self, message_id: int, status: str, at: dt.datetime, reason: str = "",
-             **fields_: Any) -> None:
+             **fields: Any) -> None:
         self.s.inbound[message_id].update(status=status, reason=reason, processed_at=at,
-                                          **fields_)
+                                          **fields)
 
     def applied_contents(self, digests: list[str]) -> dict[str, int]:
         wanted = set(digests)

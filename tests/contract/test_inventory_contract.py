@@ -199,3 +199,17 @@ def test_plans_go_stale_once_with_their_first_reason(new_uow: UowFactory) -> Non
         assert uow.plans.mark_stale_for_devices(["A"], "again", NOW) == []
         stale = uow.plans.get(one)
     assert stale is not None and stale.stale and stale.stale_reason == "firmware changed"
+
+
+def test_pruning_keeps_the_newest_snapshots_entries_and_the_current_ones(
+        new_uow: UowFactory) -> None:
+    """Entries of older snapshots go (records stay); the current snapshot is always kept."""
+    first = _snapshot(new_uow, _entry("E1"), _entry("E2"))
+    middle = _snapshot(new_uow, _entry("E1"), current=False)
+    newest = _snapshot(new_uow, _entry("E1"), _entry("E2"), _entry("E3"), current=False)
+    with new_uow() as uow:
+        assert uow.catalogue.prune(keep=1) == 1  # `middle`'s one entry; `first` is current
+        uow.commit()
+    with new_uow() as uow:
+        counts = [uow.catalogue.entry_count(i) for i in (first, middle, newest)]
+        assert counts == [2, 0, 3] and len(uow.catalogue.snapshots()) == 3
