@@ -14,7 +14,7 @@ from duis.requestid import parse_request_id
 from orchestrator.domain.jobs import DeviceJob, JobState
 from orchestrator.domain.policy import Budget, FailureThreshold, Policy, Wave
 from orchestrator.errors import CampaignError
-from orchestrator.service import campaigns
+from orchestrator.service import campaigns, inbound
 from orchestrator.service.access import Approvals
 from orchestrator.service.driver import run_campaign
 from orchestrator.service.execution import dispatch
@@ -206,3 +206,23 @@ def test_reconcile_starts_a_scheduled_campaign_when_its_time_comes(seeded: Seed)
     w.sim.advance_to(start_at + dt.timedelta(seconds=1))
     report = reconcile(w.ex)
     assert report.started == [campaign_id] and campaign_id in report.running
+
+
+def test_a_redelivered_answer_is_stored_once_and_applied_once(seeded: Seed) -> None:
+    """The DSP delivering the same messages again changes nothing: each is a duplicate."""
+    w = world(seeded)
+    campaign_id = w.campaign()
+    dispatch(w.ex, campaign_id)
+    w.sim.advance_to(w.ex.clock.now() + dt.timedelta(hours=1))
+    raws = [m["raw"] for m in w.database.state.inbound.values()]
+    before = (_inbound_counts(w), len(w.database.state.job_events), _jobs(w, campaign_id))
+    assert raws and before[0].get("applied")
+    results = inbound.receive_many(w.ex, raws)
+    assert {r.status for r in results} == {"duplicate"}
+    assert (_inbound_counts(w), len(w.database.state.job_events),
+            _jobs(w, campaign_id)) == before
+
+
+def _inbound_counts(w: World) -> dict[str, int]:
+    with w.uow() as uow:
+        return dict(uow.requests.inbound_counts())
