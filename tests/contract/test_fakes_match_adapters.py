@@ -16,19 +16,28 @@ from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.service import unit_of_work as ports
 from tests.fakes import InMemoryDatabase
 
-REPOSITORIES = ("catalogue", "fleet", "plans", "campaigns", "requests", "access", "audit")
-
 
 def _repositories() -> tuple[dict[str, type], dict[str, type]]:
+    """The repositories each unit of work holds once entered, by attribute name."""
     engine = sa.create_engine("sqlite://")
     with SqlAlchemyUnitOfWork(engine) as real, InMemoryDatabase().uow() as fake:
-        pairs = ({n: type(getattr(real, n)) for n in REPOSITORIES},
-                 {n: type(getattr(fake, n)) for n in REPOSITORIES})
+        pairs = ({n: type(r) for n, r in vars(real).items() if n.isidentifier()
+                  and not n.startswith("_") and n != "engine"},
+                 {n: type(r) for n, r in vars(fake).items() if not n.startswith("_")
+                  and n != "database"})
     engine.dispose()
     return pairs
 
 
 REAL, FAKE = _repositories()
+REPOSITORIES = tuple(sorted(REAL))
+
+
+def test_the_in_memory_unit_of_work_holds_every_repository_the_real_one_does() -> None:
+    """Same repository attributes (a repository added or split on one side shows here)."""
+    assert sorted(FAKE) == sorted(REAL)
+    assert {"catalogue", "fleet", "plans", "campaigns", "requests", "access", "audit"} <= set(
+        REAL)
 
 
 def _shape(function: Any) -> list[tuple[str, Any, Any]]:
