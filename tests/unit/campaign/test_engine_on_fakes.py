@@ -13,7 +13,7 @@ import pytest
 from duis.requestid import parse_request_id
 from orchestrator.domain.jobs import DeviceJob, JobState
 from orchestrator.domain.policy import Budget, FailureThreshold, Policy, Wave
-from orchestrator.errors import CampaignError
+from orchestrator.errors import CampaignError, DspUnavailableError
 from orchestrator.service import campaigns, inbound
 from orchestrator.service.access import Approvals
 from orchestrator.service.driver import run_campaign
@@ -77,6 +77,32 @@ def test_claim_records_each_request_before_it_is_sent_and_under_the_lock(
     moved = [j for j in _jobs(w, campaign_id).values() if j.request_id]
     assert len(moved) == report.devices
     assert {j.request_id for j in moved} <= {row["request_id"] for row in _sent(w)}
+
+
+def test_an_unreachable_dsp_puts_the_jobs_back_to_retry_later(seeded: Seed) -> None:
+    """Nothing fails for good: a failed pre-read falls back to distribution at once, a failed
+    11.1 backs off; once the DSP answers again the retry goes out under a new RequestID."""
+    w = world(seeded)
+    campaign_id = w.campaign()
+    inner = w.ex.gateway
+
+    class Down:
+        def send(self, xml: bytes) -> bytes:
+            raise DspUnavailableError("connection refused")
+
+    w.ex.gateway = Down()
+    now = w.ex.clock.now()
+    reports = [dispatch(w.ex, campaign_id) for _ in range(3)]
+    assert [set(r.requests) for r in reports] == [{"11.2"}, {"11.1"}, set()]
+    jobs = [j for j in _jobs(w, campaign_id).values() if j.state is not J.BLOCKED]
+    assert jobs and all(j.sr_type == "11.1" and j.due_at > now for j in jobs)
+    assert {j.failure for j in jobs} == {"dsp_unavailable"}
+    tried = {str(r["request_id"]) for r in _sent(w)}
+    w.ex.gateway = inner
+    w.sim.advance_to(max(j.due_at for j in jobs))
+    assert dispatch(w.ex, campaign_id).devices == len(jobs)
+    resent = [j for j in _jobs(w, campaign_id).values() if j.state is J.DISTRIBUTING]
+    assert len(resent) == len(jobs) and not {j.request_id for j in resent} & tried
 
 
 def test_request_counters_strictly_increase_per_originator_and_never_repeat(
