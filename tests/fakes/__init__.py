@@ -68,3 +68,4 @@ class InMemoryUnitOfWork:
         """Publish everything done in this unit of work."""
         assert self._work is not None, "commit outside `with uow:`"
         self.database.state = self._work.copy()
+

@@ -75,10 +75,6 @@ class InMemoryCampaignRepository:
         return waiting.Facts(now, waves, next_due, waiting.held_from(row["pacing"]),
                              row["dispatched_at"])
 
-    def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        ids = sorted(self.s.campaigns, reverse=True)[offset:offset + limit]
-        return [copy.deepcopy(self.s.campaigns[i]) for i in ids]
-
     def running_ids(self) -> list[int]:
         live = (CampaignState.RUNNING.value, CampaignState.PAUSED.value)
         return [i for i, r in sorted(self.s.campaigns.items()) if r["state"] in live]
@@ -173,6 +169,11 @@ class InMemoryCampaignRepository:
     def failures(self, campaign_id: int) -> dict[str, int]:
         return dict(Counter(str(j.failure) for j in self._jobs(campaign_id)
                             if j.state in TERMINAL and j.state is not JobState.DONE))
+
+    # last in the class: a method named `list` would shadow the builtin in annotations
+    def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        ids = sorted(self.s.campaigns, reverse=True)[offset:offset + limit]
+        return [copy.deepcopy(self.s.campaigns[i]) for i in ids]
 
 
 def _campaign_row(c: Campaign) -> dict[str, Any]:

@@ -70,7 +70,8 @@ class InMemoryCatalogueRepository:
 
 def _snapshot(snapshot_id: int, record: Mapping[str, Any]) -> Snapshot:
     names = {f.name for f in fields(Snapshot)} - {"id"}
-    return Snapshot(id=snapshot_id, **{n: record.get(n) for n in names})
+    values: dict[str, Any] = {n: record.get(n) for n in names}
+    return Snapshot(id=snapshot_id, **values)
 
 
 def _entry(fields_: dict[str, Any], snapshot_id: int) -> CatalogueEntry:
@@ -162,7 +163,8 @@ class InMemoryPlanRepository:
     def add(self, record: Mapping[str, Any], device_plans: Iterable[DevicePlan]) -> int:
         plan_id = next_id(self.s.plans)
         names = {f.name for f in fields(StoredPlan)} - {"id", "stale", "stale_reason"}
-        self.s.plans[plan_id] = StoredPlan(id=plan_id, **{n: record.get(n) for n in names})
+        values: dict[str, Any] = {n: record.get(n) for n in names}
+        self.s.plans[plan_id] = StoredPlan(id=plan_id, **values)
         self.s.plan_devices[plan_id] = sorted(
             (PlannedDevice(p.device_id, **_outcome(p)) for p in device_plans),
             key=lambda d: d.device_id)
