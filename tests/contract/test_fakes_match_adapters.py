@@ -61,9 +61,11 @@ def test_each_fake_repository_has_every_adapter_method_with_its_signature(name: 
 def test_the_fakes_implement_every_port_of_the_unit_of_work() -> None:
     """Every repository the `UnitOfWork` port declares (and each of its methods) exists on
     the in-memory unit of work, with the port's parameters."""
-    declared = typing.get_type_hints(ports.UnitOfWork)
+    declared = {n: typing.get_type_hints(member.fget)["return"]
+                for n, member in vars(ports.UnitOfWork).items() if isinstance(member, property)}
     repositories = {n: p for n, p in declared.items() if n in REPOSITORIES}
-    assert {"catalogue", "fleet", "plans", "access", "audit"} <= set(repositories)
+    assert set(repositories) == set(declared) >= {"catalogue", "fleet", "plans", "campaigns",
+                                                  "requests", "inbound", "access", "audit"}
     for name, port in repositories.items():
         fake = _methods(FAKE[name])
         for method, function in _methods(port).items():

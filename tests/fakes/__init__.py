@@ -56,7 +56,7 @@ class InMemoryUnitOfWork:
         self.fleet = InMemoryFleetRepository(self._work)
         self.plans = InMemoryPlanRepository(self._work)
         self.campaigns = InMemoryCampaignRepository(self._work)
-        self.requests = InMemoryRequestRepository(self._work)
+        self.requests = self.inbound = InMemoryRequestRepository(self._work)
         self.access = InMemoryAccessRepository(self._work)
         self.audit = InMemoryAuditRepository(self._work)
         return self
