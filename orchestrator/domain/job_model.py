@@ -38,6 +38,32 @@ class JobState(StrEnum):
 
 
 J = JobState
+
+
+class OutcomeKind(StrEnum):
+    """What happened to a job's current request (each has one handler in `jobs`)."""
+
+    DELIVERED = "delivered"  # 0x8F72 / 0x8F8A: the device holds the image
+    TRANSFERRED = "transferred"  # N60: the hub passed the image on
+    NO_IMAGE_HELD = "no_image_held"
+    ACTIVATED = "activated"
+    VERSION_READ = "version_read"  # an 11.2 read-back
+    REJECTED = "rejected"
+    BUSY = "busy"
+    DELIVERY_FAILED = "delivery_failed"
+    IMAGE_VERIFICATION_FAILED = "image_verification_failed"  # 0x8F1C
+    ACTIVATION_FAILED = "activation_failed"
+    COMMS_FAILURE = "comms_failure"
+    QUARANTINED = "quarantined"  # the DCC quarantined the request (anomaly detection)
+    TIMED_OUT = "timed_out"
+    REFUSED = "refused"
+    DSP_UNAVAILABLE = "dsp_unavailable"
+    ANSWER_REJECTED = "answer_rejected"  # the DSP's answer failed verification
+    CANCEL = "cancel"  # ops actions
+    RETRY = "retry"
+
+
+O = OutcomeKind
 TERMINAL = frozenset({J.DONE, J.REJECTED, J.DELIVERY_FAILED, J.VERIFICATION_FAILED,
                       J.ACTIVATION_FAILED, J.QUARANTINED, J.TIMED_OUT, J.CANCELLED, J.BLOCKED})
 FAILED = TERMINAL - {J.DONE}
@@ -96,7 +122,7 @@ class DeviceJob:
 class Outcome:
     """Something that happened to a job's current request."""
 
-    kind: str
+    kind: OutcomeKind
     request_id: str | None = None
     detail: str = ""
     firmware_version: str | None = None

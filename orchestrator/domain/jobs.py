@@ -37,14 +37,16 @@ from orchestrator.domain.job_model import (
     J,
     JobEvent,
     JobState,
+    O,
     Outcome,
+    OutcomeKind,
     Replan,
 )
-from orchestrator.domain.policy import Policy
+from orchestrator.domain.policy import F, Failure, Policy
 
 __all__ = ["CHECKS", "FAILED", "SEND", "SENT", "SENT_CAUSE", "TERMINAL", "WAIT", "Context",
-           "DeviceJob", "JobEvent", "JobState", "Outcome", "Replan", "advance", "read_first",
-           "sent"]
+           "DeviceJob", "JobEvent", "JobState", "O", "Outcome", "OutcomeKind", "Replan",
+           "advance", "read_first", "sent"]
 
 
 def read_first(job: DeviceJob, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
@@ -96,7 +98,7 @@ def _timeout(state: JobState, policy: Policy) -> float:
 
 def advance(job: DeviceJob, outcome: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     """Apply an outcome; None when it does not concern the job's current request (stale)."""
-    if job.terminal and outcome.kind != "retry":
+    if job.terminal and outcome.kind != O.RETRY:
         return None
     handler = _HANDLERS.get(outcome.kind)
     if handler is None:
@@ -155,12 +157,12 @@ def _no_image(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobE
     """Activation found no image held (code 1): distribute the step again if allowed."""
     if not _expects(job, o, J.ACTIVATING):
         return None
-    if ctx.policy.retry.should_retry("no_image_held", job.attempt):
+    if ctx.policy.retry.should_retry(F.NO_IMAGE_HELD, job.attempt):
         delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
         return _move(job, o, ctx, state=J.PLANNED, attempt=job.attempt + 1,
-                     failure="no_image_held", deadline_at=None, request_id=None,
+                     failure=F.NO_IMAGE_HELD, deadline_at=None, request_id=None,
                      due_at=ctx.now + dt.timedelta(seconds=delay))
-    return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure="no_image_held",
+    return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure=F.NO_IMAGE_HELD,
                  due_at=None, deadline_at=None)
 
 
@@ -212,7 +214,7 @@ def _replanned(job: DeviceJob, o: Outcome, ctx: Context, cause: str
     if r is None or r.status != "planned" or not r.path:
         data["plan_reason"] = None if r is None else r.reason
         return _move(job, o, ctx, cause=cause, data=data, state=J.BLOCKED,
-                     failure="inventory_drift", due_at=None, **common)
+                     failure=F.INVENTORY_DRIFT, due_at=None, **common)
     data["new_path"] = list(r.path)
     return _move(job, o, ctx, cause=cause, data=data, state=J.PLANNED, path=r.path, step=0,
                  attempt=1, due_at=ctx.now, **common)
@@ -223,16 +225,16 @@ def _mismatch(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobE
     unless it shows the device is not on the step's predecessor either (drift: re-plan)."""
     if ctx.replan is not None and not _on_predecessor(job, ctx):
         return _replanned(job, o, ctx, "version_drift")
-    if ctx.policy.retry.should_retry("version_mismatch", job.attempt):
+    if ctx.policy.retry.should_retry(F.VERSION_MISMATCH, job.attempt):
         delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
         return _move(job, o, ctx, state=J.DELIVERED, attempt=job.attempt + 1,
-                     failure="version_mismatch", deadline_at=None, request_id=None,
+                     failure=F.VERSION_MISMATCH, deadline_at=None, request_id=None,
                      due_at=ctx.now + dt.timedelta(seconds=delay), read_at=ctx.now)
-    return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure="version_mismatch",
+    return _move(job, o, ctx, state=J.ACTIVATION_FAILED, failure=F.VERSION_MISMATCH,
                  due_at=None, deadline_at=None, read_at=ctx.now)
 
 
-def _fail(job: DeviceJob, o: Outcome, ctx: Context, failure: str,
+def _fail(job: DeviceJob, o: Outcome, ctx: Context, failure: Failure,
           terminal: JobState) -> tuple[DeviceJob, JobEvent]:
     """Retry the stage with backoff when the policy allows, else end in `terminal`.
 
@@ -252,7 +254,7 @@ def _fail(job: DeviceJob, o: Outcome, ctx: Context, failure: str,
 Handler = Callable[[DeviceJob, "Outcome", "Context"], "tuple[DeviceJob, JobEvent] | None"]
 
 
-def _failure(kind: str, terminal: JobState, *states: JobState) -> Handler:
+def _failure(kind: Failure, terminal: JobState, *states: JobState) -> Handler:
     def handle(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
         if not _expects(job, o, *(states or tuple(WAIT))) or not _same_image(o, ctx):
             return None
@@ -269,20 +271,20 @@ def _image_failed(job: DeviceJob, o: Outcome, ctx: Context
     if not _expects(job, o, J.DISTRIBUTING, J.DELIVERED, J.ACTIVATING):
         return None
     data = {"computed_hash": o.firmware_hash, "expected_hash": ctx.expected_hash or None}
-    if ctx.policy.retry.should_retry("verification_failed", job.attempt):
+    if ctx.policy.retry.should_retry(F.VERIFICATION_FAILED, job.attempt):
         delay = ctx.policy.retry.delay_s(job.attempt, ctx.rng)
         return _move(job, o, ctx, data=data, state=J.PLANNED, attempt=job.attempt + 1,
-                     failure="verification_failed", deadline_at=None, request_id=None,
+                     failure=F.VERIFICATION_FAILED, deadline_at=None, request_id=None,
                      due_at=ctx.now + dt.timedelta(seconds=delay))
     return _move(job, o, ctx, data=data, state=J.VERIFICATION_FAILED,
-                 failure="verification_failed", due_at=None, deadline_at=None)
+                 failure=F.VERIFICATION_FAILED, due_at=None, deadline_at=None)
 
 
 def _refused(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
     """The DSP refused the request (error code, HTTP 4xx): the device's job is rejected."""
     if not _expects(job, o, *WAIT):
         return None
-    return _fail(job, o, ctx, "refused", J.REJECTED)
+    return _fail(job, o, ctx, F.REFUSED, J.REJECTED)
 
 
 def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
@@ -291,8 +293,8 @@ def _timed_out(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, Job
         return None
     if job.state is J.ACTIVATING:
         return _move(job, o, ctx, state=J.ACTIVATED, due_at=ctx.now, deadline_at=None,
-                     failure="timed_out")
-    return _fail(job, o, ctx, "timed_out", J.TIMED_OUT)
+                     failure=F.TIMED_OUT)
+    return _fail(job, o, ctx, F.TIMED_OUT, J.TIMED_OUT)
 
 
 def _answer_rejected(job: DeviceJob, o: Outcome, ctx: Context
@@ -303,7 +305,7 @@ def _answer_rejected(job: DeviceJob, o: Outcome, ctx: Context
     until a person has looked (the answer itself is kept quarantined in the inbound store)."""
     if not _expects(job, o, *WAIT):
         return None
-    return _move(job, o, ctx, state=J.QUARANTINED, failure="answer_rejected", due_at=None,
+    return _move(job, o, ctx, state=J.QUARANTINED, failure=F.ANSWER_REJECTED, due_at=None,
                  deadline_at=None)
 
 
@@ -317,27 +319,27 @@ def _retry(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEven
 
 
 def _cancel(job: DeviceJob, o: Outcome, ctx: Context) -> tuple[DeviceJob, JobEvent] | None:
-    return _move(job, o, ctx, state=J.CANCELLED, failure="cancelled", due_at=None,
+    return _move(job, o, ctx, state=J.CANCELLED, failure=F.CANCELLED, due_at=None,
                  deadline_at=None)
 
 
-_HANDLERS: dict[str, Handler] = {
-    "delivered": _delivered,
-    "transferred": _transferred,
-    "no_image_held": _no_image,
-    "activated": _activated,
-    "version_read": _version_read,
-    "rejected": _failure("rejected", J.REJECTED, J.DISTRIBUTING),
-    "busy": _failure("busy", J.REJECTED, J.DISTRIBUTING),
-    "delivery_failed": _failure("delivery_failed", J.DELIVERY_FAILED, J.DISTRIBUTING),
-    "image_verification_failed": _image_failed,
-    "activation_failed": _failure("activation_failed", J.ACTIVATION_FAILED, J.ACTIVATING),
-    "comms_failure": _failure("comms_failure", J.TIMED_OUT),
-    "quarantined": _failure("quarantined", J.QUARANTINED),
-    "timed_out": _timed_out,
-    "refused": _refused,
-    "dsp_unavailable": _failure("dsp_unavailable", J.TIMED_OUT),
-    "answer_rejected": _answer_rejected,
-    "cancel": _cancel,
-    "retry": _retry,
+_HANDLERS: dict[OutcomeKind, Handler] = {
+    O.DELIVERED: _delivered,
+    O.TRANSFERRED: _transferred,
+    O.NO_IMAGE_HELD: _no_image,
+    O.ACTIVATED: _activated,
+    O.VERSION_READ: _version_read,
+    O.REJECTED: _failure(F.REJECTED, J.REJECTED, J.DISTRIBUTING),
+    O.BUSY: _failure(F.BUSY, J.REJECTED, J.DISTRIBUTING),
+    O.DELIVERY_FAILED: _failure(F.DELIVERY_FAILED, J.DELIVERY_FAILED, J.DISTRIBUTING),
+    O.IMAGE_VERIFICATION_FAILED: _image_failed,
+    O.ACTIVATION_FAILED: _failure(F.ACTIVATION_FAILED, J.ACTIVATION_FAILED, J.ACTIVATING),
+    O.COMMS_FAILURE: _failure(F.COMMS_FAILURE, J.TIMED_OUT),
+    O.QUARANTINED: _failure(F.QUARANTINED, J.QUARANTINED),
+    O.TIMED_OUT: _timed_out,
+    O.REFUSED: _refused,
+    O.DSP_UNAVAILABLE: _failure(F.DSP_UNAVAILABLE, J.TIMED_OUT),
+    O.ANSWER_REJECTED: _answer_rejected,
+    O.CANCEL: _cancel,
+    O.RETRY: _retry,
 }

@@ -10,6 +10,7 @@ import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -198,6 +199,30 @@ class ActivationWindow:
         return candidate.astimezone(dt.UTC)
 
 
+class Failure(StrEnum):
+    """Why a device's step failed: a job's `failure` (a failed pre-read's is `preread_` and
+    the failure), and what `RetryPolicy.retry_on` may name."""
+
+    COMMS_FAILURE = "comms_failure"
+    DELIVERY_FAILED = "delivery_failed"
+    TIMED_OUT = "timed_out"
+    QUARANTINED = "quarantined"
+    DSP_UNAVAILABLE = "dsp_unavailable"
+    NO_IMAGE_HELD = "no_image_held"
+    VERSION_MISMATCH = "version_mismatch"
+    BUSY = "busy"
+    VERIFICATION_FAILED = "verification_failed"
+    REJECTED = "rejected"
+    REFUSED = "refused"
+    ACTIVATION_FAILED = "activation_failed"
+    ANSWER_REJECTED = "answer_rejected"  # a security event: never in the default retry_on
+    INVENTORY_DRIFT = "inventory_drift"
+    CANCELLED = "cancelled"
+
+
+F = Failure
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How many attempts a step gets, with capped exponential backoff and jitter."""
@@ -206,10 +231,9 @@ class RetryPolicy:
     base_s: float = 900.0
     cap_s: float = 6 * 3600.0
     jitter: float = 0.2
-    retry_on: frozenset[str] = frozenset({"comms_failure", "delivery_failed", "timed_out",
-                                          "quarantined", "dsp_unavailable", "no_image_held",
-                                          "version_mismatch", "busy",
-                                          "verification_failed"})
+    retry_on: frozenset[str] = frozenset({F.COMMS_FAILURE, F.DELIVERY_FAILED, F.TIMED_OUT,
+                                          F.QUARANTINED, F.DSP_UNAVAILABLE, F.NO_IMAGE_HELD,
+                                          F.VERSION_MISMATCH, F.BUSY, F.VERIFICATION_FAILED})
 
     def should_retry(self, failure: str, attempt: int) -> bool:
         """True when `failure` is retryable and attempts remain after `attempt` (1-based)."""

@@ -18,6 +18,7 @@ from orchestrator.domain.policy import (
     SR_TYPES,
     ActivationWindow,
     Budget,
+    Failure,
     FailureThreshold,
     Policy,
     check_waves,
@@ -137,6 +138,10 @@ def check_policy(policy: Policy) -> None:
     for threshold in policy.failure_thresholds:
         finite_within(threshold.percent, "failure threshold percent", 0, 100)
         finite_within(threshold.count, "failure threshold count", 1, math.inf)
+    unknown = sorted(set(policy.retry.retry_on) - set(Failure))
+    if unknown:
+        raise PolicyError(f"retry on unknown failure(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(Failure)}")
     if policy.device_id_list_max < 1:
         raise PolicyError("the DeviceIDList maximum must be at least 1")
     finite_within(policy.read_max_age_s, "read_max_age_s", 0, math.inf)

@@ -17,6 +17,7 @@ from orchestrator.domain.jobs import (
     JobEvent,
     JobState,
     Outcome,
+    OutcomeKind,
     Replan,
     advance,
 )
@@ -76,7 +77,7 @@ def apply_in_uow(ex: Execution, uow: UnitOfWork, results: list[tuple[str, Outcom
 
 
 def _is_read(outcome: Outcome) -> bool:
-    return outcome.kind == "version_read" and bool(outcome.firmware_version)
+    return outcome.kind == OutcomeKind.VERSION_READ and bool(outcome.firmware_version)
 
 
 class _Reads:

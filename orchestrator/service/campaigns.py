@@ -9,7 +9,7 @@ from typing import Any
 from orchestrator.domain import waiting
 from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState, allowed_actions
 from orchestrator.domain.errors import DomainError, PolicyError
-from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome
+from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome, OutcomeKind
 from orchestrator.domain.policy import Policy
 from orchestrator.domain.policy_input import campaign_policy, check_name, check_policy
 from orchestrator.domain.waves import assign_waves
@@ -250,7 +250,7 @@ def _cancel_jobs(ex: Execution, uow: UnitOfWork, campaign: Campaign, reason: str
     """Cancel every unfinished job; return those with a future-dated activation pending."""
     active = [s.value for s in JobState if s not in TERMINAL]
     jobs = uow.campaigns.jobs(campaign.id, states=active, limit=10_000_000)
-    apply_in_uow(ex, uow, [(j.device_id, Outcome("cancel", None, reason)) for j in jobs], None)
+    apply_in_uow(ex, uow, [(j.device_id, Outcome(OutcomeKind.CANCEL, None, reason)) for j in jobs], None)
     if campaign.policy.activation_window is None:
         return []
     now = ex.clock.now()
@@ -262,7 +262,7 @@ def device_action(ex: Execution, campaign_id: int, device_id: str, action: str,
                   actor: Principal, reason: str = "",
                   audit_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Cancel one device's job, or retry a failed one from its current step (operator)."""
-    kinds = {"cancel": "cancel", "retry": "retry"}
+    kinds = {"cancel": OutcomeKind.CANCEL, "retry": OutcomeKind.RETRY}
     if action not in kinds:
         raise CampaignError(f"unknown device action {action!r}")
     require(actor, "operate")
@@ -300,7 +300,7 @@ def retry_failed(ex: Execution, campaign_id: int, actor: Principal, reason: str 
         jobs = uow.campaigns.jobs(campaign_id, states=sorted(s.value for s in RETRYABLE),
                                   limit=limit)
         moved = apply_in_uow(ex, uow, [(j.device_id, Outcome(
-            "retry", None, f"retry by {actor.name}: {reason}")) for j in jobs],
+            OutcomeKind.RETRY, None, f"retry by {actor.name}: {reason}")) for j in jobs],
             None, include_terminal=True) if jobs else 0
         audit.append(uow, actor, "campaign.retry_failed", f"campaign:{campaign_id}", reason,
                      "ok", ex.clock.now(), {"retried": moved, **(audit_data or {})})

@@ -18,7 +18,15 @@ from duis.errors import DuisError
 from duis.requestid import RequestId
 from orchestrator.domain.campaign import Campaign
 from orchestrator.domain.catalogue import Catalogue
-from orchestrator.domain.jobs import Context, DeviceJob, JobEvent, Outcome, read_first, sent
+from orchestrator.domain.jobs import (
+    Context,
+    DeviceJob,
+    JobEvent,
+    Outcome,
+    OutcomeKind,
+    read_first,
+    sent,
+)
 from orchestrator.domain.pacing import Grant, window_end
 from orchestrator.domain.policy import Budget
 from orchestrator.errors import AnswerRejectedError, DspUnavailableError, OrchestratorError
@@ -231,7 +239,7 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue, codes: dict[str, str]
             rejected.append(err)
         return outbound.rejected_answer(send, first, err)
     except (OrchestratorError, DuisError) as err:  # no image, or a request we cannot build
-        return [(j.device_id, Outcome("refused", first, f"{type(err).__name__}: {err}"[:300]))
+        return [(j.device_id, Outcome(OutcomeKind.REFUSED, first, f"{type(err).__name__}: {err}"[:300]))
                 for j in send.jobs]
 
 

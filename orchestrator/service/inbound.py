@@ -42,7 +42,7 @@ from duis.models import (
 from duis.parse import verify_signed_response
 from duis.sign import canonical_sha256
 from duis.xmlsafe import parse_xml
-from orchestrator.domain.jobs import Outcome
+from orchestrator.domain.jobs import O, Outcome, OutcomeKind
 from orchestrator.errors import AnswerRejectedError
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
 from orchestrator.service.fleet_facts import InboundFacts, apply_inbound_facts, inbound_facts
@@ -53,11 +53,12 @@ from orchestrator.service.wiring import Execution
 # N60 only says the hub passed the image on; the device's own verdict (0x8F72 with the hash
 # it computed, or 0x8F8A from the hub for a PPMID) is what makes a step "delivered".
 # Alerts that carry a result (0x8F66/0x8F67, CCS08, CS09) go by it: 0 is success.
-DEVICE_ALERTS = {0x8F72: "delivered", 0x8F8A: "delivered", 0x8F1C: "image_verification_failed",
-                 0x8F89: "delivery_failed", 0x8F66: "activated", 0x8F8B: "activated",
-                 0x8F67: "activation_failed"}
+DEVICE_ALERTS: dict[int, OutcomeKind] = {
+    0x8F72: O.DELIVERED, 0x8F8A: O.DELIVERED, 0x8F1C: O.IMAGE_VERIFICATION_FAILED,
+    0x8F89: O.DELIVERY_FAILED, 0x8F66: O.ACTIVATED, 0x8F8B: O.ACTIVATED,
+    0x8F67: O.ACTIVATION_FAILED}
+FAILED_RESULT = {O.DELIVERED: O.DELIVERY_FAILED, O.ACTIVATED: O.ACTIVATION_FAILED}
 log = structlog.get_logger(__name__)
-FAILED_RESULT = {"delivered": "delivery_failed", "activated": "activation_failed"}
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def alert_outcomes(alert: DeviceAlert) -> list[tuple[str, Outcome]]:
     if alert.result is not None and alert.alert_code in (0x8F66, 0x8F67):
         detail += f" ({_activation_reason(alert.result)})"  # 0x8F67: the failure's reason
     if alert.result == 1 and alert.alert_code in (0x8F66, 0x8F67):
-        kind = "no_image_held"
+        kind = O.NO_IMAGE_HELD
     elif alert.result:
         kind = FAILED_RESULT.get(kind, kind)
     computed = alert.firmware_hash.hex() if alert.firmware_hash else None
@@ -309,12 +310,12 @@ def _device_results(target: str, body: ResponseMessage,
     """Outcomes of a device's 11.3 / 11.2 answer (None when the body carries neither)."""
     if body.activation_result is not None:
         code_value = int(body.activation_result)
-        kind = {0: "activated", 1: "no_image_held"}.get(code_value, "activation_failed")
+        kind = {0: O.ACTIVATED, 1: O.NO_IMAGE_HELD}.get(code_value, O.ACTIVATION_FAILED)
         return [(target, Outcome(kind, rid, f"activation response {code_value}"))]
     if body.activation_accepted:
         return []  # future-dated or cancellation accepted: 0x8F66/0x8F67 tells the outcome
     if body.read_result is not None:
-        return [(target, Outcome("comms_failure", rid, f"11.2 device result {body.read_result}"))]
+        return [(target, Outcome(O.COMMS_FAILURE, rid, f"11.2 device result {body.read_result}"))]
     return None
 
 
@@ -327,12 +328,12 @@ def _response_message(response: Response, body: ResponseMessage,
     if target is None:
         raise UnknownMessageError("response without a RequestID")
     if code.startswith("E"):
-        kind = "comms_failure" if code in COMMS_CODES else "refused"
+        kind = O.COMMS_FAILURE if code in COMMS_CODES else O.REFUSED
         return [(target, Outcome(kind, rid, f"response code {code}"))]
     if (found := _device_results(target, body, rid)) is not None:
         return found
     if body.firmware_version is not None:
-        return [(target, Outcome("version_read", rid, firmware_version=body.firmware_version,
+        return [(target, Outcome(O.VERSION_READ, rid, firmware_version=body.firmware_version,
                                  observed_at=response.header.response_datetime))]
     return []
 
@@ -340,14 +341,14 @@ def _response_message(response: Response, body: ResponseMessage,
 def _dcc_alert(alert: DccAlert) -> list[tuple[str, Outcome]]:
     detail = alert.detail
     if isinstance(detail, FirmwareDeliveryStatus):
-        kind = "transferred" if detail.success else "delivery_failed"
+        kind = O.TRANSFERRED if detail.success else O.DELIVERY_FAILED
         return [(detail.target_device_id,
                  Outcome(kind, str(detail.update_firmware_request_id), alert.code))]
     if isinstance(detail, FirmwareDistributionFailure):
         rid = str(detail.update_firmware_request_id)
-        return [(d, Outcome("delivery_failed", rid, alert.code)) for d in detail.device_ids]
+        return [(d, Outcome(O.DELIVERY_FAILED, rid, alert.code)) for d in detail.device_ids]
     if isinstance(detail, QuarantinedRequest):
-        return [(REQUEST_SCOPE, Outcome("quarantined", str(detail.request_id), detail.breach))]
+        return [(REQUEST_SCOPE, Outcome(O.QUARANTINED, str(detail.request_id), detail.breach))]
     if isinstance(detail, FirmwareVersionMismatch):
         return []
     raise UnknownMessageError(f"DCC alert {alert.code} ({alert.name}) is not handled")

@@ -17,7 +17,7 @@ from duis.parse import parse_response, verify_response
 from duis.requestid import RequestId
 from duis.sign import find_signature
 from duis.xmlsafe import parse_xml
-from orchestrator.domain.jobs import DeviceJob, Outcome
+from orchestrator.domain.jobs import DeviceJob, O, Outcome
 from orchestrator.errors import AnswerRejectedError, DspRefusedError, DspUnavailableError
 from orchestrator.service.wiring import Execution, SupplierIdentity
 
@@ -164,7 +164,7 @@ def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple
     body = response.body
     has_warnings = isinstance(body, ResponseMessage) and body.warnings is not None
     if code.startswith("E") and not has_warnings:
-        kind = "comms_failure" if code in COMMS_CODES else "refused"
+        kind = O.COMMS_FAILURE if code in COMMS_CODES else O.REFUSED
         return [(j.device_id, Outcome(kind, request_id, f"response code {code}"))
                 for j in send.jobs]
     if not has_warnings:
@@ -172,7 +172,7 @@ def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple
     assert isinstance(body, ResponseMessage)
     outcomes = []
     for name in WARNING_LISTS:
-        kind = "busy" if name == "other_request_in_progress" else "rejected"
+        kind = O.BUSY if name == "other_request_in_progress" else O.REJECTED
         for device in getattr(body.warnings, name):
             outcomes.append((device, Outcome(kind, request_id, name)))
     return outcomes
@@ -181,11 +181,11 @@ def sync_outcomes(send: Send, request_id: str, response: Response) -> list[tuple
 def rejected_answer(send: Send, request_id: str, err: AnswerRejectedError
                     ) -> list[tuple[str, Outcome]]:
     """The DSP's answer failed verification: every job of the send stops quarantined."""
-    return [(j.device_id, Outcome("answer_rejected", request_id, str(err)[:300]))
+    return [(j.device_id, Outcome(O.ANSWER_REJECTED, request_id, str(err)[:300]))
             for j in send.jobs]
 
 
 def failed_sends(send: Send, request_id: str, err: Exception) -> list[tuple[str, Outcome]]:
     """The DSP could not be reached: every job of the send retries later."""
-    return [(j.device_id, Outcome("dsp_unavailable", request_id, str(err)[:200]))
+    return [(j.device_id, Outcome(O.DSP_UNAVAILABLE, request_id, str(err)[:200]))
             for j in send.jobs]

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from orchestrator.domain.campaign import CampaignState
-from orchestrator.domain.jobs import Outcome
+from orchestrator.domain.jobs import Outcome, OutcomeKind
 from orchestrator.service import campaigns, inbound
 from orchestrator.service.access import Principal
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
@@ -45,7 +45,7 @@ def time_out_overdue(ex: Execution, limit: int) -> int:
     """Stages past their deadline time out (retry, read-back recovery, or failure)."""
     with ex.uow() as uow:
         overdue = uow.campaigns.overdue(ex.clock.now(), limit)
-        moved = apply_in_uow(ex, uow, [(j.device_id, Outcome("timed_out", j.request_id,
+        moved = apply_in_uow(ex, uow, [(j.device_id, Outcome(OutcomeKind.TIMED_OUT, j.request_id,
                                                               "stage deadline passed"))
                                        for j in overdue], None)
         uow.commit()
@@ -62,7 +62,7 @@ def time_out_unacknowledged(ex: Execution, limit: int) -> int:
     with ex.uow() as uow:
         grace = dt.timedelta(seconds=ex.unacknowledged_grace_s)
         lost = uow.requests.unacknowledged(ex.clock.now() - grace, limit)
-        outcomes = [(REQUEST_SCOPE, Outcome("timed_out", rid, "request never acknowledged "
+        outcomes = [(REQUEST_SCOPE, Outcome(OutcomeKind.TIMED_OUT, rid, "request never acknowledged "
                                            "by the DSP (sender died?)")) for rid in lost]
         moved = apply_in_uow(ex, uow, outcomes, None) if outcomes else 0
         uow.requests.record_response_codes({rid: "LOST" for rid in lost})
