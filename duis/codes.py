@@ -78,6 +78,57 @@ SR_TYPES: dict[str, SrType] = {
 }
 SR_BY_BODY: dict[str, SrType] = {sr.body_element: sr for sr in SR_TYPES.values()}
 
+
+@dataclass(frozen=True, slots=True)
+class SrSpec:
+    """One service request as a whole, for whoever sends it or answers it: the requests it
+    is sent as (in order), whether one request names a DeviceIDList, and the device types it
+    reaches (empty: it is the DCC's own, reaching no device)."""
+
+    variant: str
+    requests: tuple[SrType, ...]
+    batched: bool
+    device_types: frozenset[str]
+
+    @property
+    def command_variants(self) -> tuple[int, ...]:
+        """The CommandVariants sent, in order (11.3: CV4, then the signed pre-command CV5)."""
+        return tuple(int(r.command_variant) for r in self.requests)
+
+    @property
+    def targets_dcc(self) -> bool:
+        """The first request's RequestID names the DCC as target, not a device."""
+        return self.requests[0].targets_dcc
+
+    @property
+    def counters(self) -> int:
+        """Originator counters one send takes: one (an 11.3's CV5 repeats its CV4's
+        RequestID, so the device sees one counter per activation)."""
+        return 1
+
+    @property
+    def counted(self) -> SrType:
+        """The request the DCC's anomaly detection counts: the last one sent (for 11.3 the
+        signed pre-command, the one command the device gets; the CV4 is not counted)."""
+        return self.requests[-1]
+
+    @property
+    def signs_pre_command(self) -> bool:
+        """The DCC answers the first request with a pre-command the User signs and sends."""
+        return CommandVariant.SIGNED_PRE_COMMAND in (r.command_variant for r in self.requests)
+
+
+_METERS = frozenset({"ESME", "GSME", "HCALCS", "SAPC"})  # supplier-upgraded with 11.1
+SR_SPECS: dict[str, SrSpec] = {spec.variant: spec for spec in (
+    SrSpec("11.1", (SR_TYPES["update_firmware"],), True, _METERS),
+    SrSpec("11.4", (SR_TYPES["update_ppmid_firmware"],), True, frozenset({"PPMID"})),
+    SrSpec("11.3", (SR_TYPES["activate_firmware"], SR_TYPES["activate_firmware_signed"]), False,
+           _METERS | {"PPMID"}),
+    SrSpec("11.2", (SR_TYPES["read_firmware_version"],), False, _METERS | {"PPMID", "GPF"}),
+    SrSpec("8.2", (SR_TYPES["read_inventory"],), False, frozenset()),
+)}
+DISTRIBUTION_SRS: tuple[str, ...] = tuple(v for v, s in SR_SPECS.items() if s.batched)
+
 WARNING_LISTS: tuple[str, ...] = (
     "InvalidDeviceIDList",
     "NotCommissionedDeviceIDList",

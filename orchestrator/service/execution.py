@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from duis.codes import SR_SPECS
 from duis.errors import DuisError
 from duis.requestid import RequestId
 from orchestrator.domain.campaign import Campaign
@@ -124,9 +125,11 @@ def _group(jobs: list[DeviceJob], campaign: Campaign) -> list[Send]:
     sends: list[Send] = []
     for job in jobs:
         sr = job.sr_type
-        if sr in ("11.1", "11.4"):
+        if sr is None:
+            continue
+        if SR_SPECS[sr].batched:
             by_image[(sr, job.entry)].append(job)
-        elif sr is not None:
+        else:
             sends.append(Send(sr, job.entry, [job]))
     size = campaign.policy.device_id_list_max
     for (sr, entry), group in sorted(by_image.items()):
@@ -177,7 +180,7 @@ def _mark_sent(ex: Execution, uow: UnitOfWork, campaign: Campaign, catalogue: Ca
     ctx = Context(now, campaign.policy, "", ex.rng)
     for send in sends:
         originator = identities[id(send)].originator
-        target = ex.dcc_eui if send.sr_type in ("11.1", "11.4") else send.jobs[0].device_id
+        target = ex.dcc_eui if send.spec.targets_dcc else send.jobs[0].device_id
         send.assign(RequestId(originator, target, counters[originator].pop(0)))
         send.execute_at = _activation_time(campaign, send, now)
         for job in send.jobs:
@@ -224,11 +227,11 @@ def _send(ex: Execution, send: Send, catalogue: Catalogue, codes: dict[str, str]
     identity = ex.identity_for(entry.device_type)
     first = str(send.answered_by)
     try:
-        image = ex.upgrade_image(entry) if send.sr_type in ("11.1", "11.4") else None
+        image = ex.upgrade_image(entry) if send.spec.batched else None
         xml = outbound.request_xml(send, image, entry.firmware_version, entry.image_hash,
                                    identity)
         response = outbound.exchange(ex, xml, send.request_ids[0], codes)
-        if send.sr_type == "11.3" and not response.header.response_code.startswith("E"):
+        if send.spec.signs_pre_command and not response.header.response_code.startswith("E"):
             signed = outbound.sign_pre_command(ex, send, response, identity)
             response = outbound.exchange(ex, signed, send.request_ids[1], codes)
         return outbound.sync_outcomes(send, first, response)

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from duis import build, gbcs
+from duis.codes import SR_SPECS, SrSpec
 from duis.errors import DuisError
 from duis.models import (
     ReadFirmwareVersion,
@@ -44,14 +45,19 @@ class Send:
         return self.request_ids[-1]
 
     @property
+    def spec(self) -> SrSpec:
+        """What the send's SR is (`duis.codes.SR_SPECS`)."""
+        return SR_SPECS[self.sr_type]
+
+    @property
     def counters_needed(self) -> int:
         """One originator counter per send: an 11.3's CV5 repeats its CV4's RequestID."""
-        return 1
+        return self.spec.counters
 
     @property
     def variants(self) -> tuple[int, ...]:
         """The CommandVariants sent, in order (11.3: CV4, then the signed pre-command)."""
-        return VARIANTS[self.sr_type]
+        return self.spec.command_variants
 
     def assign(self, request_id: RequestId) -> None:
         """Use `request_id` for every request of the send (CV5 repeats the CV4's)."""
@@ -64,19 +70,16 @@ class Send:
                 "entry": self.entry, "device_count": len(self.jobs), "sent_at": at}
 
 
-VARIANTS = {"11.1": (8,), "11.4": (8,), "11.3": (4, 5), "11.2": (1,)}
-
-
 def request_xml(send: Send, image: bytes | None, version: str,
                 image_hash: str, identity: SupplierIdentity) -> bytes:
     """The signed XML of a send's first request."""
     rid = send.request_ids[0]
     request: Request
-    if send.sr_type in ("11.1", "11.4"):
+    if send.spec.batched:
         assert image is not None
         request = build.update_firmware(rid, image, version, [j.device_id for j in send.jobs],
                                         ppmid=send.sr_type == "11.4")
-    elif send.sr_type == "11.3":
+    elif send.spec.signs_pre_command:
         send.image_hash = image_hash  # the pre-command must carry it (sign_pre_command)
         request = build.activate_firmware(rid, image_hash, at=send.execute_at)
     else:

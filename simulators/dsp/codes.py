@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from duis.codes import DISTRIBUTION_SRS, SR_SPECS, SR_TYPES
+
 IMPORT_SUPPLIER, GAS_SUPPLIER = "IS", "GS"
 ROLE_NAMES = {IMPORT_SUPPLIER: "Import Supplier", GAS_SUPPLIER: "Gas Supplier",
               "ES": "Export Supplier", "ED": "Electricity Distributor", "GT": "Gas Transporter",
@@ -49,14 +51,13 @@ class SrRule:
 
 
 _SUPPLIERS = frozenset({IMPORT_SUPPLIER, GAS_SUPPLIER})
+# anomaly detection counts each SR once, as `SrSpec.counted` says (an 11.3's CV5, not its CV4)
+_COUNTED = {spec.counted.key: variant for variant, spec in SR_SPECS.items()}
+_ROLES = {"read_inventory": frozenset(ROLE_NAMES)}
+_PREFIX = {"update_firmware": "E1101", "update_ppmid_firmware": "E1104"}
 SR_RULES: dict[str, SrRule] = {
-    "update_firmware": SrRule(_SUPPLIERS, "11.1", "E1101"),
-    "update_ppmid_firmware": SrRule(_SUPPLIERS, "11.4", "E1104"),
-    "activate_firmware": SrRule(_SUPPLIERS, None, ""),
-    "activate_firmware_signed": SrRule(_SUPPLIERS, "11.3", ""),
-    "read_firmware_version": SrRule(_SUPPLIERS, "11.2", ""),
-    "read_inventory": SrRule(frozenset(ROLE_NAMES), "8.2", ""),
-}
+    key: SrRule(_ROLES.get(key, _SUPPLIERS), _COUNTED.get(key), _PREFIX.get(key, ""))
+    for key in SR_TYPES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +69,21 @@ class DeviceTypeRule:
     device_srs: frozenset[str]
 
 
-_READ_ACTIVATE = frozenset({"11.2", "11.3"})
+def _device_rule(device_type: str, roles: frozenset[str]) -> DeviceTypeRule:
+    """Which firmware SRs reach a device type, as `duis.codes.SR_SPECS` says."""
+    reach = {v for v, spec in SR_SPECS.items() if device_type in spec.device_types}
+    distribution = next((v for v in DISTRIBUTION_SRS if v in reach), None)
+    return DeviceTypeRule(roles, distribution, frozenset(reach - set(DISTRIBUTION_SRS)))
+
+
+# SMETS2 comms hubs (CHF, and the GPF on the hub, which 11.2 reads) are upgraded by the DCC,
+# not the User; Type 2 devices (IHD, CAD) have no DCC firmware service.
 DEVICE_RULES: dict[str, DeviceTypeRule] = {
-    "ESME": DeviceTypeRule(frozenset({IMPORT_SUPPLIER}), "11.1", _READ_ACTIVATE),
-    "GSME": DeviceTypeRule(frozenset({GAS_SUPPLIER}), "11.1", _READ_ACTIVATE),
-    "HCALCS": DeviceTypeRule(frozenset({IMPORT_SUPPLIER}), "11.1", _READ_ACTIVATE),
-    "SAPC": DeviceTypeRule(frozenset({IMPORT_SUPPLIER}), "11.1", _READ_ACTIVATE),
-    "PPMID": DeviceTypeRule(_SUPPLIERS, "11.4", _READ_ACTIVATE),
-    # SMETS2 comms hubs (CHF and the GPF on the hub) are upgraded by the DCC, not the User.
-    "CHF": DeviceTypeRule(frozenset(), None, frozenset()),
-    "GPF": DeviceTypeRule(frozenset({GAS_SUPPLIER}), None, frozenset({"11.2"})),
-    # Type 2 devices have no DCC firmware service.
-    "IHD": DeviceTypeRule(_SUPPLIERS, None, frozenset()),
-    "CAD": DeviceTypeRule(_SUPPLIERS, None, frozenset()),
-}
+    device_type: _device_rule(device_type, roles) for device_type, roles in (
+        ("ESME", frozenset({IMPORT_SUPPLIER})), ("GSME", frozenset({GAS_SUPPLIER})),
+        ("HCALCS", frozenset({IMPORT_SUPPLIER})), ("SAPC", frozenset({IMPORT_SUPPLIER})),
+        ("PPMID", _SUPPLIERS), ("CHF", frozenset()), ("GPF", frozenset({GAS_SUPPLIER})),
+        ("IHD", _SUPPLIERS), ("CAD", _SUPPLIERS))}
 NO_RULE = DeviceTypeRule(frozenset(), None, frozenset())
 
 # Minimum comms hub GBCS version for the hub to distribute firmware to these device types
