@@ -73,7 +73,7 @@ class App:
                                    s.data_dir / "upgrade-images")
         return Execution(uow=self.uow, gateway=gateway, keys=keys, verify_at=s.verify_at,
                          upgrade_image=images, catalogue=self.catalogue,
-                         clock=clock or self.clock(), pacer=pacer or self.pacer(),
+                         clock=clock or self.clock(), pacer=self.pacing(pacer),
                          send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
                          unacknowledged_grace_s=s.unacknowledged_grace_s,
                          batch_limit=s.dispatch_batch,
@@ -83,13 +83,19 @@ class App:
         """The deployment's four-eyes rule: the size and the least role that may approve."""
         return Approvals(self.settings.approval_required_above, self.settings.approve_role)
 
-    def pacer(self) -> Pacer | None:
-        """Redis when configured (shared by every worker), else the database (None)."""
-        if self.settings.redis_url:
+    def pacing(self, given: Pacer | None = None) -> Callable[[UnitOfWork], Pacer]:
+        """The pacer each claim takes its budget from: `given` (a dry run's), Redis when
+        configured (shared by every worker), else the database's own, in the claim's unit
+        of work (so a claim rolled back gives its budget back)."""
+        pacer = given
+        if pacer is None and self.settings.redis_url:
             from orchestrator.adapters.redis_pacer import RedisPacer
 
-            return RedisPacer.from_url(self.settings.redis_url)
-        return None
+            pacer = RedisPacer.from_url(self.settings.redis_url)
+        if pacer is None:
+            return _database_pacer
+        shared = pacer
+        return lambda uow: shared
 
     def send_lock(self) -> Callable[[], AbstractContextManager[None]]:
         """Redis across workers when configured, PostgreSQL advisory lock, else in-process."""
@@ -173,3 +179,8 @@ def schema_is_current(engine: Engine) -> bool:
     except SQLAlchemyError as err:
         raise DatabaseError(f"cannot open the database {engine.url.render_as_string()}: "
                             f"{err.args[0] if err.args else err}") from err
+
+
+def _database_pacer(uow: UnitOfWork) -> Pacer:
+    """Pacing kept in the database, inside the claim's own transaction."""
+    return uow.requests

@@ -140,7 +140,7 @@ def _group(jobs: list[DeviceJob], campaign: Campaign) -> list[Send]:
 def _pace(ex: Execution, uow: UnitOfWork, campaign: Campaign, sends: list[Send],
           now: dt.datetime) -> tuple[list[Send], dt.datetime | None, dict[str, dict[str, Any]]]:
     """Keep only the sends each SR type's budget allows now; say what each budget had left."""
-    pacer = ex.pacer or uow.requests
+    pacer = ex.pacer(uow)
     kept: list[Send] = []
     retry_at: dt.datetime | None = None
     pacing: dict[str, dict[str, Any]] = {}

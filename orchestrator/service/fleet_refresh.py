@@ -123,7 +123,7 @@ def _claim(ex: Execution, batch: list[list[Device]], budget: Budget,
     """Take budget and counters for as many premises as allowed; record the requests."""
     now = ex.clock.now()
     with ex.uow() as uow:
-        pacer = ex.pacer or uow.requests
+        pacer = ex.pacer(uow)
         grant = pacer.acquire(budget, len(batch), now)
         report.paced_until = grant.retry_at if grant.granted < len(batch) else None
         asked = [group[0] for group in batch[:grant.granted]]

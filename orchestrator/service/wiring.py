@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,11 +18,6 @@ from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.ports import Clock, DspGateway
 from orchestrator.service.access import Approvals
 from orchestrator.service.unit_of_work import UnitOfWork
-
-
-@contextmanager
-def _no_lock() -> Iterator[None]:
-    yield
 
 
 @dataclass(frozen=True)
@@ -53,9 +48,11 @@ class Execution:
     upgrade_image: Callable[[CatalogueEntry], bytes]
     catalogue: Callable[..., Catalogue]
     clock: Clock
-    pacer: Pacer | None = None
-    send_lock: Callable[[], AbstractContextManager[None]] = field(
-        default_factory=lambda: _no_lock)
+    # the budget a claim takes from: one shared by every worker (Redis), or the database's
+    # own, inside the claim's transaction (given that unit of work)
+    pacer: Callable[[UnitOfWork], Pacer]
+    # one sender at a time: counters reach the DSP in order (Redis, PostgreSQL, process)
+    send_lock: Callable[[], AbstractContextManager[None]]
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     batch_limit: int = 2000
     rng: random.Random = field(default_factory=random.Random)

@@ -97,10 +97,10 @@ def world(seeded: Seed, *, faults: str = "none", thresholds: dict[str, int] | No
                     snapshot_id or own.catalogue.current_id())
         return catalogues[snapshot_id or 0]
 
-    lock = InMemorySendLock()
+    lock, pacer = InMemorySendLock(), InMemoryPacer()
     ex = Execution(uow=database.uow, gateway=SimulatedDspGateway(simulation.dsp), keys=keys,
                    upgrade_image=images, catalogue=load, clock=simulation.clock,
-                   pacer=InMemoryPacer(), send_lock=lock,
+                   pacer=lambda uow: pacer, send_lock=lock,
                    approvals=approvals or Approvals(s.approval_required_above, s.approve_role))
     fleet.import_fleet(database.uow(), seeded.data / "fleet.csv", ex.clock.now())
     return World(database, ex, DryRunWorld(simulation, ex, buffer), lock)
