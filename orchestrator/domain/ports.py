@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -19,6 +20,20 @@ class SystemClock:
     def now(self) -> dt.datetime:
         """The current UTC time."""
         return dt.datetime.now(dt.UTC)
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock stopped at one moment (what a single operation saw as "now")."""
+
+    moment: dt.datetime
+
+    def now(self) -> dt.datetime:
+        """The moment."""
+        return self.moment
 
 
 class DspGateway(Protocol):

@@ -12,6 +12,7 @@ from orchestrator.domain.errors import DomainError, PolicyError
 from orchestrator.domain.jobs import TERMINAL, DeviceJob, JobState, Outcome, OutcomeKind
 from orchestrator.domain.policy import Policy
 from orchestrator.domain.policy_input import campaign_policy, check_name, check_policy
+from orchestrator.domain.ports import FixedClock
 from orchestrator.domain.waves import assign_waves
 from orchestrator.errors import CampaignError, CampaignInputError, CampaignNotFoundError
 from orchestrator.service import audit, planning
@@ -45,7 +46,7 @@ def create_campaign(cmd: CreateCampaign, uow: UnitOfWork, now: dt.datetime,
     require(cmd.created_by, "operate")
     name = _checked(cmd)
     plan = planning.plan_fleet(planning.PlanFleet(
-        cmd.target, cmd.selection, cmd.allow_unknown_predecessors), uow, lambda: now)
+        cmd.target, cmd.selection, cmd.allow_unknown_predecessors), uow, FixedClock(now))
     planned = [p for p in plan.devices if p.outcome.status == "planned"]
     blocked = [p for p in plan.devices if p.outcome.status == "blocked"]
     with uow:

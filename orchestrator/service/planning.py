@@ -5,8 +5,7 @@ The campaign engine calls `plan_fleet` (or reads a stored plan with `load_plan` 
 """
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +20,11 @@ from orchestrator.domain.plan_report import (
     summarise,
 )
 from orchestrator.domain.planner import Planner, PlanningPolicy
+from orchestrator.domain.ports import SYSTEM_CLOCK, Clock
 from orchestrator.errors import NoCatalogueError, PlanningError, PlanNotFoundError
 from orchestrator.service import audit
 from orchestrator.service.fleet import gc_paused, parse_selection, selected_devices
 from orchestrator.service.unit_of_work import UnitOfWork
-
-Clock = Callable[[], dt.datetime]
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ class PlanResult:
         return {"summary": self.header(), "devices": [p.to_dict() for p in self.devices]}
 
 
-def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, now: Clock = _utc_now,
+def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, clock: Clock = SYSTEM_CLOCK,
                entry: audit.Entry | None = None) -> PlanResult:
     """Plan every selected device against the current catalogue, in one transaction (with
     its audit `entry`, when given and the plan is stored)."""
@@ -82,7 +76,7 @@ def plan_fleet(cmd: PlanFleet, uow: UnitOfWork, now: Clock = _utc_now,
         entries = summary.pop("entries")
         plan_id = None
         if cmd.store:
-            record = {"created_at": now(), "snapshot_id": catalogue.snapshot_id,
+            record = {"created_at": clock.now(), "snapshot_id": catalogue.snapshot_id,
                       "target": target, "selection": selection.to_dict(),
                       "policy": policy.to_dict(), "summary": summary, "entries": entries,
                       "device_count": len(plans), "stale": False}
@@ -135,7 +129,7 @@ def iter_plan_devices(uow: UnitOfWork, plan_id: int, status: str | None = None
     return uow.plans.devices(plan_id, status)
 
 
-def mark_stale_plans(uow: UnitOfWork, diff: Mapping[str, Any], now: Clock = _utc_now
+def mark_stale_plans(uow: UnitOfWork, diff: Mapping[str, Any], clock: Clock = SYSTEM_CLOCK
                      ) -> list[int]:
     """Flag every open plan whose entries the catalogue diff touches; return their ids.
 
@@ -146,6 +140,6 @@ def mark_stale_plans(uow: UnitOfWork, diff: Mapping[str, Any], now: Clock = _utc
     for plan_id, entries in uow.plans.open_plans():
         reason = stale_reason(diff, entries, snapshot_id)
         if reason is not None:
-            uow.plans.mark_stale(plan_id, reason, now())
+            uow.plans.mark_stale(plan_id, reason, clock.now())
             stale.append(plan_id)
     return stale

@@ -59,7 +59,7 @@ def _world(tmp_path: Path, reference: Path):  # type: ignore[no-untyped-def]
 def _devices(app) -> list[str]:  # type: ignore[no-untyped-def]
     """One planned device of each type: ESME (DLMS), GSME (GBZ) and PPMID (ASN.1, 11.4)."""
     plan = planning.plan_fleet(planning.PlanFleet("latest", ()), app.uow(),
-                               app.clock().now)
+                               app.clock())
     picked: dict[str, str] = {}
     for planned in plan.devices:
         kind = planned.device.device_type
