@@ -124,7 +124,8 @@ class CatalogueRecord:
         return self.cpl.cpl_entry_id
 
     def flat(self) -> dict[str, Any]:
-        """All fields in one flat mapping (predecessors None when unknown or no FIR row)."""
+        """All fields in one flat mapping (predecessors None when unknown or no FIR row): the
+        catalogue table's columns, which `orchestrator.domain.catalogue.entry_from_fields` maps."""
         cpl = asdict(self.cpl)
         cpl["status"] = self.cpl.status.value
         extra = dict(self.cpl.extra)

@@ -7,13 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from orchestrator.adapters.tables import catalogue_current, catalogue_entries, catalogue_snapshots
-from orchestrator.domain.catalogue import (
-    CARRIED_KEY,
-    CarriedOver,
-    Catalogue,
-    CatalogueEntry,
-    Snapshot,
-)
+from orchestrator.domain.catalogue import Catalogue, Snapshot, entry_from_fields
 
 CURRENT_ROW = 1
 _ENTRY_COLUMNS = [c.name for c in catalogue_entries.columns if c.name != "snapshot_id"]
@@ -72,7 +66,7 @@ class SqlAlchemyCatalogueRepository:
 
     def load(self, snapshot_id: int) -> Catalogue:
         """The catalogue of one snapshot, ready for queries and planning."""
-        entries = [_entry(fields, snapshot_id)
+        entries = [entry_from_fields(fields, snapshot_id)
                    for fields in self.entry_fields(snapshot_id).values()]
         return Catalogue(entries, snapshot_id)
 
@@ -90,15 +84,6 @@ class SqlAlchemyCatalogueRepository:
             catalogue_entries.c.snapshot_id.not_in(ids),
             catalogue_entries.c.snapshot_id != (current or -1)))
         return int(result.rowcount or 0)
-
-
-def _entry(fields: dict[str, Any], snapshot_id: int) -> CatalogueEntry:
-    predecessors = fields.pop("predecessors")
-    extra = dict(fields.pop("extra") or {})
-    mark = extra.pop(CARRIED_KEY, None)
-    carried = CarriedOver.from_mark(mark, snapshot_id) if mark else None
-    return CatalogueEntry(**fields, extra=extra, carried_over=carried,
-                          predecessors=None if predecessors is None else tuple(predecessors))
 
 
 def _snapshot(row: Any) -> Snapshot:

@@ -159,6 +159,24 @@ class CatalogueEntry:
         }
 
 
+def entry_from_fields(fields: Mapping[str, Any], snapshot_id: int | None = None
+                      ) -> CatalogueEntry:
+    """The entry whose stored fields are `fields`: the one mapping from the flat shape.
+
+    `fields` are an entry's flat fields, as `fir_sync`'s `CatalogueRecord.flat` gives them and
+    as the catalogue table's columns hold them (one key per `CatalogueEntry` field but
+    `carried_over`, which is read from the mark in `extra`). `snapshot_id` is the snapshot the
+    fields were stored in (the snapshot that carried the entry over, when marked).
+    """
+    known = dict(fields)
+    predecessors = known.pop("predecessors", None)
+    extra = dict(known.pop("extra", None) or {})
+    mark = extra.pop(CARRIED_KEY, None)
+    carried = CarriedOver.from_mark(mark, snapshot_id) if mark else None
+    return CatalogueEntry(**known, extra=extra, carried_over=carried,
+                          predecessors=None if predecessors is None else tuple(predecessors))
+
+
 def version_key(version: str) -> tuple[int, int, str]:
     """Order firmware versions: hexadecimal ones numerically, others naturally."""
     if re.fullmatch(r"[0-9A-Fa-f]{1,16}", version):
