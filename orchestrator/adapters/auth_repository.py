@@ -9,21 +9,16 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orchestrator.adapters.auth_tables import api_tokens, api_users, audit_log
+from orchestrator.domain.moments import aware
 from orchestrator.errors import UserExistsError
 
 AUDIT_LOCK = 0x415544  # pg advisory lock key: one appender at a time extends the chain
 READ_BATCH = 2000
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _user(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
-    data["created_at"] = _aware(data["created_at"])
+    data["created_at"] = aware(data["created_at"])
     return data
 
 
@@ -135,5 +130,5 @@ class SqlAlchemyAuditRepository:
 
 def _audit(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
-    data["at"] = _aware(data["at"])
+    data["at"] = aware(data["at"])
     return data

@@ -19,6 +19,7 @@ from orchestrator.adapters.campaign_tables import (
 from orchestrator.domain import waiting
 from orchestrator.domain.campaign import Campaign, CampaignEvent, CampaignState
 from orchestrator.domain.jobs import SEND, TERMINAL, WAIT, DeviceJob, JobEvent, JobState
+from orchestrator.domain.moments import aware
 from orchestrator.domain.policy import policy_from_dict, policy_to_dict
 
 CHUNK = 5000
@@ -83,7 +84,7 @@ class SqlAlchemyCampaignRepository:
         next_due = (self.next_due_at(campaign.id, campaign.current_wave)
                     if campaign.state is CampaignState.RUNNING else None)
         return waiting.Facts(now, waves, next_due, waiting.held_from(row.get("pacing")),
-                             _aware(row.get("dispatched_at")))
+                             aware(row.get("dispatched_at")))
 
     def _future_dated(self, campaign: Campaign, now: dt.datetime) -> dict[int, int]:
         """Per wave, activating jobs whose 11.3 is dated later (their stage deadline counts
@@ -154,9 +155,10 @@ class SqlAlchemyCampaignRepository:
 
     def next_due_at(self, campaign_id: int, max_wave: int) -> dt.datetime | None:
         """When the earliest not-yet-due job of the campaign becomes due."""
-        return _aware(self.connection.scalar(select(func.min(device_jobs.c.due_at)).where(
-            device_jobs.c.campaign_id == campaign_id, device_jobs.c.wave <= max_wave,
-            device_jobs.c.state.in_([s.value for s in SEND]))))
+        due: dt.datetime | None = self.connection.scalar(select(func.min(device_jobs.c.due_at))
+            .where(device_jobs.c.campaign_id == campaign_id, device_jobs.c.wave <= max_wave,
+                   device_jobs.c.state.in_([s.value for s in SEND])))
+        return aware(due)
 
     def overdue(self, now: dt.datetime, limit: int) -> builtins.list[DeviceJob]:
         """Jobs waiting for an answer past their stage deadline (for the reconciler)."""
@@ -169,8 +171,10 @@ class SqlAlchemyCampaignRepository:
 
     def next_deadline(self) -> dt.datetime | None:
         """The earliest stage deadline of any waiting job."""
-        return _aware(self.connection.scalar(select(func.min(device_jobs.c.deadline_at)).where(
-            device_jobs.c.state.in_([s.value for s in WAIT]))))
+        deadline: dt.datetime | None = self.connection.scalar(
+            select(func.min(device_jobs.c.deadline_at))
+            .where(device_jobs.c.state.in_([s.value for s in WAIT])))
+        return aware(deadline)
 
     def active_for_devices(self, device_ids: Sequence[str]) -> builtins.list[DeviceJob]:
         """Non-terminal jobs of these devices (a device has at most one), locked."""
@@ -295,12 +299,6 @@ def _split_scheduled(waves: dict[int, dict[str, int]], dated: dict[int, int]) ->
             del counts["activating"]
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _campaign_values(c: Campaign) -> dict[str, Any]:
     return {"id": c.id, "name": c.name, "target": c.target, "selection": c.selection,
             "policy": policy_to_dict(c.policy), "state": c.state.value,
@@ -315,9 +313,9 @@ def _campaign(row: Any) -> Campaign:
     return Campaign(
         id=row["id"], name=row["name"], target=row["target"], selection=row["selection"],
         policy=policy_from_dict(row["policy"]), created_by=row["created_by"],
-        created_at=_aware(row["created_at"]), state=CampaignState(row["state"]),  # type: ignore[arg-type]
+        created_at=aware(row["created_at"]), state=CampaignState(row["state"]),
         device_count=row["device_count"], approved_by=row["approved_by"],
-        scheduled_for=_aware(row["scheduled_for"]), current_wave=row["current_wave"],
+        scheduled_for=aware(row["scheduled_for"]), current_wave=row["current_wave"],
         pause_reason=row["pause_reason"] or "",
         acknowledged={int(w): f for w, f in (row["acknowledged"] or {}).items()})
 
@@ -334,9 +332,9 @@ def _job(row: Any) -> DeviceJob:
     return DeviceJob(
         campaign_id=row["campaign_id"], device_id=row["device_id"], path=tuple(row["path"]),
         wave=row["wave"], step=row["step"], state=JobState(row["state"]),
-        attempt=row["attempt"], due_at=_aware(row["due_at"]),
-        deadline_at=_aware(row["deadline_at"]), request_id=row["request_id"],
-        failure=row["failure"], ppmid=bool(row["ppmid"]), read_at=_aware(row["read_at"]))
+        attempt=row["attempt"], due_at=aware(row["due_at"]),
+        deadline_at=aware(row["deadline_at"]), request_id=row["request_id"],
+        failure=row["failure"], ppmid=bool(row["ppmid"]), read_at=aware(row["read_at"]))
 
 
 def _event_values(e: JobEvent) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 
 from orchestrator.adapters.fleet_tables import devices, fleet_events, fleet_forecasts
 from orchestrator.domain.fleet import Device
+from orchestrator.domain.moments import utc
 from orchestrator.domain.observations import FleetFact
 
 _KNOWN = select(devices.c.device_id).where(
@@ -70,11 +71,6 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence[An
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks}) {conflict}",
         list(rows))
-
-
-def utc(value: dt.datetime) -> dt.datetime:
-    """An aware datetime in UTC (naive values are taken as UTC)."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def datetime_param(connection: Connection, value: dt.datetime) -> Any:
@@ -296,13 +292,13 @@ class _Reader:
         key = tuple(row[2:13])
         p = self._profiles.get(key)
         if p is None:
-            p = self._profiles[key] = (*(v or "" for v in key[:10]), _aware(key[10]))
+            p = self._profiles[key] = (*(v or "" for v in key[:10]), _driver_time(key[10]))
         tags = self._tags.get(row[13])
         if tags is None:
             tags = self._tags[row[13]] = _tag_tuple(row[13])
         read_at = self._reads.get(row[15])
         if read_at is None and row[15] is not None:
-            read_at = self._reads[row[15]] = _aware(row[15])
+            read_at = self._reads[row[15]] = _driver_time(row[15])
         return Device(row[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], row[1] or "", p[7],
                       p[8], tags, p[9], p[10], row[14] or "", read_at)
 
@@ -312,5 +308,5 @@ def _tag_tuple(raw: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in data.items()))
 
 
-def _aware(raw: Any) -> dt.datetime:
+def _driver_time(raw: Any) -> dt.datetime:
     return utc(raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(raw))

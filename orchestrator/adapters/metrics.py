@@ -34,6 +34,7 @@ from orchestrator.adapters.campaign_tables import (
     pacing_windows,
     sent_requests,
 )
+from orchestrator.domain.moments import utc
 from orchestrator.domain.pacing import Grant, Pacer
 from orchestrator.domain.policy import Budget
 from orchestrator.domain.waiting import campaign_wait
@@ -238,7 +239,7 @@ def throughput(engine: Engine, campaign_id: int, buckets: int = 40) -> dict[str,
             job_events.c.campaign_id == campaign_id)).one()
         if first is None:
             return {"start": None, "bucket_seconds": 0, "series": {}}
-        first, last = _utc(first), _utc(last)
+        first, last = utc(first), utc(last)
         width = max(1.0, ((last - first).total_seconds() + 1) / buckets)
         index = _bucket(connection.dialect.name, first, width)
         rows = connection.execute(select(index.label("b"), job_events.c.to_state, func.count())
@@ -265,7 +266,3 @@ def _bucket(dialect: str, start: dt.datetime, width: float) -> Any:
     origin = start.replace(tzinfo=None).isoformat(sep=" ")
     seconds = (func.julianday(job_events.c.at) - func.julianday(literal(origin))) * 86400.0
     return cast(cast(seconds, Float) / width, Integer)  # non-negative: truncation is floor
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -13,9 +13,9 @@ from orchestrator.adapters.fleet_repository import (
     copy_field,
     copy_text,
     insert_rows,
-    utc,
 )
 from orchestrator.adapters.fleet_tables import plan_devices, plans
+from orchestrator.domain.moments import utc
 from orchestrator.domain.plan_report import DevicePlan, Outcome, PlannedDevice, StoredPlan
 
 _DEVICE_COLUMNS = [c.name for c in plan_devices.columns]

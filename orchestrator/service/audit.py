@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 
+from orchestrator.domain.moments import utc
 from orchestrator.errors import AuditHeadError, OrchestratorError, PermissionDeniedError
 from orchestrator.service.unit_of_work import UnitOfWork
 
@@ -50,7 +51,7 @@ def canonical(row: Mapping[str, Any]) -> str:
     """The canonical JSON of a row's hashed fields (UTC ISO time, sorted keys)."""
     at = row["at"]
     if isinstance(at, dt.datetime):
-        at = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
+        at = utc(at).isoformat()
     body = {name: row[name] for name in FIELDS} | {"at": at}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

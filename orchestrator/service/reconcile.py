@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.domain.campaign import CampaignState
 from orchestrator.domain.jobs import Outcome, OutcomeKind
+from orchestrator.domain.moments import aware
 from orchestrator.service import campaigns, inbound
 from orchestrator.service.access import Principal
 from orchestrator.service.applying import REQUEST_SCOPE, apply_in_uow
@@ -82,11 +83,7 @@ def start_scheduled(ex: Execution) -> list[int]:
     with ex.uow() as uow:
         due = [r["id"] for r in uow.campaigns.list(limit=1000)
                if r["state"] == CampaignState.SCHEDULED.value and r["scheduled_for"]
-               and _aware(r["scheduled_for"]) <= now]
+               and aware(r["scheduled_for"]) <= now]
     for campaign_id in due:
         campaigns.act(ex, campaign_id, "start", SCHEDULER, "scheduled start")
     return due
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from orchestrator.bootstrap import App
 from orchestrator.domain import fleet as fleet_domain
+from orchestrator.domain.moments import aware
 from orchestrator.entrypoints.api.deps import (
     NO_NUL,
     DevicePath,
@@ -116,4 +117,4 @@ def _timestamp(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError as err:
         raise FleetError(f"observed_at {text!r} is not an ISO 8601 time") from err
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware(value)

@@ -11,6 +11,7 @@ from rich.table import Table
 from orchestrator.bootstrap import App
 from orchestrator.domain.errors import PolicyError
 from orchestrator.domain.fleet import Device
+from orchestrator.domain.moments import aware
 from orchestrator.domain.observations import FleetFact
 from orchestrator.domain.policy import Budget
 from orchestrator.entrypoints.cli.common import (
@@ -65,7 +66,7 @@ def _timestamp(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError as err:
         raise FleetError(f"--observed-at {text!r} is not an ISO 8601 time") from err
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware(value)
 
 
 def _print_import(result: ImportResult, limit: int = 20) -> None:
