@@ -21,10 +21,9 @@ from orchestrator.entrypoints.cli.common import (
     app_from_env,
     audited,
     console,
-    err_console,
     print_json,
-    user_errors,
 )
+from orchestrator.entrypoints.cli.errors import err_console, user_errors
 from orchestrator.errors import CampaignError
 from orchestrator.service import campaigns as service
 from orchestrator.service import reports

@@ -12,11 +12,10 @@ from orchestrator.entrypoints.cli.common import (
     TokenOpt,
     app_from_env,
     console,
-    fail,
     operated,
     print_json,
-    user_errors,
 )
+from orchestrator.entrypoints.cli.errors import fail, user_errors
 from orchestrator.errors import EntryNotFoundError
 from orchestrator.service import catalogue as service
 from orchestrator.service import fleet as fleet_service

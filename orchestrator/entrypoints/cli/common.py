@@ -1,7 +1,6 @@
-"""Shared CLI plumbing: building the app, printing JSON, turning errors into one line."""
+"""Shared CLI plumbing: building the app, acting as a user, printing JSON."""
 from __future__ import annotations
 
-import functools
 import getpass
 import json
 import sys
@@ -11,18 +10,13 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from duis.errors import DuisError
-from fir_sync.errors import FirSyncError
 from orchestrator.bootstrap import App, bootstrap
 from orchestrator.config import Settings
-from orchestrator.errors import AuthenticationError, OrchestratorError
+from orchestrator.errors import AuthenticationError
 from orchestrator.service import access, audit
 from orchestrator.service.access import Principal
 
 console = Console()
-err_console = Console(stderr=True)
-USER_ERRORS: tuple[type[Exception], ...] = (OrchestratorError, FirSyncError, DuisError)
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 ReasonOpt = Annotated[str, typer.Option(help="Why (recorded in the audit trail).")]
 TokenOpt = Annotated[str, typer.Option(
@@ -78,23 +72,3 @@ def print_json(data: Any) -> None:
     """Machine-readable output on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
-
-def fail(message: str, code: int = 2) -> None:
-    """Print a one-line reason on stderr and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def user_errors(func: F) -> F:
-    """Report the project's own errors as one line (exit 2), never as a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except USER_ERRORS as err:
-            fail(f"{err}".splitlines()[0] if str(err) else type(err).__name__)
-        except FileNotFoundError as err:
-            fail(f"file not found: {err.filename}")
-
-    return wrapper  # type: ignore[return-value]

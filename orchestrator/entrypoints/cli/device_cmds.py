@@ -7,7 +7,8 @@ import typer
 from rich.table import Table
 
 from orchestrator.domain import fleet
-from orchestrator.entrypoints.cli.common import app_from_env, console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import app_from_env, console, print_json
+from orchestrator.entrypoints.cli.errors import user_errors
 from orchestrator.errors import DeviceNotFoundError
 from orchestrator.service import reports
 

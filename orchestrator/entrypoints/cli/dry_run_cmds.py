@@ -17,7 +17,8 @@ from orchestrator.config import DUIS_XSD_OFF, Settings
 from orchestrator.domain.jobs import TERMINAL
 from orchestrator.domain.policy import ActivationWindow, Budget, FailureThreshold, Policy
 from orchestrator.domain.ports import SimulatedWorld
-from orchestrator.entrypoints.cli.common import console, err_console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import console, print_json
+from orchestrator.entrypoints.cli.errors import err_console, user_errors
 from orchestrator.errors import ConfigurationError
 from orchestrator.service import campaigns, catalogue, fleet
 from orchestrator.service.access import Principal

@@ -17,6 +17,7 @@ from duis.requestid import RequestId
 from duis.sign import verify_document
 from duis.xmlsafe import parse_xml
 from orchestrator.entrypoints.cli import duis_support as s
+from orchestrator.entrypoints.cli.errors import user_errors
 
 image_app = typer.Typer(help="Build, inspect and verify GBCS Upgrade Images.", no_args_is_help=True)
 duis_app = typer.Typer(help="Build, verify and inspect DUIS XML.", no_args_is_help=True)
@@ -33,7 +34,7 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 
 
 @image_app.command("build")
-@s.user_errors
+@user_errors
 def image_build(
     manufacturer_image: Annotated[Path, typer.Option(exists=True, dir_okay=False)],
     manufacturer_code: Annotated[str, typer.Option(help="Hex, e.g. 121D.")],
@@ -65,7 +66,7 @@ def image_build(
 
 
 @image_app.command("inspect")
-@s.user_errors
+@user_errors
 def image_inspect(
     file: ExistingFile,
     as_json: Json = False,
@@ -81,7 +82,7 @@ def image_inspect(
 
 
 @image_app.command("verify")
-@s.user_errors
+@user_errors
 def image_verify(
     file: ExistingFile,
     cert: Annotated[
@@ -100,7 +101,7 @@ def _sign_and_emit(request: Request, sign_key: Path, sign_cert: Path, out: Path 
 
 
 @build_app.command("update-firmware")
-@s.user_errors
+@user_errors
 def build_update_firmware(
     image: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="GBCS Upgrade Image.")],
     firmware_version: Annotated[str, typer.Option(help="1-8 characters.")],
@@ -122,7 +123,7 @@ def build_update_firmware(
 
 
 @build_app.command("activate-firmware")
-@s.user_errors
+@user_errors
 def build_activate_firmware(
     target: Annotated[str, typer.Option(help="Device EUI-64.")],
     hash_: Annotated[str, typer.Option("--hash", help="Manufacturer Image hash, 64 hex.")],
@@ -142,7 +143,7 @@ def build_activate_firmware(
 
 
 @build_app.command("signed-pre-command")
-@s.user_errors
+@user_errors
 def build_signed_pre_command(
     pre_command: Annotated[
         Path, typer.Option(exists=True, dir_okay=False, help="The DCC's 11.3 CV4 response.")
@@ -175,7 +176,7 @@ def build_signed_pre_command(
 
 
 @build_app.command("read-firmware-version")
-@s.user_errors
+@user_errors
 def build_read_firmware_version(
     target: Annotated[str, typer.Option(help="Device EUI-64.")],
     originator: Originator,
@@ -191,7 +192,7 @@ def build_read_firmware_version(
 
 
 @build_app.command("read-inventory")
-@s.user_errors
+@user_errors
 def build_read_inventory(
     device: Annotated[str, typer.Option(help="Device EUI-64 to look up.")],
     originator: Originator,
@@ -207,7 +208,7 @@ def build_read_inventory(
 
 
 @duis_app.command("verify")
-@s.user_errors
+@user_errors
 def duis_verify(
     file: ExistingFile,
     trust: Annotated[
@@ -223,7 +224,7 @@ def duis_verify(
 
 
 @duis_app.command("inspect")
-@s.user_errors
+@user_errors
 def duis_inspect(file: ExistingFile, as_json: Json = False) -> None:
     """Parse a DUIS request, response or alert (or a bare GBCS payload, hex or binary) and
     show its fields, with every GBCS payload decoded; an undecodable payload exits non-zero."""

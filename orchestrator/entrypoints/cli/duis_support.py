@@ -1,4 +1,4 @@
-"""Helpers for `fwo image` / `fwo duis`: file and key loading, errors, JSON views of models.
+"""Helpers for `fwo image` / `fwo duis`: file and key loading, JSON views of models.
 
 Kept free of orchestrator wiring (no bootstrap, no database) so these commands work anywhere.
 """
@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import hashlib
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from duis import gbcs
-from duis.errors import DuisError, GbcsPayloadError, ImageError, MessageStructureError
+from duis.errors import GbcsPayloadError, ImageError, MessageStructureError
 from duis.image import UpgradeImage, parse_image
 from duis.models import (
     DccAlert,
@@ -33,31 +31,6 @@ from duis.models import (
 )
 from duis.requestid import RequestId
 from duis.sign import SigningIdentity
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Print a one-line reason on stderr and exit non-zero."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def user_errors(func: F) -> F:
-    """Turn library and file errors into a one-line reason instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DuisError as err:
-            fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
-        except OSError as err:
-            fail(f"cannot read or write {err.filename or ''}: {err.strerror or err}".strip())
-        except ValueError as err:
-            fail(str(err).splitlines()[0])
-
-    return wrapper  # type: ignore[return-value]
 
 
 def hex_int(text: str, what: str, bits: int) -> int:

@@ -21,8 +21,8 @@ from orchestrator.entrypoints.cli.common import (
     console,
     operated,
     print_json,
-    user_errors,
 )
+from orchestrator.entrypoints.cli.errors import user_errors
 from orchestrator.errors import DeviceNotFoundError, FleetError
 from orchestrator.service import audit, campaigns, fleet_facts, fleet_refresh, reports
 from orchestrator.service import fleet as service

@@ -12,11 +12,10 @@ from orchestrator.entrypoints.cli.common import (
     acting_user,
     app_from_env,
     console,
-    err_console,
     login,
     print_json,
-    user_errors,
 )
+from orchestrator.entrypoints.cli.errors import err_console, user_errors
 from orchestrator.service import access, audit
 from orchestrator.service.access import Principal
 

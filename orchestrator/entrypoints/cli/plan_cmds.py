@@ -19,8 +19,8 @@ from orchestrator.entrypoints.cli.common import (
     console,
     operated,
     print_json,
-    user_errors,
 )
+from orchestrator.entrypoints.cli.errors import user_errors
 from orchestrator.errors import PlanningError
 from orchestrator.service.planning import PlanFleet, PlanResult, plan_fleet
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from orchestrator.entrypoints import preflight
-from orchestrator.entrypoints.cli.common import app_from_env, err_console, user_errors
+from orchestrator.entrypoints.cli.common import app_from_env
+from orchestrator.entrypoints.cli.errors import err_console, user_errors
 
 
 def register(app: typer.Typer) -> None:

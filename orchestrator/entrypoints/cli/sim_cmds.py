@@ -11,13 +11,14 @@ import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from orchestrator.config import DUIS_XSD_OFF, Settings
+from orchestrator.entrypoints.cli.errors import fail
 from orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ def generate(
             manifest = generate_data(out, entries=entries, devices=devices, seed=seed,
                                      image_size=image_size)
     except GeneratorError as err:
-        _fail(str(err))
+        fail(str(err))
     except OSError as err:
-        _fail(f"cannot write to {out}: {err.strerror or err}")
+        fail(f"cannot write to {out}: {err.strerror or err}")
     if json_out:
         sys.stdout.write(manifest.to_json())
         return
@@ -82,11 +83,6 @@ def _print_summary(manifest: Manifest, out: Path, seconds: float) -> None:
         table.add_row(label, f"{value:,}")
     console.print(table)
     console.print("cpl.xlsx  fir.xlsx  fleet.csv  images/  keys/  manifest.json", style="dim")
-
-
-def _fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -120,7 +116,7 @@ def dsp(
                                receiver=HttpReceiver(receiver) if receiver else None,
                                schema_path=xsd)
     except SimulatorError as err:
-        _fail(str(err))
+        fail(str(err))
     if xsd is None:
         err_console.print(DUIS_XSD_OFF, highlight=False, soft_wrap=True)
     err_console.print(f"Simulated DSP: {len(sim.fleet):,} devices, faults {faults}, "
@@ -133,7 +129,7 @@ def _configured_xsd() -> Path | None:
     try:
         xsd = Settings.from_env().duis_xsd
     except OrchestratorError as err:
-        _fail(str(err))
+        fail(str(err))
     return Path(xsd) if xsd else None
 
 
@@ -144,7 +140,7 @@ def _workspace(catalogue: Path) -> FleetWorkspace:
     try:
         return FleetWorkspace.open(catalogue)
     except SimulatorError as err:
-        _fail(str(err))
+        fail(str(err))
 
 
 def _edit(catalogue: Path, device_id: str, json_out: bool, **values: object) -> None:
@@ -154,7 +150,7 @@ def _edit(catalogue: Path, device_id: str, json_out: bool, **values: object) -> 
     try:
         workspace.edit_device(device_id, **values)
     except SimulatorError as err:
-        _fail(str(err))
+        fail(str(err))
     _show_device(workspace, device_id, json_out)
 
 
@@ -164,7 +160,7 @@ def _show_device(workspace: FleetWorkspace, device_id: str, json_out: bool) -> N
     try:
         view = workspace.show(device_id, datetime.now(UTC)).to_dict()
     except SimulatorError as err:
-        _fail(str(err))
+        fail(str(err))
     if json_out:
         sys.stdout.write(json.dumps(view, indent=2) + "\n")
         return
@@ -224,7 +220,7 @@ def fleet_order_sensitive(
     try:
         workspace.set_order_sensitive(manufacturer, model, not off)
     except SimulatorError as err:
-        _fail(str(err))
+        fail(str(err))
     state = "not order-sensitive" if off else "order-sensitive"
     console.print(f"{manufacturer.upper()}/{model.upper()} is now {state}")
 

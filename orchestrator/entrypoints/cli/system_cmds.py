@@ -10,7 +10,8 @@ import typer
 from orchestrator.adapters.db import create_db_engine, migrate
 from orchestrator.config import Settings
 from orchestrator.entrypoints import preflight
-from orchestrator.entrypoints.cli.common import console, print_json, user_errors
+from orchestrator.entrypoints.cli.common import console, print_json
+from orchestrator.entrypoints.cli.errors import user_errors
 
 
 def register(app: typer.Typer) -> None:
