@@ -15,7 +15,7 @@ from sqlalchemy import (
                         func,
 )
 
-from orchestrator.adapters.tables import metadata
+from orchestrator.adapters.metadata import metadata
 
 api_users = Table(
     "api_users", metadata,

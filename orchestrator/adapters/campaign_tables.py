@@ -16,7 +16,7 @@ from sqlalchemy import (
                         Text,
 )
 
-from orchestrator.adapters.tables import metadata
+from orchestrator.adapters.metadata import metadata
 
 campaigns = Table(
     "campaigns", metadata,

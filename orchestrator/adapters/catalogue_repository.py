@@ -6,7 +6,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from orchestrator.adapters.tables import catalogue_current, catalogue_entries, catalogue_snapshots
+from orchestrator.adapters.catalogue_tables import (
+    catalogue_current,
+    catalogue_entries,
+    catalogue_snapshots,
+)
 from orchestrator.domain.catalogue import Catalogue, Snapshot, entry_from_fields
 
 CURRENT_ROW = 1

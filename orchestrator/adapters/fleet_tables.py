@@ -15,7 +15,7 @@ from sqlalchemy import (
                         Text,
 )
 
-from orchestrator.adapters.tables import metadata
+from orchestrator.adapters.metadata import metadata
 
 devices = Table(
     "devices", metadata,

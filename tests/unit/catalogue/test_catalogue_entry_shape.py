@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from fir_sync.records import CatalogueRecord, CplRecord, CplStatus, FirRecord
-from orchestrator.adapters.tables import catalogue_entries
+from orchestrator.adapters.catalogue_tables import catalogue_entries
 from orchestrator.domain.catalogue import (
     CatalogueEntry,
     carry_forward,

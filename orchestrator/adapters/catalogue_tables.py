@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables: the database schema the migrations create."""
+"""SQLAlchemy Core tables of the catalogue: its snapshots, the current pointer and entries."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -9,13 +9,12 @@ from sqlalchemy import (
                         ForeignKey,
                         Index,
                         Integer,
-                        MetaData,
                         String,
                         Table,
                         Text,
 )
 
-metadata = MetaData()
+from orchestrator.adapters.metadata import metadata
 
 catalogue_snapshots = Table(
     "catalogue_snapshots", metadata,
