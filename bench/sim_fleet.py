@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     sim, new, ids, fleet_bytes = build_world(args.devices, args.batch)
     user = sim.users["IS"]
-    request = build.update_firmware(RequestId(user.eui, DCC_EUI, 1), sim.upgrade_image(new.entry_id),
+    request = build.update_firmware(RequestId(user.eui, DCC_EUI, 1), sim.upgrade_image(new.cpl_entry_id),
                                     new.firmware_version, ids)
     xml, sign_s = timed(lambda: user.sign(request))
     answer, submit_s = timed(lambda: sim.verify(sim.dsp.submit(xml)))

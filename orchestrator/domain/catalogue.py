@@ -129,6 +129,11 @@ class CatalogueEntry:
         return self.status == ACTIVE
 
     @property
+    def model_key(self) -> tuple[str, str]:
+        """(manufacturer, model): the model this entry is firmware for."""
+        return (self.manufacturer, self.model)
+
+    @property
     def lineage_key(self) -> tuple[str, str, str]:
         """(manufacturer, model, hardware version): the devices this entry can run on."""
         return (self.manufacturer, self.model, self.hardware_version)

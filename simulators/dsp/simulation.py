@@ -125,7 +125,7 @@ class Simulation:
         signer = user or self.user_for(entry.device_type)
         hardware = int(entry.hardware_version, 16)
         return build_image(
-            self.images(entry.entry_id), int(entry.manufacturer, 16),
+            self.images(entry.cpl_entry_id), int(entry.manufacturer, 16),
             IMAGE_TYPES.get(entry.device_type, DEFAULT_IMAGE_TYPE),
             int(entry.firmware_version, 16), min_hw=hardware, max_hw=hardware,
             signing_key=None if entry.device_type == "PPMID" else signer.ds_key,

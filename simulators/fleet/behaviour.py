@@ -106,7 +106,7 @@ def in_order(fleet: Fleet, i: int, target: int) -> bool:
     predecessors = fleet.catalogue.entries[target].predecessors
     if predecessors is None or running < 0:
         return False
-    return fleet.catalogue.entries[running].entry_id in predecessors
+    return fleet.catalogue.entries[running].cpl_entry_id in predecessors
 
 
 def check_held(fleet: Fleet, i: int, image_hash: str) -> Activation | None:

@@ -6,18 +6,16 @@ use the FIR predecessor lists to decide whether an activation is in order (or br
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator.domain.catalogue import CatalogueEntry, entry_from_fields
 from simulators import ConfigurationError
 
 if TYPE_CHECKING:
-    from fir_sync.records import CatalogueRecord
     from simulators.generate import Catalogue
-
-ACTIVE = "Active"
-
+    from simulators.generate.catalogue import CplEntry
 
 def gbcs_tuple(version: str) -> tuple[int, ...]:
     """`"4.2"` -> (4, 2) for ordering GBCS versions; unknown text sorts lowest."""
@@ -27,62 +25,33 @@ def gbcs_tuple(version: str) -> tuple[int, ...]:
         return (0,)
 
 
-@dataclass(frozen=True, slots=True)
-class FirmwareEntry:
-    """One CPL entry with its FIR predecessors (None when unknown: legacy or no FIR row)."""
-
-    entry_id: str
-    device_type: str
-    manufacturer: str
-    model: str
-    hardware_version: str
-    firmware_version: str
-    image_hash: str
-    gbcs_version: str
-    status: str
-    predecessors: tuple[str, ...] | None
-
-    @property
-    def active(self) -> bool:
-        """Whether the CPL status is Active."""
-        return self.status == ACTIVE
-
-    @property
-    def model_key(self) -> tuple[str, str]:
-        """(manufacturer, model)."""
-        return (self.manufacturer, self.model)
+def _normalised(entry: CatalogueEntry) -> CatalogueEntry:
+    """The entry as the simulated devices spell it: codes upper-case, the hash lower-case."""
+    return replace(
+        entry, device_type=entry.device_type.strip().upper(),
+        manufacturer=entry.manufacturer.strip().upper(), model=entry.model.strip().upper(),
+        hardware_version=entry.hardware_version.strip().upper(),
+        firmware_version=entry.firmware_version.strip().upper(),
+        image_hash=entry.image_hash.strip().lower(), gbcs_version=entry.gbcs_version.strip(),
+        status=entry.status.strip())
 
 
-def _entry(
-    entry_id: object, device_type: str, manufacturer: str, model: str, hardware: str,
-    version: str, image_hash: str, gbcs: str, status: str,
-    predecessors: Iterable[object] | None,
-) -> FirmwareEntry:
-    return FirmwareEntry(
-        str(entry_id), device_type.strip().upper(), manufacturer.strip().upper(),
-        model.strip().upper(), hardware.strip().upper(), version.strip().upper(),
-        image_hash.strip().lower(), gbcs.strip(), status.strip(),
-        None if predecessors is None else tuple(str(p) for p in predecessors),
-    )
-
-
-def _from_record(record: CatalogueRecord) -> FirmwareEntry:
-    cpl = record.cpl
-    predecessors = record.fir.predecessors if record.fir is not None else None
-    return _entry(cpl.cpl_entry_id, cpl.device_type, cpl.manufacturer, cpl.model,
-                  cpl.hardware_version, cpl.firmware_version, cpl.image_hash, cpl.gbcs_version,
-                  cpl.status.value, predecessors)
+def _generated(e: CplEntry, previous: tuple[int, ...] | None) -> CatalogueEntry:
+    return CatalogueEntry(
+        str(e.entry_id), e.device_type, e.manufacturer, e.model, e.hardware_version,
+        e.firmware_version, e.image_hash, e.gbcs_version, e.han_variant, e.status,
+        predecessors=None if previous is None else tuple(str(p) for p in previous))
 
 
 class FirmwareCatalogue:
     """CPL entries indexed by position, ID and Manufacturer Image hash."""
 
-    def __init__(self, entries: Iterable[FirmwareEntry]) -> None:
-        self.entries: list[FirmwareEntry] = sorted(entries, key=lambda e: (len(e.entry_id),
-                                                                            e.entry_id))
+    def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
+        self.entries: list[CatalogueEntry] = sorted(
+            entries, key=lambda e: (len(e.cpl_entry_id), e.cpl_entry_id))
         if not self.entries:
             raise ConfigurationError("the catalogue holds no CPL entries")
-        self.by_id: dict[str, int] = {e.entry_id: i for i, e in enumerate(self.entries)}
+        self.by_id: dict[str, int] = {e.cpl_entry_id: i for i, e in enumerate(self.entries)}
         self.by_hash: dict[str, list[int]] = {}
         for i, entry in enumerate(self.entries):
             self.by_hash.setdefault(entry.image_hash, []).append(i)
@@ -97,20 +66,15 @@ class FirmwareCatalogue:
             parsed = read_catalogue(Path(cpl_path), Path(fir_path))
         except (FirSyncError, OSError) as err:
             raise ConfigurationError(f"cannot read the CPL/FIR workbooks: {err}") from err
-        return cls(_from_record(r) for r in parsed.records.values())
+        return cls(_normalised(entry_from_fields(r.flat())) for r in parsed.records.values())
 
     @classmethod
     def from_generated(cls, catalogue: Catalogue) -> FirmwareCatalogue:
         """Build from an in-memory generated catalogue (the same data the workbooks hold)."""
         fir = {row.cpl_entry_id: row.previous_entry_ids for row in catalogue.fir_rows}
-        return cls(
-            _entry(e.entry_id, e.device_type, e.manufacturer, e.model, e.hardware_version,
-                   e.firmware_version, e.image_hash, e.gbcs_version, e.status,
-                   fir.get(e.entry_id))
-            for e in catalogue.entries
-        )
+        return cls(_normalised(_generated(e, fir.get(e.entry_id))) for e in catalogue.entries)
 
-    def entry(self, index: int) -> FirmwareEntry:
+    def entry(self, index: int) -> CatalogueEntry:
         """The entry at `index`."""
         return self.entries[index]
 
@@ -133,7 +97,7 @@ class FirmwareCatalogue:
         i = self.find(image_hash, manufacturer, model)
         return i if i is not None and self.entries[i].active else None
 
-    def permitted_upgrades(self) -> Iterator[tuple[FirmwareEntry, FirmwareEntry]]:
+    def permitted_upgrades(self) -> Iterator[tuple[CatalogueEntry, CatalogueEntry]]:
         """Every (from, to) FIR edge whose target is Active, in CPL Entry ID order."""
         for target in self.entries:
             for previous in (target.predecessors or ()) if target.active else ():

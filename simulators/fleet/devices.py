@@ -293,7 +293,7 @@ class Fleet:
     def running_entry(self, device_id: str) -> str | None:
         """The CPL Entry ID the device runs, or None when its image is on no entry."""
         entry = self._running[self.index(device_id)]
-        return None if entry < 0 else self.catalogue.entries[entry].entry_id
+        return None if entry < 0 else self.catalogue.entries[entry].cpl_entry_id
 
     def view(self, device_id: str, now: datetime) -> DeviceView:
         """A snapshot of one device."""

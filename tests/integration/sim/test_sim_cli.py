@@ -62,15 +62,15 @@ def test_fleet_edits_persist_and_the_dsp_loads_them(out: Path) -> None:
     entry = next(e for e in sim.catalogue.entries if e.model_key == (manufacturer, model))
     base = ["sim", "fleet"]
     where = ["--catalogue", str(out)]
-    assert runner.invoke(app, [*base, "set-entry", device, entry.entry_id, *where]).exit_code == 0
+    assert runner.invoke(app, [*base, "set-entry", device, entry.cpl_entry_id, *where]).exit_code == 0
     assert runner.invoke(app, [*base, "offline", device, *where]).exit_code == 0
     assert runner.invoke(app, [*base, "order-sensitive", manufacturer, model, "--off",
                                *where]).exit_code == 0
     shown = runner.invoke(app, [*base, "show", device, "--json", *where])
     view = json.loads(shown.stdout)
-    assert (view["running_entry"], view["offline"]) == (entry.entry_id, True)
+    assert (view["running_entry"], view["offline"]) == (entry.cpl_entry_id, True)
     again = build_simulation(out)
-    assert again.fleet.running_entry(device) == entry.entry_id
+    assert again.fleet.running_entry(device) == entry.cpl_entry_id
     assert (manufacturer, model) in again.fleet.order_insensitive
     assert runner.invoke(app, [*base, "reset", *where]).exit_code == 0
     assert not (out / "fleet_state.json").exists()
@@ -84,7 +84,7 @@ def test_fleet_refuses_unknown_devices_and_foreign_entries(out: Path) -> None:
     foreign = next(e for e in sim.catalogue.entries if e.model_key != (manufacturer, model))
     where = ["--catalogue", str(out)]
     missing = runner.invoke(app, ["sim", "fleet", "show", "00-11-22-33-44-55-66-77", *where])
-    wrong = runner.invoke(app, ["sim", "fleet", "set-entry", device, foreign.entry_id, *where])
+    wrong = runner.invoke(app, ["sim", "fleet", "set-entry", device, foreign.cpl_entry_id, *where])
     assert missing.exit_code == wrong.exit_code == 2
     assert "not in the simulated fleet" in missing.output and "not the device's" in wrong.output
     assert not (out / "fleet_state.json").exists()

@@ -52,10 +52,10 @@ def test_batch_update_activate_and_read_back(generated: Path) -> None:
     assert batch
     for device in batch:
         i = fleet.index(device)
-        fleet.set_running(i, catalogue.index_of(old.entry_id))
+        fleet.set_running(i, catalogue.index_of(old.cpl_entry_id))
         fleet.set_hub(i, fleet.hub(i)[0], "4.2")
     hw = int(new.hardware_version, 16)
-    image = build_image((generated / "images" / f"{new.entry_id}.bin").read_bytes(),
+    image = build_image((generated / "images" / f"{new.cpl_entry_id}.bin").read_bytes(),
                         int(new.manufacturer, 16), 0x0000, int(new.firmware_version, 16),
                         min_hw=hw, max_hw=hw, signing_key=ds_key)
 
@@ -80,5 +80,5 @@ def test_batch_update_activate_and_read_back(generated: Path) -> None:
         send(ReadFirmwareVersion(next_request_id(counters, SUPPLIER, device)))
     versions = {r.body.firmware_version for r in delivered()}
     assert versions == {new.firmware_version}
-    assert [fleet.running_entry(d) for d in batch] == [new.entry_id] * len(batch)
+    assert [fleet.running_entry(d) for d in batch] == [new.cpl_entry_id] * len(batch)
     assert fleet.bricked() == [] and sim.clock.now() - sim.dsp.journal[0].at < timedelta(days=1)

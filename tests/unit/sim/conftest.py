@@ -9,9 +9,9 @@ import pytest
 
 from duis.models import Response
 from duis.testing.pki import Pki
+from orchestrator.domain.catalogue import CatalogueEntry
 from simulators import GeneratedData, SimulatedSupplier, Simulation, build_simulation
 from simulators.dsp.users import UserIdentity
-from simulators.fleet.catalogue import FirmwareEntry
 
 _EUIS = itertools.count(1)
 GAS_ONLY_EUI = "90-B3-D5-1F-30-01-00-01"
@@ -37,14 +37,14 @@ class World:
         """The supplier (User) responsible for a device type."""
         return self.gas if device_type in ("GSME", "GPF") else self.electricity
 
-    def edge(self, device_type: str = "GSME", skip: int = 0) -> tuple[FirmwareEntry,
-                                                                      FirmwareEntry]:
+    def edge(self, device_type: str = "GSME", skip: int = 0) -> tuple[CatalogueEntry,
+                                                                      CatalogueEntry]:
         """A permitted (from, to) upgrade of a device type (the `skip`-th one)."""
         edges = [(a, b) for a, b in self.sim.catalogue.permitted_upgrades()
                  if b.device_type == device_type]
         return edges[skip]
 
-    def add_devices(self, entry: FirmwareEntry, n: int = 1, *, status: str = "Commissioned",
+    def add_devices(self, entry: CatalogueEntry, n: int = 1, *, status: str = "Commissioned",
                     hub_gbcs: str = "4.2") -> list[str]:
         """Add `n` fresh devices running `entry`, each on its own comms hub."""
         ids = []

@@ -14,7 +14,7 @@ from simulators.fleet.devices import HeldImage
 def _delivered(world, old, new, n=1):  # type: ignore[no-untyped-def]
     """Devices on `old` that hold `new`'s image (11.1 delivered and verified)."""
     devices = world.add_devices(old, n)
-    world.supplier(new.device_type).update_firmware(new.entry_id, devices)
+    world.supplier(new.device_type).update_firmware(new.cpl_entry_id, devices)
     assert len(alerts_of(world.messages(), 0x8F72)) == n
     return devices
 
@@ -38,7 +38,7 @@ def test_pre_command_is_signed_back_and_the_device_activates(world) -> None:
     second = world.gas.send(SignedPreCommand(rid, signed))
     assert second.header.response_code == "I99"
     assert _result(world.messages()) == ("I0", ActivationResult.SUCCESS)
-    assert world.sim.fleet.running_entry(device) == new.entry_id
+    assert world.sim.fleet.running_entry(device) == new.cpl_entry_id
     assert world.sim.fleet.bricked() == []
 
 
@@ -79,7 +79,7 @@ def test_no_image_held_is_1_and_wrong_hash_is_2(world) -> None:
     [holding] = _delivered(world, old, new)
     world.gas.activate(holding, old.image_hash)
     assert _result(world.messages()) == ("I0", ActivationResult.HASH_MISMATCH)
-    assert world.sim.fleet.running_entry(holding) == old.entry_id
+    assert world.sim.fleet.running_entry(holding) == old.cpl_entry_id
 
 
 def test_future_dated_activation_raises_0x8f66_at_its_time(world) -> None:
@@ -94,10 +94,10 @@ def test_future_dated_activation_raises_0x8f66_at_its_time(world) -> None:
                 if m.body.service_reference == "11.3"]
     assert answer.header.response_code == "I0" and answer.body.activation_accepted
     assert answer.body.activation_result is None
-    assert world.sim.fleet.running_entry(device) == old.entry_id
+    assert world.sim.fleet.running_entry(device) == old.cpl_entry_id
     done = alerts_of(world.messages(), 0x8F66)
     assert [device_of(m) for m in done] == [device] and done[0].header.response_datetime == at
-    assert world.sim.fleet.running_entry(device) == new.entry_id
+    assert world.sim.fleet.running_entry(device) == new.cpl_entry_id
 
 
 def test_future_activation_fails_with_0x8f67_when_the_image_changed(world) -> None:
@@ -105,10 +105,10 @@ def test_future_activation_fails_with_0x8f67_when_the_image_changed(world) -> No
     old, new = world.edge("GSME")
     [device] = _delivered(world, old, new)
     world.gas.activate(device, new.image_hash, at=world.sim.clock.now() + timedelta(days=3))
-    world.gas.update_firmware(old.entry_id, [device])
+    world.gas.update_firmware(old.cpl_entry_id, [device])
     messages = world.messages()
     assert [device_of(m) for m in alerts_of(messages, 0x8F67)] == [device]
-    assert world.sim.fleet.running_entry(device) == old.entry_id
+    assert world.sim.fleet.running_entry(device) == old.cpl_entry_id
 
 
 def test_cancellation_removes_a_pending_activation(world) -> None:
@@ -120,7 +120,7 @@ def test_cancellation_removes_a_pending_activation(world) -> None:
     world.gas.activate(device, new.image_hash, cancel=True)
     messages = world.messages()
     assert not alerts_of(messages, 0x8F66) and not alerts_of(messages, 0x8F67)
-    assert world.sim.fleet.running_entry(device) == old.entry_id
+    assert world.sim.fleet.running_entry(device) == old.cpl_entry_id
 
 
 def test_out_of_order_activation_bricks_and_in_order_does_not(world) -> None:
@@ -128,7 +128,7 @@ def test_out_of_order_activation_bricks_and_in_order_does_not(world) -> None:
     edges = list(world.sim.catalogue.permitted_upgrades())
     first, second, third = next(
         (a, b, c) for a, b in edges for b2, c in edges
-        if b2 == b and a.entry_id not in (c.predecessors or ()) and c.device_type == "GSME")
+        if b2 == b and a.cpl_entry_id not in (c.predecessors or ()) and c.device_type == "GSME")
     [skipper] = _delivered(world, first, third)
     [stepper] = _delivered(world, first, second)
     world.gas.activate(skipper, third.image_hash)
@@ -147,7 +147,7 @@ def test_unknown_predecessors_brick_unless_the_model_is_not_order_sensitive(worl
     legacy = next(e for e in catalogue.entries
                   if e.predecessors is None and e.active and e.device_type == "GSME")
     start = next(e for e in catalogue.entries
-                 if e.model_key == legacy.model_key and e.entry_id != legacy.entry_id)
+                 if e.model_key == legacy.model_key and e.cpl_entry_id != legacy.cpl_entry_id)
     [doomed, spared] = _delivered(world, start, legacy, 2)
     world.gas.activate(doomed, legacy.image_hash)
     world.messages()
@@ -155,7 +155,7 @@ def test_unknown_predecessors_brick_unless_the_model_is_not_order_sensitive(worl
     world.gas.activate(spared, legacy.image_hash)
     world.messages()
     assert fleet.bricked() == [doomed]
-    assert fleet.running_entry(spared) == legacy.entry_id
+    assert fleet.running_entry(spared) == legacy.cpl_entry_id
 
 
 def test_a_lost_activation_answer_leaves_the_device_suspended_until_read(data) -> None:
@@ -171,7 +171,7 @@ def test_a_lost_activation_answer_leaves_the_device_suspended_until_read(data) -
     assert gas.activate("AA-BB-CC-00-00-0E-00-01", new.image_hash).header.response_code == "I99"
     assert sim.deliver_all() == []
     view = sim.fleet.view("AA-BB-CC-00-00-0E-00-01", sim.clock.now())
-    assert (view.status, view.running_entry) == ("Suspended", new.entry_id)
+    assert (view.status, view.running_entry) == ("Suspended", new.cpl_entry_id)
     gas.read_version("AA-BB-CC-00-00-0E-00-01")
     sim.deliver_all()
     assert sim.fleet.status(i) == "Commissioned"

@@ -87,7 +87,7 @@ def test_unknown_originator_is_e1_and_a_role_without_rights_is_e2(data) -> None:
     sneaky = ReadFirmwareVersion(RequestId("90-B3-D5-1F-30-0F-00-00", DCC_EUI, 5))
     assert sim.verify(sim.dsp.submit(network.sign(sneaky))).header.response_code == "E1"
     answer = SimulatedSupplier(sim, network).update_firmware(
-        sim.catalogue.entries[0].entry_id, ["00-11-22-33-44-55-66-77"])
+        sim.catalogue.entries[0].cpl_entry_id, ["00-11-22-33-44-55-66-77"])
     assert answer.header.response_code == "E2"
 
 
@@ -95,7 +95,7 @@ def test_wrong_target_is_e13(world) -> None:
     """11.1 must go to the DCC's EUI and 11.2 to a device."""
     old, new = world.edge("GSME")
     device = world.add_devices(old)[0]
-    image = world.sim.upgrade_image(new.entry_id)
+    image = world.sim.upgrade_image(new.cpl_entry_id)
     to_device = build.update_firmware(world.gas.request_id(device), image,
                                       new.firmware_version, [device])
     assert world.gas.send(to_device).header.response_code == "E13"
@@ -143,5 +143,5 @@ def test_dcc_managed_hubs_are_not_the_users(world) -> None:
     """SMETS2 comms hubs are upgraded by the DCC: a User's 11.1 lists them as invalid."""
     old, new = world.edge("CHF")
     hub = world.add_devices(old)[0]
-    answer = world.electricity.update_firmware(new.entry_id, [hub])
+    answer = world.electricity.update_firmware(new.cpl_entry_id, [hub])
     assert answer.body.warnings.invalid == (hub,)

@@ -60,7 +60,7 @@ def test_a_receiver_may_submit_while_being_delivered_to(data) -> None:
             gas.read_version("AA-BB-CC-00-00-00-01-01")
 
     sim.dsp.receiver = react
-    gas.update_firmware(new.entry_id, ["AA-BB-CC-00-00-00-01-01"])
+    gas.update_firmware(new.cpl_entry_id, ["AA-BB-CC-00-00-00-01-01"])
     assert sim.dsp.advance_to(START + timedelta(days=1)) == 3
     kinds = [type(sim.verify(m).body).__name__ for m in box]
     assert kinds == ["DccAlert", "ResponseMessage", "DeviceAlert"]

@@ -26,7 +26,7 @@ def _campaign_step(data, faults: str, seed: int = 3) -> tuple[list[Response], ob
         sim.fleet.add(device, "GSME", old.manufacturer, old.model, old.hardware_version,
                       old.image_hash, old.firmware_version, "Commissioned",
                       f"AA-BB-CD-00-00-00-00-{k:02X}", "4.2")
-    gas.update_firmware(new.entry_id, devices)
+    gas.update_firmware(new.cpl_entry_id, devices)
     messages = sim.deliver_all()
     for device in devices:
         gas.read_version(device)

@@ -35,12 +35,12 @@ def test_in_order_follows_the_fir_predecessor_lists(world) -> None:
     fleet, catalogue = world.sim.fleet, world.sim.catalogue
     old, new = world.edge("GSME")
     [device] = world.add_devices(old)
-    i, target = fleet.index(device), catalogue.index_of(new.entry_id)
-    assert in_order(fleet, i, target) and in_order(fleet, i, catalogue.index_of(old.entry_id))
-    fleet.set_running(i, catalogue.index_of(new.entry_id))
-    assert not in_order(fleet, i, catalogue.index_of(old.entry_id))
+    i, target = fleet.index(device), catalogue.index_of(new.cpl_entry_id)
+    assert in_order(fleet, i, target) and in_order(fleet, i, catalogue.index_of(old.cpl_entry_id))
+    fleet.set_running(i, catalogue.index_of(new.cpl_entry_id))
+    assert not in_order(fleet, i, catalogue.index_of(old.cpl_entry_id))
     fleet.order_insensitive.add(old.model_key)
-    assert in_order(fleet, i, catalogue.index_of(old.entry_id))
+    assert in_order(fleet, i, catalogue.index_of(old.cpl_entry_id))
 
 
 def test_unknown_running_firmware_bricks_on_activation(world) -> None:
@@ -61,7 +61,7 @@ def test_edits_round_trip_through_the_state_file(world, tmp_path) -> None:
     old, new = world.edge("GSME")
     [device] = world.add_devices(old)
     state = FleetState()
-    state.set_device(device, running_entry=new.entry_id, offline=True, status="Suspended",
+    state.set_device(device, running_entry=new.cpl_entry_id, offline=True, status="Suspended",
                      party="rival")
     state.set_order_sensitive(new.manufacturer, new.model, False)
     save_state(state, tmp_path / "fleet_state.json")
@@ -69,7 +69,7 @@ def test_edits_round_trip_through_the_state_file(world, tmp_path) -> None:
     apply_state(world.sim.fleet, load_state(tmp_path / "fleet_state.json"))
     view = world.sim.fleet.view(device, NOW)
     assert (view.running_entry, view.offline, view.status, view.party) == (
-        new.entry_id, True, "Suspended", "rival")
+        new.cpl_entry_id, True, "Suspended", "rival")
     assert new.model_key in world.sim.fleet.order_insensitive
 
 
@@ -79,7 +79,7 @@ def test_bad_edits_are_refused(world, tmp_path) -> None:
     [device] = world.add_devices(old)
     other = next(e for e in world.sim.catalogue.entries if e.model_key != old.model_key)
     for edit in ({"00-11-22-33-44-55-66-77": {"offline": True}},
-                 {device: {"running_entry": other.entry_id}}):
+                 {device: {"running_entry": other.cpl_entry_id}}):
         with pytest.raises(FleetStateError):
             apply_state(world.sim.fleet, FleetState(edit, {}))
     (tmp_path / "bad.json").write_text("{not json")

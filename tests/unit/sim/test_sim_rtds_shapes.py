@@ -19,9 +19,9 @@ import pytest
 from duis import build
 from duis.gbcs import decode_message
 from duis.models import DeviceAlert, Response
+from orchestrator.domain.catalogue import CatalogueEntry
 from simulators import GeneratedData, SimulatedSupplier, Simulation, build_simulation
 from simulators.dsp.client import alerts_of, device_alert_of
-from simulators.fleet.catalogue import FirmwareEntry
 from simulators.fleet.devices import HeldImage
 
 RTDS = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "gbcs-rtds"
@@ -60,12 +60,12 @@ class Rtds:
         self.supplier = SimulatedSupplier(self.sim, "IS")
         assert self.supplier.user.eui == "90-B3-D5-1F-30-01-00-00"
 
-    def edge(self, device_type: str) -> tuple[FirmwareEntry, FirmwareEntry]:
+    def edge(self, device_type: str) -> tuple[CatalogueEntry, CatalogueEntry]:
         """A permitted upgrade for the type."""
         return next((a, b) for a, b in self.sim.catalogue.permitted_upgrades()
                     if b.device_type == device_type)
 
-    def add(self, device_id: str, entry: FirmwareEntry, hub: str) -> str:
+    def add(self, device_id: str, entry: CatalogueEntry, hub: str) -> str:
         """A commissioned device running `entry` on hub `hub`."""
         self.sim.fleet.add(device_id, entry.device_type, entry.manufacturer, entry.model,
                            entry.hardware_version, entry.image_hash, entry.firmware_version,
@@ -127,7 +127,7 @@ def test_an_esme_answers_and_alerts_in_the_rtds_shapes(rtds: Rtds) -> None:
     assert fields(rtds.answer("11.3")) == fields(
         vector("11.3_CS06", "CS06_11.3_IMMEDIATE_ERROR_RESPONSE_GBCS.HEX"),
         firmware_version=old.firmware_version)
-    rtds.supplier.update_firmware(new.entry_id, [ESME])
+    rtds.supplier.update_firmware(new.cpl_entry_id, [ESME])
     receipt = _alert(rtds.sim.deliver_all(), 0x8F72)
     assert fields(receipt.gbcs_payload) == fields(
         vector("NA_FDRA-DLMS", "FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX"),
@@ -163,7 +163,7 @@ def test_a_gsme_answers_and_alerts_in_the_rtds_shapes(rtds: Rtds) -> None:
     """GSME: FDRA in GBZ (0x00CF), the CS06 immediate success, the GCS38 read-back."""
     old, new = rtds.edge("GSME")
     rtds.add(GSME, old, "00-DB-12-34-56-78-90-B1")
-    rtds.supplier.update_firmware(new.entry_id, [GSME])
+    rtds.supplier.update_firmware(new.cpl_entry_id, [GSME])
     receipt = _alert(rtds.sim.deliver_all(), 0x8F72)
     assert fields(receipt.gbcs_payload) == fields(
         vector("NA_FDRA-ZigBee", "FDRA-ZigBee_NA_8F72_ALERT_GBCS.HEX"),
@@ -183,7 +183,7 @@ def test_a_ppmid_answers_and_alerts_in_the_rtds_shapes(rtds: Rtds) -> None:
     relayed by the DCC for the Supplier."""
     old, new = rtds.edge("PPMID")
     rtds.add(PPMID, old, HUB)
-    rtds.supplier.update_firmware(new.entry_id, [PPMID])
+    rtds.supplier.update_firmware(new.cpl_entry_id, [PPMID])
     moved = _alert(rtds.sim.deliver_all(), 0x8F8A)
     assert fields(moved.gbcs_payload) == fields(
         vector("NA_CCS08", "CCS08_NA_NA_ALERT_GBCS.HEX"), firmware_version=new.firmware_version)

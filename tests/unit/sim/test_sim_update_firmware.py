@@ -20,7 +20,7 @@ def test_accepted_batch_gets_i99_then_n60_and_0x8f72_with_the_cpl_hash(world) ->
     """Every device accepted: I99 with no warnings, then N60 and 0x8F72 carrying the CPL hash."""
     old, new = world.edge("GSME")
     devices = world.add_devices(old, 3)
-    answer = world.gas.update_firmware(new.entry_id, devices)
+    answer = world.gas.update_firmware(new.cpl_entry_id, devices)
     assert answer.header.response_code == "I99" and _warnings(answer) is None
     messages = world.messages()
     n60, ok = alerts_of(messages, "N60"), alerts_of(messages, 0x8F72)
@@ -43,8 +43,8 @@ def test_each_warning_list_names_its_devices(world) -> None:
     fleet.set_party(fleet.index(foreign), "rival")
     other_model, _ = world.edge("ESME")
     wrong_model = world.add_devices(other_model)[0]
-    world.gas.update_firmware(new.entry_id, [busy])
-    answer = world.gas.update_firmware(new.entry_id, [
+    world.gas.update_firmware(new.cpl_entry_id, [busy])
+    answer = world.gas.update_firmware(new.cpl_entry_id, [
         ok, "00-11-22-33-44-55-66-77", foreign, suspended, wrong_model, busy, low_hub])
     w = _warnings(answer)
     assert answer.header.response_code == "W110101"
@@ -58,7 +58,7 @@ def test_image_not_active_for_the_model_is_not_applicable(world) -> None:
     catalogue = world.sim.catalogue
     retired = next(e for e in catalogue.entries if e.device_type == "GSME" and not e.active)
     device = world.add_devices(retired)[0]
-    answer = world.gas.update_firmware(retired.entry_id, [device])
+    answer = world.gas.update_firmware(retired.cpl_entry_id, [device])
     assert answer.header.response_code == "E110101"
     assert _warnings(answer).not_applicable_firmware == (device,)
     assert world.messages() == []
@@ -68,8 +68,8 @@ def test_electricity_devices_need_the_import_supplier(world) -> None:
     """A Gas Supplier's 11.1 for an electricity meter lists it as invalid."""
     old, new = world.edge("ESME")
     device = world.add_devices(old)[0]
-    answer = world.gas.update_firmware(new.entry_id, [device],
-                                       image=world.sim.upgrade_image(new.entry_id))
+    answer = world.gas.update_firmware(new.cpl_entry_id, [device],
+                                       image=world.sim.upgrade_image(new.cpl_entry_id))
     assert _warnings(answer).invalid == (device,)
 
 
@@ -79,7 +79,7 @@ def test_unreadable_image_and_version_mismatch_are_rejected_whole(world) -> None
     device = world.add_devices(old)[0]
     rid = world.gas.request_id()
     junk = world.gas.send(build.update_firmware(rid, b"not an image", "01", [device]))
-    image = world.sim.upgrade_image(new.entry_id)
+    image = world.sim.upgrade_image(new.cpl_entry_id)
     other = build.update_firmware(world.gas.request_id(), image, "FFFFFFFF", [device])
     assert junk.header.response_code == "E110102"
     assert world.gas.send(other).header.response_code == "E110103"
@@ -89,7 +89,7 @@ def test_ppmid_update_uses_11_4_and_the_hub_transfer_alert(world) -> None:
     """11.4 for a PPMID: I99, N60 and 0x8F8A; a hub below GBCS 3.2 is InvalidGBCSVersion."""
     old, new = world.edge("PPMID")
     good, old_hub = world.add_devices(old)[0], world.add_devices(old, hub_gbcs="3.1")[0]
-    answer = world.electricity.update_firmware(new.entry_id, [good, old_hub])
+    answer = world.electricity.update_firmware(new.cpl_entry_id, [good, old_hub])
     assert answer.body.service_reference == "11.4"
     assert answer.header.response_code == "W110401"
     assert _warnings(answer).invalid_gbcs_version == (old_hub,)
@@ -101,7 +101,7 @@ def test_ppmid_update_uses_11_4_and_the_hub_transfer_alert(world) -> None:
 def test_device_refuses_images_that_do_not_fit_and_says_0x8f1c(world) -> None:
     """Unsigned, foreign-signed, wrong manufacturer, type or hardware: 0x8F1C, nothing held."""
     old, new = world.edge("GSME")
-    image = world.sim.images(new.entry_id)
+    image = world.sim.images(new.cpl_entry_id)
     code, hw = int(new.manufacturer, 16), int(new.hardware_version, 16)
     stranger = Pki.generate().supplier_ds.key
     key = world.gas.user.ds_key
@@ -113,7 +113,7 @@ def test_device_refuses_images_that_do_not_fit_and_says_0x8f1c(world) -> None:
                        max_hw=hw + 2, signing_key=key)]
     for data in bad:
         device = world.add_devices(old)[0]
-        assert world.gas.update_firmware(new.entry_id, [device], image=data
+        assert world.gas.update_firmware(new.cpl_entry_id, [device], image=data
                                          ).header.response_code == "I99"
         failed = alerts_of(world.messages(), 0x8F1C)
         assert [device_of(m) for m in failed] == [device]
@@ -125,7 +125,7 @@ def test_bricked_device_fails_delivery_with_n61(world) -> None:
     old, new = world.edge("GSME")
     device = world.add_devices(old)[0]
     world.sim.fleet.set_flag(world.sim.fleet.index(device), BRICKED, True)
-    world.gas.update_firmware(new.entry_id, [device])
+    world.gas.update_firmware(new.cpl_entry_id, [device])
     [n61] = world.messages()
     assert isinstance(n61.body, DccAlert) and n61.body.code == "N61"
     assert not n61.body.detail.success
@@ -135,7 +135,7 @@ def test_every_message_is_schema_valid_and_dcc_signed(world, xsd) -> None:
     """Responses and alerts validate against the DUIS XSD and verify with the DCC cert."""
     old, new = world.edge("GSME")
     devices = world.add_devices(old, 2)
-    world.gas.update_firmware(new.entry_id, devices + ["00-11-22-33-44-55-66-77"])
+    world.gas.update_firmware(new.cpl_entry_id, devices + ["00-11-22-33-44-55-66-77"])
     world.sim.dsp.run_until_idle()
     raw = list(world.sim.received)
     assert len(raw) == 4
@@ -152,7 +152,7 @@ def test_failed_ppmid_transfer_raises_n61_and_0x8f89(data) -> None:
     sim.fleet.add("AA-BB-CC-00-00-0D-00-01", "PPMID", old.manufacturer, old.model,
                   old.hardware_version, old.image_hash, old.firmware_version, "Commissioned",
                   "AA-BB-CD-00-00-0D-00-01", "4.2")
-    SimulatedSupplier(sim, "IS").update_firmware(new.entry_id, ["AA-BB-CC-00-00-0D-00-01"])
+    SimulatedSupplier(sim, "IS").update_firmware(new.cpl_entry_id, ["AA-BB-CC-00-00-0D-00-01"])
     messages = sim.deliver_all()
     assert [device_of(m) for m in alerts_of(messages, "N61")] == ["AA-BB-CC-00-00-0D-00-01"]
     assert [device_of(m) for m in alerts_of(messages, 0x8F89)] == ["AA-BB-CC-00-00-0D-00-01"]
