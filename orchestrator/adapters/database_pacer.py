@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from orchestrator.adapters.campaign_tables import pacing_windows
 from orchestrator.domain.pacing import Grant, window_end, window_of
@@ -17,17 +18,21 @@ class SqlAlchemyPacer:
         self.connection = connection
 
     def acquire(self, budget: Budget, wanted: int, at: dt.datetime) -> Grant:
-        """Database pacing: take up to `wanted` from the aligned window's budget."""
+        """Database pacing: take up to `wanted` from the aligned window's budget.
+
+        The window's row is created first if missing (INSERT ... ON CONFLICT DO NOTHING), then
+        locked: two transactions taking a window's first grant at once queue on the row
+        instead of both inserting it (one would fail with a unique violation)."""
         window = window_of(budget, at)
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        self.connection.execute(dialect.insert(pacing_windows).values(
+            sr_type=budget.sr_type, window=window, used=0).on_conflict_do_nothing())
         key = (pacing_windows.c.sr_type == budget.sr_type) & (pacing_windows.c.window == window)
-        used = self.connection.execute(select(pacing_windows.c.used).where(key)
-                                       .with_for_update()).scalar()
-        granted = max(0, min(wanted, budget.limit - int(used or 0)))
-        if used is None:
-            self.connection.execute(insert(pacing_windows).values(
-                sr_type=budget.sr_type, window=window, used=granted))
-        elif granted:
+        used = int(self.connection.execute(select(pacing_windows.c.used).where(key)
+                                           .with_for_update()).scalar_one())
+        granted = max(0, min(wanted, budget.limit - used))
+        if granted:
             self.connection.execute(update(pacing_windows).where(key).values(
                 used=pacing_windows.c.used + granted))
         return Grant(granted, None if granted == wanted else window_end(budget, at),
-                     budget.limit - int(used or 0) - granted)
+                     budget.limit - used - granted)

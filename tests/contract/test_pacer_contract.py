@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from orchestrator.adapters.db import create_db_engine, migrate
 from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -40,12 +39,6 @@ class DatabasePacer:
 
 
 SHARED = ("sqlite", "postgres", "redis")
-# Found by this suite: two PostgreSQL transactions taking the first grant of a window both
-# find no row (SELECT ... FOR UPDATE locks nothing) and both INSERT it; one fails with a
-# unique violation. The dispatcher only paces inside the send lock, so it is not hit there.
-FIRST_TAKE_RACE = pytest.mark.xfail(
-    raises=IntegrityError, strict=False,
-    reason="database pacing on PostgreSQL: concurrent first takes of a window race on INSERT")
 
 
 @pytest.fixture(params=["memory", "memory-database", *SHARED])
@@ -54,8 +47,9 @@ def pacer(request: pytest.FixtureRequest) -> Iterator[Pacer]:
     yield from _pacer(request)
 
 
-@pytest.fixture(params=[pytest.param(k, marks=FIRST_TAKE_RACE) if k == "postgres" else k
-                        for k in SHARED])
+# (this suite found two PostgreSQL transactions taking a window's first grant both inserting
+# its row, one failing with a unique violation: the row is now created ON CONFLICT DO NOTHING)
+@pytest.fixture(params=SHARED)
 def shared_pacer(request: pytest.FixtureRequest) -> Iterator[Pacer]:
     """Each pacer that workers share, over a fresh store."""
     yield from _pacer(request)
