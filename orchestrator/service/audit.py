@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 
 from orchestrator.domain.moments import utc
+from orchestrator.domain.ports import Clock
 from orchestrator.errors import AuditHeadError, OrchestratorError, PermissionDeniedError
 from orchestrator.service.unit_of_work import UnitOfWork
 
@@ -125,14 +126,14 @@ def refusal(uow: UnitOfWork, actor: Actor, action: str, target: str, reason: str
                   {**(data or {}), "error": str(err)[:500]})
 
 
-def attempt(uow: Callable[[], UnitOfWork], at: Callable[[], dt.datetime], actor: Actor,
+def attempt(uow: Callable[[], UnitOfWork], clock: Clock, actor: Actor,
             action: str, target: str, reason: str, call: Callable[[], T],
             data: Mapping[str, Any] | None = None) -> T:
     """Run a call that writes its own `ok` row; record it as refused if it raises ours."""
     try:
         return call()
     except OrchestratorError as err:
-        refusal_or_log(uow, actor, action, target, reason, err, at(), data)
+        refusal_or_log(uow, actor, action, target, reason, err, clock.now(), data)
         raise
 
 

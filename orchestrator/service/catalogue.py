@@ -23,6 +23,7 @@ from orchestrator.domain.catalogue import (
     entry_id_key,
     unmarked,
 )
+from orchestrator.domain.ports import SYSTEM_CLOCK, Clock
 from orchestrator.errors import CatalogueError, NoCatalogueError, SyncRefusedError
 from orchestrator.service import audit, planning
 from orchestrator.service.unit_of_work import UnitOfWork
@@ -83,7 +84,7 @@ SYNC_ATTEMPTS = 3
 
 
 def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
-                   now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                   clock: Clock = SYSTEM_CLOCK,
                    entry: audit.Entry | None = None) -> SyncResult:
     """Fetch, check integrity, read, validate and store as one transaction, with its audit
     `entry` when given (an unchanged catalogue writes only that row).
@@ -94,13 +95,13 @@ def sync_catalogue(cmd: SyncCatalogue, uow: UnitOfWork, options: FetchOptions,
     """
     files = _fetch_checked(cmd, options)
     try:
-        return _sync_files(uow, cmd, files, now, entry, options.limits)
+        return _sync_files(uow, cmd, files, clock, entry, options.limits)
     finally:  # downloads are never kept: the snapshot holds their hashes, not the files
         _remove_downloads(files, options.work_dir)
 
 
 def _sync_files(uow: UnitOfWork, cmd: SyncCatalogue, files: dict[str, Path],
-                now: Callable[[], dt.datetime], entry: audit.Entry | None,
+                clock: Clock, entry: audit.Entry | None,
                 limits: Limits) -> SyncResult:
     same_files = _unchanged_files(uow, files, cmd.strict)
     if same_files is not None:
@@ -108,7 +109,7 @@ def _sync_files(uow: UnitOfWork, cmd: SyncCatalogue, files: dict[str, Path],
     for _ in range(SYNC_ATTEMPTS):
         previous_id, previous = _current_entries(uow)
         parsed = _read(files, previous, cmd.strict, cmd.csv_encoding, limits)
-        stored = _store(uow, parsed, previous_id, previous, now(), entry,
+        stored = _store(uow, parsed, previous_id, previous, clock.now(), entry,
                         allow_removals=cmd.allow_removals,
                         max_removed_share=cmd.max_removed_share)
         if stored is not None:

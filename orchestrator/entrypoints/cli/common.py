@@ -51,7 +51,7 @@ def audited(app: App, user: Principal, action: str, target: str, reason: str,
     a refusal is recorded in the audit chain on its own, as on the API."""
     context = {"via": "cli", "login": login(), **(data or {})}
     entry = audit.Entry(user, action, target, reason, app.clock().now(), context)
-    return audit.attempt(app.uow, app.clock().now, user, action, target, reason,
+    return audit.attempt(app.uow, app.clock(), user, action, target, reason,
                          lambda: call(entry), context)
 
 
