@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.domain.catalogue import CatalogueEntry, entry_id_key
+from orchestrator.domain.catalogue import CatalogueEntry, entry_id_key, entry_values
 from orchestrator.domain.fleet import Device
 from orchestrator.errors import ConfigurationError
 
@@ -84,12 +84,10 @@ def _cpl_entry(e: CatalogueEntry, seed: int) -> CplEntry:
                         hardware_version=e.hardware_version,
                         firmware_version=e.firmware_version, image_seed=image_seed,
                         size=TWIN_IMAGE_SIZE)
-    return CplEntry(entry_id=_numeric_id(e.cpl_entry_id), device_type=e.device_type,
-                    manufacturer=e.manufacturer, model=e.model,
-                    hardware_version=e.hardware_version, firmware_version=e.firmware_version,
-                    image_hash=image_hash(image), gbcs_version=e.gbcs_version,
-                    han_variant=e.han_variant, status=e.status, image_seed=image_seed,
-                    image_size=TWIN_IMAGE_SIZE, lineage=0, published=dt.date.today())
+    twin = {**entry_values(e), "cpl_entry_id": str(_numeric_id(e.cpl_entry_id)),
+            "image_hash": image_hash(image)}
+    return CplEntry(**twin, image_seed=image_seed, image_size=TWIN_IMAGE_SIZE, lineage=0,
+                    published=dt.date.today())
 
 
 def _fir_row(e: CatalogueEntry) -> FirRow:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 ACTIVE = "Active"
@@ -180,6 +180,12 @@ def entry_from_fields(fields: Mapping[str, Any], snapshot_id: int | None = None
     carried = CarriedOver.from_mark(mark, snapshot_id) if mark else None
     return CatalogueEntry(**known, extra=extra, carried_over=carried,
                           predecessors=None if predecessors is None else tuple(predecessors))
+
+
+def entry_values(entry: CatalogueEntry) -> dict[str, Any]:
+    """The values of a `CatalogueEntry`'s own fields (what a subclass adds left out), to
+    build another entry from: `CatalogueEntry(**{**entry_values(e), "status": ...})`."""
+    return {f.name: getattr(entry, f.name) for f in fields(CatalogueEntry)}
 
 
 def version_key(version: str) -> tuple[int, int, str]:

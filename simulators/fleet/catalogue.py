@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.domain.catalogue import CatalogueEntry, entry_from_fields
+from orchestrator.domain.catalogue import CatalogueEntry, entry_from_fields, entry_values
 from simulators import ConfigurationError
 
 if TYPE_CHECKING:
@@ -37,10 +37,10 @@ def _normalised(entry: CatalogueEntry) -> CatalogueEntry:
 
 
 def _generated(e: CplEntry, previous: tuple[int, ...] | None) -> CatalogueEntry:
-    return CatalogueEntry(
-        str(e.entry_id), e.device_type, e.manufacturer, e.model, e.hardware_version,
-        e.firmware_version, e.image_hash, e.gbcs_version, e.han_variant, e.status,
-        predecessors=None if previous is None else tuple(str(p) for p in previous))
+    """The catalogue's own entry of a generated one (without the generator's data), with
+    the predecessors its FIR row names."""
+    return CatalogueEntry(**{**entry_values(e), "predecessors": None if previous is None
+                             else tuple(str(p) for p in previous)})
 
 
 class FirmwareCatalogue:

@@ -5,6 +5,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from orchestrator.domain.catalogue import CatalogueEntry
 from simulators.generate import vocab
 from simulators.generate.errors import require
 from simulators.generate.fir import FirRow, make_fir_row
@@ -29,26 +30,22 @@ EPOCH = date(2015, 6, 1)
 MISSING_FIR_RATE = 0.01
 
 
-@dataclass(frozen=True, slots=True)
-class CplEntry:
-    """One CPL entry. The last four fields are generator data, not CPL columns: the image is
-    `manufacturer_image(entry)`; `lineage` numbers the (manufacturer, model, hardware) chain.
-    """
+@dataclass(frozen=True, kw_only=True)
+class CplEntry(CatalogueEntry):
+    """One generated CPL entry: the catalogue's own entry (its CPL columns; the FIR data is
+    written as `FirRow`s) and generator data that is not published: the image is
+    `manufacturer_image(entry)`; `lineage` numbers the (manufacturer, model, hardware)
+    chain."""
 
-    entry_id: int
-    device_type: str
-    manufacturer: str
-    model: str
-    hardware_version: str
-    firmware_version: str
-    image_hash: str
-    gbcs_version: str
-    han_variant: str
-    status: str
     image_seed: int
     image_size: int
     lineage: int
     published: date
+
+    @property
+    def entry_id(self) -> int:
+        """The CPL Entry ID as the generator numbers it."""
+        return int(self.cpl_entry_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +151,7 @@ def _entry(plan: _LineagePlan, lineage: int, draft: Draft, entry_id: int, size: 
         image_seed=draft.image_seed, size=size,
     )
     return CplEntry(
-        entry_id=entry_id, device_type=spec.device_type, manufacturer=spec.manufacturer.code,
+        cpl_entry_id=str(entry_id), device_type=spec.device_type, manufacturer=spec.manufacturer.code,
         model=spec.model, hardware_version=plan.hardware_version, firmware_version=version,
         image_hash=image_hash(image), gbcs_version=vocab.GBCS_VERSIONS[draft.gbcs_index],
         han_variant=spec.han_variant, status=draft.status, image_seed=draft.image_seed,
