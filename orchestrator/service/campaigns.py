@@ -136,23 +136,34 @@ class CampaignCommand:
 
     permission: str
     run: Callable[[Campaign, _Call], list[CampaignEvent]]
+    summary: str  # what it does, as the CLI and the API describe it
     acknowledges_failures: bool = False  # resume: thresholds count new failures from here
     cancels_jobs: bool = False  # and sends cancellations for pending future-dated 11.3s
 
 
 COMMANDS: dict[str, CampaignCommand] = {
-    "submit": CampaignCommand("operate", lambda c, a: c.submit(a.now, a.actor,
-                                                               a.four_eyes_above)),
-    "approve": CampaignCommand("approve", lambda c, a: [c.approve(a.now, a.actor)]),
-    "start": CampaignCommand("operate", lambda c, a: [c.start(a.now, a.actor)]),
-    "pause": CampaignCommand("operate", lambda c, a: [c.pause(a.now, a.actor, a.why("pause"))]),
-    "resume": CampaignCommand("operate", lambda c, a: [c.resume(a.now, a.actor)],
-                              acknowledges_failures=True),
-    "cancel": CampaignCommand("operate", lambda c, a: [c.cancel(a.now, a.actor,
-                                                                a.why("cancel"))],
-                              cancels_jobs=True),
-    "abort": CampaignCommand("operate", lambda c, a: [c.abort(a.now, a.actor, a.why("abort"))],
-                             cancels_jobs=True),
+    "submit": CampaignCommand(
+        "operate", lambda c, a: c.submit(a.now, a.actor, a.four_eyes_above),
+        "Ask for approval (campaigns up to the four-eyes size are approved at once)."),
+    "approve": CampaignCommand(
+        "approve", lambda c, a: [c.approve(a.now, a.actor)],
+        "Approve a campaign (approver role; never by its creator)."),
+    "start": CampaignCommand(
+        "operate", lambda c, a: [c.start(a.now, a.actor)], "Start an approved campaign."),
+    "pause": CampaignCommand(
+        "operate", lambda c, a: [c.pause(a.now, a.actor, a.why("pause"))],
+        "Stop sending new requests (in-flight answers are still applied)."),
+    "resume": CampaignCommand(
+        "operate", lambda c, a: [c.resume(a.now, a.actor)],
+        "Resume a paused campaign (failures so far are accepted).",
+        acknowledges_failures=True),
+    "cancel": CampaignCommand(
+        "operate", lambda c, a: [c.cancel(a.now, a.actor, a.why("cancel"))],
+        "Cancel for good, including pending future-dated activations.", cancels_jobs=True),
+    "abort": CampaignCommand(
+        "operate", lambda c, a: [c.abort(a.now, a.actor, a.why("abort"))],
+        "Abort (the failure thresholds' own stop), cancelling pending work.",
+        cancels_jobs=True),
 }
 ACTIONS: dict[str, str] = {name: command.permission for name, command in COMMANDS.items()}
 

@@ -156,7 +156,7 @@ def _action_route(action: str) -> Callable[..., Any]:
                            reason, lambda entry: service.act(st.execution(), campaign_id, action,
                                                              user, reason, entry.data))
 
-    handler.__doc__ = f"{action.capitalize()} the campaign (needs {ACTIONS[action]})."
+    handler.__doc__ = f"{service.COMMANDS[action].summary} Needs {ACTIONS[action]}."
     return handler
 
 

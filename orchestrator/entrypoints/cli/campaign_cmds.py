@@ -102,20 +102,19 @@ def _warn_if_undispatched(application: App, campaign_id: int) -> None:
             "start `fwo run`, or workers and one beat on a shared broker", highlight=False)
 
 
-@app.command()
-@user_errors
-def submit(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
-           json_out: JsonOpt = False) -> None:
-    """Ask for approval (campaigns up to the four-eyes size are approved at once)."""
-    _act(campaign_id, "submit", token, reason, json_out)
+def _action_command(action: str) -> None:
+    """`fwo campaign ACTION ID`: the service's campaign command of that name."""
+
+    def command(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
+                json_out: JsonOpt = False) -> None:
+        _act(campaign_id, action, token, reason, json_out)
+
+    command.__doc__ = service.COMMANDS[action].summary
+    app.command(name=action)(user_errors(command))
 
 
-@app.command()
-@user_errors
-def approve(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
-            json_out: JsonOpt = False) -> None:
-    """Approve a campaign (approver role; never by its creator)."""
-    _act(campaign_id, "approve", token, reason, json_out)
+for _action in ("submit", "approve", "pause", "resume", "cancel"):
+    _action_command(_action)
 
 
 @app.command()
@@ -143,30 +142,6 @@ def start(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
     else:
         console.print(f"Campaign {campaign_id}: scheduled for {result['scheduled_for']}")
     _warn_if_undispatched(application, campaign_id)
-
-
-@app.command()
-@user_errors
-def pause(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
-          json_out: JsonOpt = False) -> None:
-    """Stop sending new requests (in-flight answers are still applied)."""
-    _act(campaign_id, "pause", token, reason, json_out)
-
-
-@app.command()
-@user_errors
-def resume(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
-           json_out: JsonOpt = False) -> None:
-    """Resume a paused campaign (failures so far are accepted)."""
-    _act(campaign_id, "resume", token, reason, json_out)
-
-
-@app.command()
-@user_errors
-def cancel(campaign_id: int, reason: ReasonOpt = "", token: TokenOpt = "",
-           json_out: JsonOpt = False) -> None:
-    """Cancel for good, including pending future-dated activations."""
-    _act(campaign_id, "cancel", token, reason, json_out)
 
 
 @app.command()
