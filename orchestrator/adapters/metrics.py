@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,6 +37,7 @@ from orchestrator.adapters.campaign_tables import (
 from orchestrator.domain.moments import utc
 from orchestrator.domain.pacing import Grant, Pacer
 from orchestrator.domain.policy import Budget
+from orchestrator.domain.ports import SYSTEM_CLOCK, Clock
 from orchestrator.domain.waiting import campaign_wait
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -47,8 +48,7 @@ RECENT_FINISHED = 20
 class Metrics:
     """The process's metrics and, when given an engine, the database collector."""
 
-    def __init__(self, engine: Engine | None = None,
-                 now: Callable[[], dt.datetime] | None = None):
+    def __init__(self, engine: Engine | None = None, clock: Clock = SYSTEM_CLOCK):
         self.registry = CollectorRegistry()
         self.task_latency = Histogram(
             "fwo_task_latency_seconds", "Time spent in a unit of work (API call, inbound "
@@ -62,7 +62,7 @@ class Metrics:
         self.pacing_waits = Counter("fwo_pacing_waits", "Sends held back by an SR budget in "
                                     "this process", ["sr_type"], registry=self.registry)
         if engine is not None:
-            self.registry.register(DatabaseCollector(engine, now))
+            self.registry.register(DatabaseCollector(engine, clock))
 
     @contextmanager
     def timed(self, task: str) -> Iterator[None]:
@@ -109,16 +109,16 @@ def _audit_head(connection: Any) -> Metric:
 class DatabaseCollector(Collector):
     """Reads the database at scrape time; small grouped queries over indexed columns."""
 
-    def __init__(self, engine: Engine, now: Callable[[], dt.datetime] | None = None):
+    def __init__(self, engine: Engine, clock: Clock = SYSTEM_CLOCK):
         self.engine = engine
-        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
         """Every database-derived family, or `fwo_database_up 0` when it cannot be read."""
         up = GaugeMetricFamily("fwo_database_up", "1 when the scrape could read the database")
         try:
             with self.engine.connect() as connection:
-                families = list(_families(connection, self.now()))
+                families = list(_families(connection, self.clock.now()))
         except SQLAlchemyError:
             up.add_metric([], 0)
             yield up

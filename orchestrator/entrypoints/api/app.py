@@ -50,7 +50,7 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     by default it is `app.execution()`, built on first use.
     """
     clock = execution.clock if execution is not None else app.clock()
-    metrics = Metrics(app.engine, clock.now)
+    metrics = Metrics(app.engine, clock)
     api = FastAPI(title="fwo operations API", version="1", description=DESCRIPTION,
                   lifespan=_lifespan, docs_url=None, redoc_url=None)
     _offline_docs(api)

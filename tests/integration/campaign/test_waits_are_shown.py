@@ -51,7 +51,7 @@ def test_a_used_up_budget_is_shown_with_its_sr_type_and_refill_time(
     assert status["in_flight"] == 2 and status["states"]["prereading"] == 2
     assert status["pacing"]["11.2"]["remaining"] == 0
     assert status["policy"]["budgets"]["11.2"] == "2 per hour"
-    text = Metrics(world.app.engine, world.ex.clock.now).render()[0].decode()
+    text = Metrics(world.app.engine, world.ex.clock).render()[0].decode()
     assert (f'fwo_campaign_waiting{{campaign="test",campaign_id="{campaign_id}",'
             'reason="pacing"} 1.0') in text
     assert 'fwo_pacing_budget_remaining{sr_type="11.2"} 0.0' in text
