@@ -26,9 +26,14 @@ def load_schema(path: str | Path) -> etree.XMLSchema:
 
 def validate(document: bytes | etree._Element, schema_path: str | Path) -> None:
     """Raise SchemaValidationError naming the first problems if document is not valid."""
-    schema = load_schema(schema_path)
+    validate_compiled(document, load_schema(schema_path), Path(schema_path).name)
+
+
+def validate_compiled(document: bytes | etree._Element, schema: etree.XMLSchema,
+                      name: str) -> None:
+    """As validate, against a schema already compiled (no path resolved per call)."""
     root = parse_xml(document) if isinstance(document, bytes) else document
     if schema.validate(root):
         return
     problems = "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:3])
-    raise SchemaValidationError(f"not valid against {Path(schema_path).name}: {problems}")
+    raise SchemaValidationError(f"not valid against {name}: {problems}")

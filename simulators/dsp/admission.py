@@ -9,6 +9,7 @@ of the pre-command it signs).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lxml import etree
 
@@ -92,8 +93,8 @@ def admit(ctx: DspContext, xml: bytes) -> Admitted:
 def _trusted(ctx: DspContext, root: etree._Element, envelope: Envelope
              ) -> tuple[ParsedRequest, object]:
     try:
-        if ctx.config.schema_path is not None:
-            schema.validate(root, ctx.config.schema_path)
+        if ctx.config.schema is not None and ctx.config.schema_path is not None:
+            schema.validate_compiled(root, ctx.config.schema, Path(ctx.config.schema_path).name)
     except DuisError as err:
         raise Rejected("E43", str(err), envelope) from err
     try:

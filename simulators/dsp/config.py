@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
+from lxml import etree
+
+from duis import schema as duis_schema
 from duis.codes import DCC_EUI
+from duis.errors import SchemaLoadError
 from duis.xmlsafe import MAX_DOCUMENT_BYTES
 from simulators import ConfigurationError
 
@@ -39,14 +43,22 @@ class DspConfig:
     """What the DSP checks and how: schema, DCC identity, thresholds, size limits.
 
     `schema_path` is the DCC's DUIS XSD (a DCC User has it; it is not shipped here). Without
-    it the DSP still parses every request strictly (structure, types, signature).
+    it the DSP still parses every request strictly (structure, types, signature). The path is
+    resolved and the XSD compiled once, here, not on every request the DSP admits.
     """
 
     schema_path: Path | None = None
     dcc_eui: str = DCC_EUI
     thresholds: AnomalyThresholds = field(default_factory=AnomalyThresholds)
     max_request_bytes: int = MAX_DOCUMENT_BYTES
+    schema: etree.XMLSchema | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.schema_path is not None and not Path(self.schema_path).is_file():
+        if self.schema_path is None:
+            return
+        if not Path(self.schema_path).is_file():
             raise ConfigurationError(f"DUIS schema not found at {self.schema_path}")
+        try:
+            object.__setattr__(self, "schema", duis_schema.load_schema(self.schema_path))
+        except SchemaLoadError as err:
+            raise ConfigurationError(str(err)) from err
