@@ -4,7 +4,8 @@ Prints one JSON line: for a small (SR 11.2) and a 50-device (SR 11.1) signed req
 microseconds per validation the way the DSP admits requests now (schema compiled once at
 DspConfig construction) and the same-run baseline of the old path (`duis.schema.validate`,
 which resolves the XSD path on the filesystem and looks up the cache on every call), with
-ratio = baseline / now. Needs the DCC's DUIS XSD (FWO_DUIS_XSD, or the shared reference copy).
+ratio = baseline / now. Also the DCC's per-message response signing (`sign_response`) with the
+KeyInfo element cached on the SigningIdentity against rebuilding it per message. Needs the DCC's DUIS XSD (FWO_DUIS_XSD, or the shared reference copy).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from duis import build, schema
+from duis.respond import sign_response
+from duis.sign import SigningIdentity
 from duis.testing.pki import Pki
-from duis.testing.samples import sample_requests
+from duis.testing.samples import sample_requests, sample_responses
 from duis.xmlsafe import parse_xml
 from simulators.dsp.config import DspConfig
 
@@ -54,6 +57,28 @@ def measure(xml: bytes, config: DspConfig) -> dict[str, float]:
             "ratio": round(min(old) / min(new), 3)}
 
 
+class _Uncached(SigningIdentity):
+    """The baseline: a SigningIdentity that rebuilds KeyInfo for every message."""
+
+    @property  # type: ignore[override]
+    def key_info(self) -> str:
+        return SigningIdentity.key_info.func(self)  # type: ignore[attr-defined,no-any-return]
+
+
+def measure_signing(pki: Pki) -> dict[str, float]:
+    """Best-of-ROUNDS interleaved us per signed response, cached vs per-message KeyInfo."""
+    identity = pki.dcc_xml.identity
+    uncached = _Uncached(identity.key, identity.certificate)
+    response = next(iter(sample_responses().values()))
+    assert sign_response(response, identity)[-200:] == sign_response(response, uncached)[-200:]
+    old, new = [], []
+    for _ in range(ROUNDS):
+        old.append(per_call_us(lambda: sign_response(response, uncached)))
+        new.append(per_call_us(lambda: sign_response(response, identity)))
+    return {"baseline_us": round(min(old), 2), "cached_us": round(min(new), 2),
+            "ratio": round(min(old) / min(new), 3)}
+
+
 def main() -> None:
     """Run every measurement and print one JSON line."""
     pki = Pki.generate()
@@ -62,7 +87,8 @@ def main() -> None:
     results = {key: measure(build.sign_request(requests[key], pki.supplier_xml.identity), config)
                for key in ("11.2", "11.1")}
     print(json.dumps({"bench": "sim_schema", "xsd": XSD.name, "python": platform.python_version(),
-                      **{f"sr_{k.replace('.', '_')}": v for k, v in results.items()}}))
+                      **{f"sr_{k.replace('.', '_')}": v for k, v in results.items()},
+                      "sign_response": measure_signing(pki)}))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Signature spliced in before the root's end tag, so the bytes we hash are the byt
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -74,9 +75,9 @@ class SigningIdentity:
         """Load from key (PEM or DER) and certificate bytes."""
         return cls(load_private_key(key_bytes), load_certificate(cert_bytes))
 
-    @property
+    @functools.cached_property
     def key_info(self) -> str:
-        """The KeyInfo element naming the certificate by issuer and serial."""
+        """The KeyInfo element naming the certificate by issuer and serial (built once)."""
         issuer = escape(self.certificate.issuer.rfc4514_string())
         return (
             "<ds:KeyInfo><ds:X509Data><ds:X509IssuerSerial>"
