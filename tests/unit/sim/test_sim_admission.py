@@ -145,3 +145,19 @@ def test_dcc_managed_hubs_are_not_the_users(world) -> None:
     hub = world.add_devices(old)[0]
     answer = world.electricity.update_firmware(new.cpl_entry_id, [hub])
     assert answer.body.warnings.invalid == (hub,)
+
+
+def test_the_dsp_refuses_a_missing_or_unloadable_schema_when_configured(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The XSD is compiled once, when the DSP is configured: a wrong path or a file that is
+    not a schema is a configuration error then, not a failure on every request."""
+    import pytest
+
+    from simulators import ConfigurationError
+    from simulators.dsp.config import DspConfig
+
+    with pytest.raises(ConfigurationError, match="not found"):
+        DspConfig(schema_path=tmp_path / "missing.xsd")
+    broken = tmp_path / "broken.xsd"
+    broken.write_text("<not-a-schema/>")
+    with pytest.raises(ConfigurationError):
+        DspConfig(schema_path=broken)
