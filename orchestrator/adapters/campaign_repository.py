@@ -80,7 +80,7 @@ class SqlAlchemyCampaignRepository:
         for (wave, state), count in sorted(self.counters(campaign.id).items()):
             waves.setdefault(wave, {})[state] = count
         if campaign.policy.activation_window is not None:
-            _split_scheduled(waves, self._future_dated(campaign, now))
+            waiting.split_scheduled(waves, self._future_dated(campaign, now))
         next_due = (self.next_due_at(campaign.id, campaign.current_wave)
                     if campaign.state is CampaignState.RUNNING else None)
         return waiting.Facts(now, waves, next_due, waiting.held_from(row.get("pacing")),
@@ -287,16 +287,6 @@ _UPDATE_JOB = update(device_jobs).where(
     {name: bindparam(f"v_{name}") for name in (
         "wave", "path", "step", "entry", "state", "attempt", "due_at", "deadline_at",
         "request_id", "failure", "ppmid", "updated_at", "read_at")})
-
-
-def _split_scheduled(waves: dict[int, dict[str, int]], dated: dict[int, int]) -> None:
-    """Show future-dated activations as `scheduled`, apart from those activating now."""
-    for wave, n in dated.items():
-        counts = waves.setdefault(wave, {})
-        counts["activating"] = counts.get("activating", 0) - n
-        counts[waiting.SCHEDULED] = n
-        if not counts["activating"]:
-            del counts["activating"]
 
 
 def _campaign_values(c: Campaign) -> dict[str, Any]:

@@ -141,3 +141,13 @@ def period_text(seconds: float) -> str:
             n = int(seconds // size)
             return unit if n == 1 else f"{n} {unit}s"
     return f"{seconds:g} s"
+
+
+def split_scheduled(waves: dict[int, dict[str, int]], dated: dict[int, int]) -> None:
+    """Show future-dated activations as `scheduled`, apart from those activating now."""
+    for wave, n in dated.items():
+        counts = waves.setdefault(wave, {})
+        counts["activating"] = counts.get("activating", 0) - n
+        counts[SCHEDULED] = n
+        if not counts["activating"]:
+            del counts["activating"]

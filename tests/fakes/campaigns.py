@@ -64,12 +64,7 @@ class InMemoryCampaignRepository:
             dated = Counter(j.wave for j in self._jobs(campaign.id)
                             if j.state is JobState.ACTIVATING and j.deadline_at is not None
                             and j.deadline_at > after)
-            for wave, n in dated.items():
-                counts = waves.setdefault(wave, {})
-                counts["activating"] = counts.get("activating", 0) - n
-                counts[waiting.SCHEDULED] = n
-                if not counts["activating"]:
-                    del counts["activating"]
+            waiting.split_scheduled(waves, dated)
         next_due = (self.next_due_at(campaign.id, campaign.current_wave)
                     if campaign.state is CampaignState.RUNNING else None)
         return waiting.Facts(now, waves, next_due, waiting.held_from(row["pacing"]),
