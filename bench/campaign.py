@@ -5,6 +5,10 @@ Prints one JSON line:
   baseline of raw Celery no-op tasks/s through the in-memory broker to an in-process worker;
 - scaled (needs PostgreSQL and Redis): device-steps/s with 2 `fwo worker` processes against
   the HTTP DSP simulator, against raw no-op tasks/s through Redis to the same 2 workers;
+- latency (needs PostgreSQL and Redis): the same with the DSP answering every synchronous
+  request `--latency-ms` late (default 100), with 1 and then 2 workers, each keeping
+  `--send-concurrency` requests in flight; against the ceiling of strictly serial sending at
+  that latency (1 / (DSP requests per device-step x latency)) and the no-op task baseline;
 - status: `campaign status` latency (maintained counters) on a 1,000,000-device campaign,
   against a full `GROUP BY` scan of its jobs.
 """
@@ -113,11 +117,22 @@ def scaled(devices: int) -> dict[str, Any]:
     return run_scaled(devices, PG, REDIS, FWO)
 
 
+def latency(devices: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
+    from scaled_harness import run_scaled
+
+    one, two = (run_scaled(devices, PG, REDIS, FWO, workers=n, latency_ms=latency_ms,
+                           send_concurrency=concurrency) for n in (1, 2))
+    return {"one_worker": one, "two_workers": two,
+            "two_over_one": round(two["device_steps_per_s"] / one["device_steps_per_s"], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--status-devices", type=int, default=1_000_000)
-    parser.add_argument("--parts", default="embedded,status,scaled")
+    parser.add_argument("--parts", default="embedded,status,scaled,latency")
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--send-concurrency", type=int, default=32)
     args = parser.parse_args()
     parts = args.parts.split(",")
     result: dict[str, Any] = {"bench": "campaign"}
@@ -127,6 +142,8 @@ def main() -> None:
         result["status"] = status_latency(args.status_devices)
     if "scaled" in parts:
         result["scaled"] = scaled(args.devices)
+    if "latency" in parts:
+        result["latency"] = latency(args.devices, args.latency_ms, args.send_concurrency)
     print(json.dumps(result))
 
 

@@ -24,7 +24,7 @@ from orchestrator.errors import ConfigurationError, NoCatalogueError
 from orchestrator.service.access import Approvals
 from orchestrator.service.catalogue import FetchOptions
 from orchestrator.service.unit_of_work import UnitOfWork
-from orchestrator.service.wiring import Execution
+from orchestrator.service.wiring import Execution, sending_problems
 
 
 @dataclass
@@ -60,9 +60,17 @@ class App:
 
     def execution(self, *, gateway: DspGateway | None = None, clock: Clock | None = None,
                   keystore: KeyStore | LazyKeyStore | None = None, image_dir: Path | None = None,
-                  pacer: Pacer | None = None) -> Execution:
-        """Campaign execution wired from settings (or the given stand-ins, for dry runs)."""
+                  pacer: Pacer | None = None, send_concurrency: int | None = None
+                  ) -> Execution:
+        """Campaign execution wired from settings (or the given stand-ins, for dry runs: a
+        given gateway is sent one request at a time unless `send_concurrency` says more, so
+        a seeded dry run draws its faults in one order)."""
         s = self.settings
+        if send_concurrency is None:
+            send_concurrency = 1 if gateway is not None else s.send_concurrency
+        problems = sending_problems(s.send_order, send_concurrency)
+        if problems:
+            raise ConfigurationError("; ".join(problems))
         keys = keystore or LazyKeyStore(s.keys_dir, s.import_supplier_eui, s.gas_supplier_eui)
         gateway = gateway or (HttpDspGateway(s.dsp_url) if s.dsp_url else UnconfiguredGateway())
         if s.duis_xsd and isinstance(gateway, HttpDspGateway):  # the DCC's XSD, when held
@@ -76,7 +84,8 @@ class App:
                          clock=clock or self.clock(), pacer=self.pacing(pacer),
                          send_lock=self.send_lock(), dcc_eui=s.dcc_eui,
                          unacknowledged_grace_s=s.unacknowledged_grace_s,
-                         batch_limit=s.dispatch_batch,
+                         batch_limit=s.dispatch_batch, send_order=s.send_order,
+                         send_concurrency=send_concurrency,
                          approvals=self.approvals())
 
     def approvals(self) -> Approvals:
@@ -97,7 +106,7 @@ class App:
         shared = pacer
         return lambda uow: shared
 
-    def send_lock(self) -> Callable[[], AbstractContextManager[None]]:
+    def send_lock(self) -> Callable[..., AbstractContextManager[None]]:
         """Redis across workers when configured, PostgreSQL advisory lock, else in-process."""
         if self.settings.redis_url:
             import redis

@@ -53,6 +53,8 @@ class Settings:
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     reconcile_interval_s: int = 60
     dispatch_batch: int = 2000
+    send_order: str = "target"  # counters increase per target, or per originator (one sender)
+    send_concurrency: int = 8  # requests one dispatch keeps in flight to the DSP at once
     unacknowledged_grace_s: float = 300.0
     api_host: str = "127.0.0.1"
     api_port: int = 8000

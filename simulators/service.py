@@ -12,7 +12,9 @@
 | `GET /messages?since=N` | messages kept when no receiver URL is configured |
 | `POST /advance?seconds=S` | step simulated time (only when not running in real time) |
 
-Each route takes a signed sr:Request and answers the DCC-signed sr:Response (XML, 200). A
+Each route takes a signed sr:Request and answers the DCC-signed sr:Response (XML, 200),
+after `latency_s` of wall-clock time when one is configured (without holding the DSP:
+answers to concurrent requests overlap, as a distant DSP's do). A
 request sent to the wrong DCC Boxed service (say a CV4 to serviceS) is answered HTTP 400,
 as a web service answers a request it does not serve.
 
@@ -21,6 +23,7 @@ delivers responses and alerts to the receiver as they fall due.
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -49,8 +52,9 @@ def _counts(counts: dict[str, dict[Any, int]]) -> dict[str, dict[str, int]]:
 class _Routes:
     """The endpoints, bound to one simulation."""
 
-    def __init__(self, sim: Simulation, runner: RealTimeRunner | None) -> None:
-        self.sim, self.runner = sim, runner
+    def __init__(self, sim: Simulation, runner: RealTimeRunner | None,
+                 latency_s: float = 0.0) -> None:
+        self.sim, self.runner, self.latency_s = sim, runner, latency_s
 
     async def submit(self, request: Request) -> Response:
         """Answer a signed DUIS request with the DCC-signed synchronous response."""
@@ -71,6 +75,8 @@ class _Routes:
     async def submit_bytes(self, body: bytes) -> Response:
         """The DCC-signed synchronous response to one request body."""
         answer = await run_in_threadpool(self.sim.dsp.submit, body)
+        if self.latency_s > 0:
+            await asyncio.sleep(self.latency_s)
         return Response(answer, media_type=XML)
 
     def health(self) -> dict[str, Any]:
@@ -129,10 +135,12 @@ def _lifespan(runner: RealTimeRunner | None
     return lifespan
 
 
-def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05) -> FastAPI:
-    """A FastAPI app serving `sim`; real time runs while the app is up."""
+def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05,
+               latency_s: float = 0.0) -> FastAPI:
+    """A FastAPI app serving `sim`; real time runs while the app is up; each synchronous
+    answer waits `latency_s` first."""
     runner = RealTimeRunner(sim.dsp, tick) if real_time else None
-    routes = _Routes(sim, runner)
+    routes = _Routes(sim, runner, latency_s)
     app = FastAPI(title="Simulated DCC DSP", lifespan=_lifespan(runner))
     for name, variants in DCC_BOXED_SERVICES.items():
         app.add_api_route(f"/api/v1/{name}", routes.service(name, variants), methods=["POST"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
@@ -138,9 +138,10 @@ class SqlAlchemyCampaignRepository:
                 {"campaign_id": c, "wave": w, "state": s, "count": n}
                 for (c, w, s), n in counts.items()])
 
-    def due(self, campaign_id: int, max_wave: int, now: dt.datetime,
-            limit: int) -> builtins.list[DeviceJob]:
-        """Jobs owing a request now, locked for this transaction (SKIP LOCKED on PostgreSQL).
+    def due(self, campaign_id: int, max_wave: int, now: dt.datetime, limit: int,
+            states: Collection[JobState] | None = None) -> builtins.list[DeviceJob]:
+        """Jobs owing a request now (in `states`, None: any sending state), locked for this
+        transaction (SKIP LOCKED on PostgreSQL).
 
         Each sending state gets its own share of `limit`, so a backlog of one SR type held
         back by its budget never starves the others.
@@ -148,6 +149,8 @@ class SqlAlchemyCampaignRepository:
         query = _DUE_LOCKED if self.postgres else _DUE
         found: builtins.list[DeviceJob] = []
         for state in SEND:
+            if states is not None and state not in states:
+                continue
             rows = self.connection.execute(query, {"c": campaign_id, "s": state.value,
                                                    "w": max_wave, "now": now, "lim": limit})
             found += [_job(r._mapping) for r in rows]

@@ -1,14 +1,17 @@
-"""The sender lock: RequestID counters must reach the DSP in increasing order per originator.
+"""Sender locks: the requests to one target reach the DSP in counter order.
 
-A worker takes the lock, reserves counters, records the requests, sends them, and only then
-lets another worker do the same; so across any number of workers the DSP never sees a
-counter lower than one it has already seen (which it would reject as a replay). Verifying
-and applying answers, the bulk of the work, runs outside the lock on every worker.
+A lock is named by a lane (`""`: the whole deployment). The dispatcher takes the lane of
+the requests it sends to the DCC itself (11.1 and 11.4) across reserving their counters and
+sending them, so however many workers send, the DCC's EUI sees its counters increase; the
+requests to devices need no lock (docs/request-ordering.md). With `FWO_SEND_ORDER=originator`
+the whole deployment takes the default lane, one sender at a time. Verifying and applying
+answers run outside any lock on every worker.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
+import zlib
 from collections.abc import Iterator
 
 import redis
@@ -20,27 +23,31 @@ SEND_LOCK_KEY = 0x46574F53  # PostgreSQL advisory lock key
 
 
 class ProcessSendLock:
-    """One sender at a time within this process (the embedded runtime)."""
+    """One sender per lane at a time within this process (the embedded runtime)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
+    def __call__(self, lane: str = "") -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(lane, threading.Lock())
+        with lock:
             yield
 
 
 class RedisSendLock:
-    """One sender at a time across every worker sharing the Redis (the scaled runtime)."""
+    """One sender per lane at a time across every worker sharing the Redis (scaled)."""
 
     def __init__(self, client: redis.Redis, key: str = "fwo:send-lock", ttl_s: float = 120.0,
                  wait_s: float = 300.0):
         self.client, self.key, self.ttl_s, self.wait_s = client, key, ttl_s, wait_s
 
     @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        lock = self.client.lock(self.key, timeout=self.ttl_s, blocking_timeout=self.wait_s)
+    def __call__(self, lane: str = "") -> Iterator[None]:
+        key = f"{self.key}:{lane}" if lane else self.key
+        lock = self.client.lock(key, timeout=self.ttl_s, blocking_timeout=self.wait_s)
         try:
             acquired = lock.acquire()
         except redis.RedisError as err:
@@ -55,18 +62,21 @@ class RedisSendLock:
 
 
 class PostgresSendLock:
-    """One sender at a time across workers sharing a PostgreSQL database (no Redis)."""
+    """One sender per lane at a time across workers sharing a PostgreSQL database."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
 
     @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
+    def __call__(self, lane: str = "") -> Iterator[None]:
+        # the deployment's lane is the one-key lock; a named lane, the two-key (ours, lane)
+        keys = (f"{SEND_LOCK_KEY}, {zlib.crc32(lane.encode()) - 2**31}" if lane
+                else f"{SEND_LOCK_KEY}")
         with self.engine.connect() as connection:
-            connection.execute(text(f"SELECT pg_advisory_lock({SEND_LOCK_KEY})"))
+            connection.execute(text(f"SELECT pg_advisory_lock({keys})"))
             connection.commit()
             try:
                 yield
             finally:
-                connection.execute(text(f"SELECT pg_advisory_unlock({SEND_LOCK_KEY})"))
+                connection.execute(text(f"SELECT pg_advisory_unlock({keys})"))
                 connection.commit()

@@ -61,7 +61,7 @@ class DryRunWorld:
 
 def simulated_execution(app: Any, directory: Path, *, faults: str, seed: int,
                         thresholds: dict[str, int] | None = None,
-                        period: dt.timedelta = dt.timedelta(days=1)
+                        period: dt.timedelta = dt.timedelta(days=1), send_concurrency: int = 1
                         ) -> tuple[Execution, DryRunWorld]:
     """An Execution whose DSP, devices and clock are the simulators over `directory`."""
     from simulators import SimulatorError, build_simulation
@@ -79,6 +79,7 @@ def simulated_execution(app: Any, directory: Path, *, faults: str, seed: int,
     keys = KeyStore(directory / "keys", settings.import_supplier_eui, settings.gas_supplier_eui)
     execution = app.execution(gateway=SimulatedDspGateway(simulation.dsp),
                               clock=simulation.clock, keystore=keys,
-                              image_dir=directory / "images", pacer=InProcessPacer())
+                              image_dir=directory / "images", pacer=InProcessPacer(),
+                              send_concurrency=send_concurrency)
     execution.rng = random.Random(seed)  # retry jitter too: a dry run repeats with its seed
     return execution, DryRunWorld(simulation, execution, buffer)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from orchestrator.adapters.keystore import KeyStore
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigurationError
+from orchestrator.service.wiring import sending_problems
 
 
 def check_broker(settings: Settings, process: str) -> None:
@@ -33,7 +34,7 @@ def dispatch_problems(settings: Settings) -> list[str]:
     if not settings.image_dir.is_dir():
         problems.append(f"FWO_IMAGE_DIR {str(settings.image_dir)!r} is not a directory: no "
                         "firmware image can be sent")
-    return problems
+    return problems + sending_problems(settings.send_order, settings.send_concurrency)
 
 
 def check_dispatch(settings: Settings, process: str) -> None:

@@ -1,4 +1,4 @@
-"""Dispatch: claim due device jobs, send their requests in order, apply the answers.
+"""Dispatch: claim due device jobs, send their requests, apply the answers.
 
 Three short steps so no transaction is held across the network:
 1. claim (one transaction): lock due jobs, take pacing budget and RequestID counters, move
@@ -6,11 +6,19 @@ Three short steps so no transaction is held across the network:
 2. send (no transaction): build, sign and send each request; 11.3 signs the pre-command;
 3. apply (one transaction): turn the synchronous answers into job outcomes.
 A crash between 1 and 3 loses nothing: the stage deadline times the job out into a retry.
+
+Ordering (docs/request-ordering.md): each target must see its originator's counters
+strictly increase. A device has one job, and a job one request in flight, so the requests
+to devices are claimed without a lock and sent `send_concurrency` at a time; the requests to
+the DCC itself (11.1 and 11.4, batched) are claimed and sent in the DCC's lane of the send
+lock, one worker at a time. `send_order="originator"` keeps one sender for everything.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +28,11 @@ from duis.requestid import RequestId
 from orchestrator.domain.campaign import Campaign
 from orchestrator.domain.catalogue import Catalogue
 from orchestrator.domain.jobs import (
+    SEND,
     Context,
     DeviceJob,
     JobEvent,
+    JobState,
     Outcome,
     OutcomeKind,
     read_first,
@@ -37,6 +47,10 @@ from orchestrator.service.outbound import Send
 from orchestrator.service.unit_of_work import UnitOfWork
 from orchestrator.service.wiring import Execution, SupplierIdentity
 
+# the sending states whose request goes to the DCC itself, and those whose goes to a device
+TO_DCC: frozenset[JobState] = frozenset(s for s, sr in SEND.items() if SR_SPECS[sr].targets_dcc)
+TO_DEVICES: frozenset[JobState] = frozenset(SEND) - TO_DCC
+
 
 @dataclass
 class DispatchReport:
@@ -46,31 +60,95 @@ class DispatchReport:
     devices: int = 0
     paced_until: dt.datetime | None = None
 
+    def add(self, other: DispatchReport) -> None:
+        """Count another round's work in this one."""
+        for sr, n in other.requests.items():
+            self.requests[sr] = self.requests.get(sr, 0) + n
+        self.devices += other.devices
+        if other.paced_until is not None:
+            self.paced_until = min(self.paced_until or other.paced_until, other.paced_until)
+
+
+@dataclass
+class _Sent:
+    """A round's synchronous results, still to be applied."""
+
+    results: list[tuple[str, Outcome]] = field(default_factory=list)
+    codes: dict[str, str] = field(default_factory=dict)
+    rejected: list[AnswerRejectedError] = field(default_factory=list)
+
+    def add(self, other: _Sent) -> None:
+        self.results += other.results
+        self.codes.update(other.codes)
+        self.rejected += other.rejected
+
+
+def dcc_lane(ex: Execution) -> str:
+    """The send lock's lane of requests to the DCC itself."""
+    return f"target:{ex.dcc_eui}"
+
 
 def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
     """Claim, send and apply one batch of a running campaign's due work."""
-    results: list[tuple[str, Outcome]] = []
-    codes: dict[str, str] = {}
-    rejected: list[AnswerRejectedError] = []
-    with ex.send_lock():  # counters reach the DSP in order, whatever the number of workers
-        claimed = _claim(ex, campaign_id)
-        if claimed is None:
-            return DispatchReport()
-        _, catalogue, sends, report = claimed
-        for send in sends:
-            results += _send(ex, send, catalogue, codes, rejected)
-    apply_outcomes(ex, results, codes, rejected)
+    report, done = DispatchReport(), _Sent()
+    if ex.send_order == "originator":
+        with ex.send_lock():  # every counter reaches the DSP in order: one sender at a time
+            catalogue, sends = _round(ex, campaign_id, None, report)
+            done.add(_send_all(ex, sends, catalogue, 1))
+    else:
+        catalogue, sends = _round(ex, campaign_id, TO_DEVICES, report)
+        done.add(_send_all(ex, sends, catalogue, ex.send_concurrency))
+        with ex.send_lock(dcc_lane(ex)):  # the DCC's own counters reach it in order
+            catalogue, sends = _round(ex, campaign_id, TO_DCC, report)
+            to_dcc = [s for s in sends if s.spec.targets_dcc]
+            done.add(_send_all(ex, to_dcc, catalogue, 1))
+        # reads owed before a distribution go to their devices, outside the DCC's lane
+        to_devices = [s for s in sends if not s.spec.targets_dcc]
+        done.add(_send_all(ex, to_devices, catalogue, ex.send_concurrency))
+    apply_outcomes(ex, done.results, done.codes, done.rejected)
     return report
 
 
-def _claim(ex: Execution, campaign_id: int
-           ) -> tuple[Campaign, Catalogue, list[Send], DispatchReport] | None:
+def _round(ex: Execution, campaign_id: int, states: Collection[JobState] | None,
+           report: DispatchReport) -> tuple[Catalogue | None, list[Send]]:
+    """Claim the jobs due in `states` (None: all): their catalogue and sends."""
+    claimed = _claim(ex, campaign_id, states)
+    if claimed is None:
+        return None, []
+    catalogue, sends, claim_report = claimed
+    report.add(claim_report)
+    return catalogue, sends
+
+
+def _send_all(ex: Execution, sends: list[Send], catalogue: Catalogue | None,
+              concurrency: int) -> _Sent:
+    """Send each request, up to `concurrency` at once (each send is one target's)."""
+    def one(send: Send) -> _Sent:
+        assert catalogue is not None  # there are sends only where a claim found a catalogue
+        out = _Sent()
+        out.results = _send(ex, send, catalogue, out.codes, out.rejected)
+        return out
+
+    total = _Sent()
+    if concurrency <= 1 or len(sends) <= 1:
+        for send in sends:
+            total.add(one(send))
+        return total
+    with ThreadPoolExecutor(min(concurrency, len(sends)), "fwo-send") as pool:
+        for out in pool.map(one, sends):
+            total.add(out)
+    return total
+
+
+def _claim(ex: Execution, campaign_id: int, states: Collection[JobState] | None = None
+           ) -> tuple[Catalogue, list[Send], DispatchReport] | None:
     now = ex.clock.now()
     with ex.uow() as uow:
         campaign = uow.campaigns.get(campaign_id, lock=True)
         if campaign is None or not campaign.sending:
             return None
-        jobs = uow.campaigns.due(campaign_id, campaign.current_wave, now, ex.batch_limit)
+        jobs = uow.campaigns.due(campaign_id, campaign.current_wave, now, ex.batch_limit,
+                                 states)
         if not jobs:
             uow.campaigns.record_dispatch(campaign_id, now)
             uow.commit()
@@ -90,7 +168,7 @@ def _claim(ex: Execution, campaign_id: int
     report = DispatchReport(devices=len(changes), paced_until=paced_until)
     for row in rows:
         report.requests[row["sr_type"]] = report.requests.get(row["sr_type"], 0) + 1
-    return campaign, catalogue, sends, report
+    return catalogue, sends, report
 
 
 def _reads_first(jobs: list[DeviceJob], ctx: Context

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -11,7 +11,7 @@ from orchestrator.domain import waiting
 from orchestrator.domain.campaign import Campaign, CampaignEvent
 from orchestrator.domain.catalogue import Catalogue, Snapshot
 from orchestrator.domain.fleet import Device
-from orchestrator.domain.jobs import DeviceJob, JobEvent
+from orchestrator.domain.jobs import DeviceJob, JobEvent, JobState
 from orchestrator.domain.observations import FleetFact
 from orchestrator.domain.pacing import Pacer
 from orchestrator.domain.plan_report import DevicePlan, PlannedDevice, StoredPlan
@@ -80,8 +80,8 @@ class CampaignRepository(Protocol):
     def add_events(self, events: Iterable[CampaignEvent]) -> None: ...
     def events(self, campaign_id: int, limit: int = 200) -> builtins.list[dict[str, Any]]: ...
     def add_jobs(self, jobs: Sequence[DeviceJob], now: dt.datetime) -> None: ...
-    def due(self, campaign_id: int, max_wave: int, now: dt.datetime,
-            limit: int) -> builtins.list[DeviceJob]: ...
+    def due(self, campaign_id: int, max_wave: int, now: dt.datetime, limit: int,
+            states: Collection[JobState] | None = None) -> builtins.list[DeviceJob]: ...
     def next_due_at(self, campaign_id: int, max_wave: int) -> dt.datetime | None: ...
     def overdue(self, now: dt.datetime, limit: int) -> builtins.list[DeviceJob]: ...
     def next_deadline(self) -> dt.datetime | None: ...

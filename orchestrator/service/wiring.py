@@ -38,6 +38,21 @@ class KeyProvider(Protocol):
     def identity_for(self, device_type: str) -> SupplierIdentity: ...
 
 
+SEND_ORDERS = ("target", "originator")  # what FWO_SEND_ORDER may say
+
+
+def sending_problems(send_order: str, send_concurrency: int) -> list[str]:
+    """What is wrong with how requests are to be ordered and kept in flight, one line each."""
+    problems = []
+    if send_order not in SEND_ORDERS:
+        problems.append(f"FWO_SEND_ORDER={send_order!r}: use target (each target sees its "
+                        "counters increase) or originator (one sender at a time)")
+    if send_concurrency < 1:
+        problems.append(f"FWO_SEND_CONCURRENCY={send_concurrency}: at least 1 request must "
+                        "be allowed in flight")
+    return problems
+
+
 @dataclass
 class Execution:
     """The wiring of campaign execution: storage, the DSP, keys, images, pacing, time."""
@@ -51,10 +66,13 @@ class Execution:
     # the budget a claim takes from: one shared by every worker (Redis), or the database's
     # own, inside the claim's transaction (given that unit of work)
     pacer: Callable[[UnitOfWork], Pacer]
-    # one sender at a time: counters reach the DSP in order (Redis, PostgreSQL, process)
-    send_lock: Callable[[], AbstractContextManager[None]]
+    # one sender per lane at a time (Redis, PostgreSQL, process): the requests to the DCC
+    # itself take its lane, so its counters reach it in order (docs/request-ordering.md)
+    send_lock: Callable[..., AbstractContextManager[None]]
     dcc_eui: str = "90-B3-D5-1F-30-00-00-02"
     batch_limit: int = 2000
+    send_order: str = "target"  # "originator": one sender at a time, across all targets
+    send_concurrency: int = 1  # requests to devices one dispatch keeps in flight
     rng: random.Random = field(default_factory=random.Random)
     campaign_cache: dict[int, tuple[Campaign, Catalogue]] = field(default_factory=dict)
     unacknowledged_grace_s: float = 300.0

@@ -3,8 +3,9 @@
 well-formed and schema-valid (E43) -> XML signature by a registered certificate (E41) ->
 firmware SR structure (E43) -> originator is a registered User (E1) -> signed with that
 User's certificate (E41) -> role may send the SR (E2) -> right target, DCC or device (E13) ->
-RequestID counter above the originator's last (E42; a CommandVariant 5 may reuse the counter
-of the pre-command it signs).
+RequestID counter above the last one from that originator to that target (E42; a
+CommandVariant 5 may reuse the counter of the pre-command it signs; with replay scope
+`originator`, above the originator's last to any target).
 """
 from __future__ import annotations
 
@@ -129,8 +130,11 @@ def _target(ctx: DspContext, a: Admitted, cert: object, envelope: Envelope) -> N
 
 def _counter(ctx: DspContext, a: Admitted, cert: object, envelope: Envelope) -> None:
     rid = a.request_id
-    last = ctx.last_counter.get(rid.originator, -1)
+    per_target = ctx.config.replay_scope == "target"
+    key = f"{rid.originator}>{rid.target}" if per_target else rid.originator
+    last = ctx.last_counter.get(key, -1)
     reuse = a.parsed.command_variant == 5 and (rid.originator, rid.counter) in ctx.precommands
     if rid.counter <= last and not reuse:
-        raise Rejected("E42", f"counter {rid.counter} is not above {last} (replay)", envelope)
-    ctx.last_counter[rid.originator] = max(last, rid.counter)
+        raise Rejected("E42", f"counter {rid.counter} is not above {last}, the last from "
+                       f"{rid.originator} to {rid.target if per_target else 'any target'} (replay)", envelope)
+    ctx.last_counter[key] = max(last, rid.counter)

@@ -29,7 +29,8 @@ RESPONSE_CODES: dict[str, str] = {
     "E20": "cannot communicate with the device",
     "E21": "no response from the device",
     "E41": "(simulator) XML signature missing, invalid or not the originator's certificate",
-    "E42": "(simulator) RequestID counter not above the originator's last one (replay)",
+    "E42": "(simulator) RequestID counter not above the originator's last one to the target "
+           "(replay)",
     "E43": "(simulator) not a well-formed, schema-valid firmware service request",
     "E44": "(simulator) signed pre-command does not verify or was not issued by the DCC",
     "E110101": "no device of the DeviceIDList passed validation (see the warning lists)",

@@ -16,6 +16,9 @@ from duis.xmlsafe import MAX_DOCUMENT_BYTES
 from simulators import ConfigurationError
 
 PERIOD_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, so weekly periods start on Mondays
+# whose RequestID counters must strictly increase (docs/request-ordering.md): per originator
+# and target, as GBCS devices keep them, or per originator alone (the stricter reading)
+REPLAY_SCOPES = ("target", "originator")
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,13 @@ class DspConfig:
     dcc_eui: str = DCC_EUI
     thresholds: AnomalyThresholds = field(default_factory=AnomalyThresholds)
     max_request_bytes: int = MAX_DOCUMENT_BYTES
+    replay_scope: str = "target"
     schema: etree.XMLSchema | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.replay_scope not in REPLAY_SCOPES:
+            raise ConfigurationError(f"replay scope {self.replay_scope!r}: use "
+                                     f"{' or '.join(REPLAY_SCOPES)}")
         if self.schema_path is None:
             return
         if not Path(self.schema_path).is_file():

@@ -136,7 +136,7 @@ def build_simulation(
     source: Path | str | GeneratedData, *, faults: str | FaultProfile = "none", seed: int = 0,
     receiver: Receiver | None = None, users: Sequence[UserIdentity | UserConfig] | None = None,
     thresholds: AnomalyThresholds | None = None, start: datetime = DEFAULT_START,
-    speed: float = 1.0, schema_path: Path | None = None,
+    speed: float = 1.0, schema_path: Path | None = None, replay_scope: str = "target",
 ) -> Simulation:
     """A DSP over a generated directory (cpl.xlsx, fir.xlsx, fleet.csv, keys/) or data."""
     if isinstance(source, GeneratedData):
@@ -147,7 +147,8 @@ def build_simulation(
         identities = {u.role: u for u in reversed(users) if isinstance(u, UserIdentity)}
     configs = [u.config if isinstance(u, UserIdentity) else u
                for u in (users if users is not None else identities.values())]
-    config = DspConfig(schema_path=schema_path, thresholds=thresholds or AnomalyThresholds())
+    config = DspConfig(schema_path=schema_path, thresholds=thresholds or AnomalyThresholds(),
+                       replay_scope=replay_scope)
     dsp = Dsp(config, fleet, SimulatedClock(start, speed), configs, dcc, faults=faults,
               seed=seed, receiver=receiver)
     return Simulation(dsp, identities, dcc.certificate, images)

@@ -12,7 +12,7 @@ import pytest
 from orchestrator.adapters.locks import ProcessSendLock
 from tests.fakes import InMemorySendLock
 
-SendLock = Callable[[], AbstractContextManager[None]]
+SendLock = Callable[..., AbstractContextManager[None]]
 
 
 @pytest.fixture(params=["memory", "process", "redis", "postgres"])
@@ -78,3 +78,37 @@ def test_a_failing_sender_releases_the_lock(send_lock: SendLock) -> None:
     thread.start()
     assert entered.wait(3)
     thread.join()
+
+
+def test_lanes_are_independent(send_lock: SendLock) -> None:
+    """A sender inside one lane does not hold back a sender of another lane (or of the
+    deployment's own), while a second sender of the same lane waits."""
+    inside = threading.Event()
+    release = threading.Event()
+    entered: list[str] = []
+
+    def holder() -> None:
+        with send_lock("target:dcc"):
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert inside.wait(5)
+
+    def enter(lane: str) -> None:
+        with send_lock(lane):
+            entered.append(lane)
+
+    others = [threading.Thread(target=enter, args=(lane,)) for lane in ("target:other", "")]
+    same = threading.Thread(target=enter, args=("target:dcc",))
+    for t in [*others, same]:
+        t.start()
+    for t in others:
+        t.join(5)
+    time.sleep(0.2)
+    assert sorted(entered) == ["", "target:other"]  # the same lane is still waiting
+    release.set()
+    thread.join(5)
+    same.join(5)
+    assert entered[-1] == "target:dcc"

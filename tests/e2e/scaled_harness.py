@@ -125,6 +125,8 @@ class ScaledRun(CampaignRun):
     postgres: str = ""
     redis_url: str = ""
     clock: str = "system"  # dsp: every process keeps the simulated DSP's time (FWO_CLOCK)
+    send_concurrency: int = 4  # FWO_SEND_CONCURRENCY of the workers
+    send_order: str = "target"  # FWO_SEND_ORDER of the workers
 
     def __post_init__(self) -> None:
         self.schema = f"fwo_scaled_{uuid.uuid4().hex[:10]}"
@@ -154,10 +156,14 @@ class ScaledRun(CampaignRun):
                 "FWO_KEYS_DIR": str(self.data / "keys"),
                 "FWO_IMAGE_DIR": str(self.data / "images"),
                 "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": "1",
-                "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": grace}
+                "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": grace,
+                "FWO_SEND_CONCURRENCY": str(self.send_concurrency),
+                "FWO_SEND_ORDER": self.send_order}
 
-    def start_dsp(self, speed: float = 3600.0) -> Any:
-        """The simulated DSP over HTTP, delivering to the receiver in this process."""
+    def start_dsp(self, speed: float = 3600.0, latency_s: float = 0.0,
+                  replay_scope: str = "target") -> Any:
+        """The simulated DSP over HTTP, delivering to the receiver in this process, each
+        synchronous answer `latency_s` late, enforcing counters per `replay_scope`."""
         execution = self.app.execution()
 
         def receiver(raw: bytes) -> None:
@@ -167,8 +173,9 @@ class ScaledRun(CampaignRun):
                 raise ReceiverError(f"{type(err).__name__}: {err}") from err
 
         self.sim = build_simulation(self.data, faults="none", seed=4, speed=speed,
-                                    receiver=receiver)
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.sim, real_time=True),
+                                    receiver=receiver, replay_scope=replay_scope)
+        app = create_app(self.sim, real_time=True, latency_s=latency_s)
+        self.server = uvicorn.Server(uvicorn.Config(app,
                                                     host="127.0.0.1", port=self.port,
                                                     log_level="error"))
         threading.Thread(target=self.server.run, daemon=True).start()
@@ -263,27 +270,43 @@ def noop_throughput(run: ScaledRun, count: int = 5000) -> float:
     return round(count / (time.perf_counter() - start), 1)
 
 
-def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str) -> dict[str, Any]:
-    """Bench: device-steps/s with two workers, and the no-op task baseline."""
+def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers: int = 2,
+               latency_ms: float = 0.0, send_concurrency: int = 8,
+               send_order: str = "target") -> dict[str, Any]:
+    """Bench: device-steps/s with `workers` worker processes against a DSP answering each
+    synchronous request `latency_ms` late; the no-op task baseline through the same Redis,
+    and the ceiling strictly serial sending would have at that latency."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        run = ScaledRun(Path(tmp), fwo, devices, postgres=postgres, redis_url=redis_url)
+        run = ScaledRun(Path(tmp), fwo, devices, postgres=postgres, redis_url=redis_url,
+                        send_concurrency=send_concurrency, send_order=send_order)
         try:
-            run.start_dsp()
-            for _ in range(2):
+            sim = run.start_dsp(latency_s=latency_ms / 1000,
+                                replay_scope="originator" if send_order == "originator"
+                                else "target")
+            for _ in range(workers):
                 run.spawn("worker", "--concurrency", "1")
             run.spawn("beat")
             baseline = noop_throughput(run)
             created = run.start_campaign()
             start = time.perf_counter()
-            state = run.wait(created["campaign_id"], lambda s: s["state"] == "completed", 900)
+            state = run.wait(created["campaign_id"], lambda s: s["state"] == "completed", 1800)
             wall = time.perf_counter() - start
             steps = run.rows("select count(*) from job_events where cause = 'version_read' "
                              "and to_state in ('planned', 'done')")[0][0]
+            answered = sum(n for k, n in sim.dsp.stats.items() if k.startswith("answered_"))
+            replays = sim.dsp.stats.get("answered_E42", 0)
+            bricked = len(sim.fleet.bricked())
         finally:
             run.close()
+    per_step = answered / steps if steps else 0.0
+    serial = 1 / (per_step * latency_ms / 1000) if per_step and latency_ms else None
     return {"devices_planned": created["devices"], "state": state["state"],
             "device_steps": steps, "wall_seconds": round(wall, 1),
-            "device_steps_per_s": round(steps / wall, 1), "workers": 2,
+            "device_steps_per_s": round(steps / wall, 1), "workers": workers,
+            "latency_ms": latency_ms, "send_concurrency": send_concurrency,
+            "send_order": send_order, "dsp_requests_per_step": round(per_step, 2),
+            "serial_ceiling_steps_per_s": None if serial is None else round(serial, 2),
+            "replays_refused_e42": replays, "bricked": bricked,
             "baseline_noop_tasks_per_s": baseline}

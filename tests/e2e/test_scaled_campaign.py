@@ -1,7 +1,9 @@
 """The scaled runtime: PostgreSQL, Redis, two `fwo worker` processes, `fwo beat`, an HTTP DSP.
 
-A worker is killed with SIGKILL mid-campaign and a new one started; the campaign still
-completes, nothing is bricked, no RequestID repeats and the DSP saw no replayed counter.
+Each worker keeps four requests to devices in flight, and the simulated DSP enforces the
+per-target counter rule (docs/request-ordering.md). A worker is killed with SIGKILL
+mid-campaign and a new one started; the campaign still completes, nothing is bricked, no
+RequestID repeats and no counter reached its target out of order (no E42).
 """
 from __future__ import annotations
 

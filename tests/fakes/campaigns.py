@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from orchestrator.domain import waiting
@@ -97,10 +97,12 @@ class InMemoryCampaignRepository:
         return [j for _, j in sorted(self.s.jobs.values(), key=lambda r: r[0])
                 if campaign_id in (None, j.campaign_id)]
 
-    def due(self, campaign_id: int, max_wave: int, now: dt.datetime,
-            limit: int) -> list[DeviceJob]:
+    def due(self, campaign_id: int, max_wave: int, now: dt.datetime, limit: int,
+            states: Collection[JobState] | None = None) -> list[DeviceJob]:
         found: list[DeviceJob] = []
         for state in SEND:
+            if states is not None and state not in states:
+                continue
             ready = [j for j in self._jobs(campaign_id) if j.state is state
                      and j.wave <= max_wave and (j.due_at is None or j.due_at <= now)]
             found += sorted(ready, key=lambda j: (j.due_at is not None, j.due_at or EPOCH,

@@ -14,23 +14,25 @@ class InMemoryPacer(InProcessPacer):
 
 
 class InMemorySendLock:
-    """One sender at a time; counts how often it was taken (for tests of the dispatcher)."""
+    """One sender per lane at a time; counts how often each lane was taken (for tests of
+    the dispatcher)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.taken = 0
+        self._locks: dict[str, threading.Lock] = {}
+        self.taken: dict[str, int] = {}
 
-    @property
-    def held(self) -> bool:
-        """Whether a sender is inside the lock now."""
-        return self._lock.locked()
+    def held(self, lane: str = "") -> bool:
+        """Whether a sender is inside the lane now."""
+        lock = self._locks.get(lane)
+        return lock is not None and lock.locked()
 
     @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        if not self._lock.acquire(timeout=5):
-            raise TimeoutError("send lock held for 5 s")
-        self.taken += 1
+    def __call__(self, lane: str = "") -> Iterator[None]:
+        lock = self._locks.setdefault(lane, threading.Lock())
+        if not lock.acquire(timeout=5):
+            raise TimeoutError(f"send lock {lane!r} held for 5 s")
+        self.taken[lane] = self.taken.get(lane, 0) + 1
         try:
             yield
         finally:
-            self._lock.release()
+            lock.release()

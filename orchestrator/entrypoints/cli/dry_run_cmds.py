@@ -59,6 +59,9 @@ def dry_run(
     timezone: Annotated[str, typer.Option(help="Time zone of --window.")] = "Europe/London",
     database: Annotated[str | None, typer.Option(help="Database URL (default: a new "
                                                               "SQLite file).")] = None,
+    send_concurrency: Annotated[int, typer.Option(
+        help="Requests to devices kept in flight at once (FWO_SEND_CONCURRENCY of a real "
+             "run); above 1 the order of the seeded fault draws varies between runs.")] = 1,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Generate or load data, plan, run a campaign against the simulators, report."""
@@ -68,7 +71,8 @@ def dry_run(
     work = Path(tempfile.mkdtemp(prefix="fwo-dry-run-"))
     report = run_dry_run(work, devices=devices, entries=entries, seed=seed, faults=faults,
                          catalogue_dir=catalogue_dir, waves=waves, database=database,
-                         progress=not json_out, policy=policy)
+                         progress=not json_out, policy=policy,
+                         send_concurrency=send_concurrency)
     if json_out:
         print_json(report)
     else:
@@ -80,7 +84,8 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
                 progress: bool, on_catalogue: Callable[[Any], None] | None = None,
                 policy: Policy | None = None,
                 on_finish: Callable[[Any], None] | None = None,
-                thresholds: dict[str, int] | None = None) -> dict[str, Any]:
+                thresholds: dict[str, int] | None = None,
+                send_concurrency: int = 1) -> dict[str, Any]:
     """The dry run itself (also used by forecasts, tests and the benchmark); `thresholds`
     are the simulated DCC's anomaly thresholds per day (default THRESHOLDS)."""
     from orchestrator.adapters.simulated_gateway import simulated_execution
@@ -100,7 +105,8 @@ def run_dry_run(work: Path, *, devices: int, entries: int, seed: int, faults: st
     if on_catalogue is not None:
         on_catalogue(catalogue.current_catalogue(app.uow()))
     ex, world = simulated_execution(app, data, faults=faults, seed=seed,
-                                    thresholds=thresholds or THRESHOLDS)
+                                    thresholds=thresholds or THRESHOLDS,
+                                    send_concurrency=send_concurrency)
     # the inventory is the simulated fleet at the start of simulated time, so reads count
     fleet.import_fleet(app.uow(), data / "fleet.csv", ex.clock.now())
     policy = policy or dry_run_policy(waves)

@@ -102,6 +102,12 @@ def dsp(
              "unset: the strict DUIS parser only).")] = None,
     stepped: Annotated[bool, typer.Option(
         "--stepped", help="Do not run in real time; step with POST /advance.")] = False,
+    replay_scope: Annotated[str, typer.Option(
+        help="Whose RequestID counters must strictly increase: target (per originator and "
+             "target, as devices keep them) or originator (above any to any target).")
+    ] = "target",
+    latency_ms: Annotated[float, typer.Option(
+        help="Wall-clock delay added to every synchronous answer (a distant DSP).")] = 0.0,
 ) -> None:
     """Run the simulated DCC DSP as an HTTP service: POST signed DUIS XML to /duis."""
     import uvicorn
@@ -114,14 +120,17 @@ def dsp(
     try:
         sim = build_simulation(catalogue, faults=faults, seed=seed, speed=speed,
                                receiver=HttpReceiver(receiver) if receiver else None,
-                               schema_path=xsd)
+                               schema_path=xsd, replay_scope=replay_scope)
     except SimulatorError as err:
         fail(str(err))
     if xsd is None:
         err_console.print(DUIS_XSD_OFF, highlight=False, soft_wrap=True)
     err_console.print(f"Simulated DSP: {len(sim.fleet):,} devices, faults {faults}, "
                       f"speed x{speed:g}, POST http://{host}:{port}/duis", highlight=False)
-    uvicorn.run(create_app(sim, real_time=not stepped), host=host, port=port, log_level="info")
+    if latency_ms < 0:
+        fail(f"--latency-ms {latency_ms:g}: a delay cannot be negative")
+    uvicorn.run(create_app(sim, real_time=not stepped, latency_s=latency_ms / 1000),
+                host=host, port=port, log_level="info")
 
 
 def _configured_xsd() -> Path | None:

@@ -40,3 +40,14 @@ def test_a_worker_that_could_not_send_refuses_to_start(
     assert code == 2 and "fwo worker cannot dispatch campaigns" in text
     assert "FWO_DSP_URL is not set" in text and "keys:" in text
     assert "is not a directory" in text
+
+
+def test_a_worker_with_an_unknown_send_order_or_no_concurrency_refuses_to_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`FWO_SEND_ORDER` must be target or originator, `FWO_SEND_CONCURRENCY` at least 1;
+    the worker names both at start, not at its first dispatch."""
+    code, out = _fwo(monkeypatch, tmp_path, "worker", FWO_BROKER_URL="redis://127.0.0.1:6379/4",
+                     FWO_SEND_ORDER="sideways", FWO_SEND_CONCURRENCY="0")
+    text = " ".join(out.split())
+    assert code == 2 and "FWO_SEND_ORDER='sideways': use target" in text
+    assert "FWO_SEND_CONCURRENCY=0: at least 1" in text

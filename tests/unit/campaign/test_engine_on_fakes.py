@@ -6,6 +6,8 @@ pacer and send lock are the fakes of `tests/fakes.py`. Each test takes well unde
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -17,7 +19,7 @@ from orchestrator.errors import CampaignError, DspUnavailableError
 from orchestrator.service import campaigns, inbound
 from orchestrator.service.access import Approvals
 from orchestrator.service.driver import run_campaign
-from orchestrator.service.execution import dispatch
+from orchestrator.service.execution import dcc_lane, dispatch
 from orchestrator.service.reconcile import reconcile
 
 from .engine_world import ALICE, BOB, Seed, World, seed, world
@@ -54,29 +56,86 @@ def test_a_campaign_on_fakes_completes_with_every_device_on_its_target(seeded: S
             assert uow.fleet.get(job.device_id).firmware_entry == job.path[-1]
 
 
-def test_claim_records_each_request_before_it_is_sent_and_under_the_lock(
+def test_claim_records_each_request_before_it_is_sent_and_locks_only_the_dccs_lane(
         seeded: Seed) -> None:
-    """When the DSP receives a request, the send lock is held and the request is already in
-    the sent log without an answer (a crash now loses nothing)."""
+    """When the DSP receives a request, it is already in the sent log without an answer (a
+    crash now loses nothing); a request to the DCC itself is sent inside the DCC's lane of
+    the send lock, a request to a device outside any lock."""
     w = world(seeded)
     campaign_id = w.campaign()
-    seen: list[tuple[bool, int]] = []
+    seen: list[tuple[bool, bool, bool, int]] = []
     inner = w.ex.gateway
+    lane = dcc_lane(w.ex)
 
     class Watching:
         def send(self, xml: bytes) -> bytes:
             with w.uow() as uow:
                 waiting = uow.requests.unacknowledged(w.ex.clock.now() + dt.timedelta(1), 999)
-            seen.append((w.lock.held, len(waiting)))
+            to_dcc = f":{w.ex.dcc_eui}:".encode() in xml[:4096]
+            seen.append((to_dcc, w.lock.held(lane), w.lock.held(), len(waiting)))
             return inner.send(xml)
 
     w.ex.gateway = Watching()
     report = dispatch(w.ex, campaign_id)
-    assert report.devices > 0 and seen and all(locked and n > 0 for locked, n in seen)
+    assert report.devices > 0 and seen and all(n > 0 for *_, n in seen)
+    assert run_campaign(w.ex, w.sim, campaign_id).final_state == "completed"
+    assert {to_dcc for to_dcc, *_ in seen} == {True, False}  # 11.1s and the rest
+    assert all(in_lane == to_dcc and not whole for to_dcc, in_lane, whole, _ in seen)
     assert all(row["response_code"] for row in _sent(w))  # every answer is on record after
     moved = [j for j in _jobs(w, campaign_id).values() if j.request_id]
-    assert len(moved) == report.devices
     assert {j.request_id for j in moved} <= {row["request_id"] for row in _sent(w)}
+
+
+def test_send_order_originator_sends_everything_under_the_one_lock(seeded: Seed) -> None:
+    """`send_order="originator"` (a DSP wanting counters above any it has seen): every
+    request goes out inside the deployment-wide lock."""
+    w = world(seeded)
+    w.ex.send_order = "originator"
+    campaign_id = w.campaign()
+    seen: list[bool] = []
+    inner = w.ex.gateway
+
+    class Watching:
+        def send(self, xml: bytes) -> bytes:
+            seen.append(w.lock.held())
+            return inner.send(xml)
+
+    w.ex.gateway = Watching()
+    for _ in range(2):
+        dispatch(w.ex, campaign_id)
+    assert seen and all(seen)
+
+
+def test_requests_to_devices_are_sent_concurrently_up_to_the_setting(seeded: Seed) -> None:
+    """With `send_concurrency` 4 a dispatch keeps up to 4 requests to devices in flight at
+    once, never more, and the campaign still completes with every device on its target."""
+    w = world(seeded)
+    w.ex.send_concurrency = 4
+    campaign_id = w.campaign()
+    inner = w.ex.gateway
+    guard = threading.Lock()
+    flying, peak = [0], [0]
+
+    class Slow:
+        def send(self, xml: bytes) -> bytes:
+            with guard:
+                flying[0] += 1
+                peak[0] = max(peak[0], flying[0])
+            time.sleep(0.02)
+            try:
+                return inner.send(xml)
+            finally:
+                with guard:
+                    flying[0] -= 1
+
+    w.ex.gateway = Slow()
+    stats = run_campaign(w.ex, w.sim, campaign_id)
+    assert stats.final_state == "completed"
+    assert peak[0] == 4
+    jobs = [j for j in _jobs(w, campaign_id).values() if j.state is not J.BLOCKED]
+    assert {j.state for j in jobs} == {J.DONE}
+    assert all(w.sim.simulation.fleet.running_entry(j.device_id) == j.path[-1] for j in jobs)
+    assert [d for d in w.sim.simulation.dsp.journal if d.code == "E42"] == []
 
 
 def test_an_unreachable_dsp_puts_the_jobs_back_to_retry_later(seeded: Seed) -> None:

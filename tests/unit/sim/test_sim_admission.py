@@ -1,6 +1,8 @@
 """Request-level checks of the simulated DSP and the device checks of 11.2 / 11.3."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from lxml import etree
 
@@ -10,7 +12,7 @@ from duis.models import ReadFirmwareVersion
 from duis.requestid import RequestId
 from duis.sign import sign_document
 from duis.testing.pki import Pki
-from simulators import SimulatedSupplier, build_simulation
+from simulators import ConfigurationError, SimulatedSupplier, build_simulation
 from simulators.dsp.users import UserIdentity
 
 
@@ -113,6 +115,30 @@ def test_replayed_or_lower_counters_are_e42(world) -> None:
     assert world.gas.send(lower).header.response_code == "E42"
 
 
+def test_counters_increase_per_target_not_across_targets(world) -> None:
+    """Replay protection is per originator and target (GBCS devices keep one counter per
+    remote party): a lower counter to another device is accepted, a lower one to the same
+    device is not."""
+    first, second = world.add_devices(world.edge("GSME")[0], 2)
+    eui = world.gas.user.eui
+    assert world.gas.send(ReadFirmwareVersion(RequestId(eui, first, 900))).header.response_code == "I99"
+    assert world.gas.send(ReadFirmwareVersion(RequestId(eui, second, 800))).header.response_code == "I99"
+    assert world.gas.send(ReadFirmwareVersion(RequestId(eui, first, 850))).header.response_code == "E42"
+    assert "to " + first in world.sim.dsp.journal[-1].reason
+
+
+def test_originator_scope_wants_counters_above_any_target(world, data) -> None:
+    """The stricter reading (`replay_scope="originator"`): a lower counter is refused
+    whatever its target."""
+    sim = build_simulation(data, replay_scope="originator")
+    world = dataclasses.replace(world, sim=sim, gas=SimulatedSupplier(sim, "GS"))
+    devices = world.add_devices(world.edge("GSME")[0], 2)
+    supplier, eui = world.gas, world.gas.user.eui
+    assert supplier.send(ReadFirmwareVersion(RequestId(eui, devices[0], 900))).header.response_code == "I99"
+    assert supplier.send(ReadFirmwareVersion(RequestId(eui, devices[1], 800))).header.response_code == "E42"
+    assert "any target" in sim.dsp.journal[-1].reason
+
+
 @pytest.mark.parametrize("case,code", [("unknown", "E19"), ("foreign", "E4"),
                                        ("wrong_role", "E4"), ("decommissioned", "E5")])
 def test_device_checks_of_a_read(world, case: str, code: str) -> None:
@@ -152,7 +178,6 @@ def test_the_dsp_refuses_a_missing_or_unloadable_schema_when_configured(tmp_path
     not a schema is a configuration error then, not a failure on every request."""
     import pytest
 
-    from simulators import ConfigurationError
     from simulators.dsp.config import DspConfig
 
     with pytest.raises(ConfigurationError, match="not found"):
@@ -161,3 +186,9 @@ def test_the_dsp_refuses_a_missing_or_unloadable_schema_when_configured(tmp_path
     broken.write_text("<not-a-schema/>")
     with pytest.raises(ConfigurationError):
         DspConfig(schema_path=broken)
+
+
+def test_an_unknown_replay_scope_is_refused(data) -> None:
+    """The simulated DSP knows two replay scopes and names them when given another."""
+    with pytest.raises(ConfigurationError, match="replay scope 'device': use target or originator"):
+        build_simulation(data, replay_scope="device")
