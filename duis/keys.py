@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,14 +47,16 @@ def load_certificate(data: bytes) -> x509.Certificate:
         raise KeyMaterialError(f"cannot load certificate: {err}") from err
 
 
+@functools.lru_cache(maxsize=256)
 def public_p256(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
-    """The certificate's P-256 public key, or KeyMaterialError."""
+    """The certificate's P-256 public key, or KeyMaterialError (loaded once per certificate)."""
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise KeyMaterialError("certificate key must be ECDSA on P-256 (secp256r1)")
     return key
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize_dn(text: str) -> tuple[tuple[str, str], ...]:
     """Order-insensitive form of an RFC 4514 name like `CN=Z1, OU=07`."""
     parts = (p.strip() for p in re.split(r"(?<!\\),", text) if p.strip())
@@ -67,17 +70,27 @@ def normalize_dn(text: str) -> tuple[tuple[str, str], ...]:
 def check_valid_at(cert: x509.Certificate, at: datetime | None) -> None:
     """Raise UntrustedCertificateError unless cert is valid at `at` (default: now)."""
     moment = (at or datetime.now(UTC)).astimezone(UTC)
-    if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+    not_before, not_after, signs = _validity(cert)
+    if not not_before <= moment <= not_after:
         raise UntrustedCertificateError(
             f"certificate serial {cert.serial_number} is not valid at {moment.isoformat()} "
-            f"(valid {cert.not_valid_before_utc.date()} to {cert.not_valid_after_utc.date()})"
+            f"(valid {not_before.date()} to {not_after.date()})"
         )
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return
-    if not usage.digital_signature:
+    if not signs:
         raise UntrustedCertificateError("certificate key usage lacks digitalSignature")
+
+
+@functools.lru_cache(maxsize=256)
+def _validity(cert: x509.Certificate) -> tuple[datetime, datetime, bool]:
+    """A certificate's validity period, and whether it may sign (read once per certificate)."""
+    try:
+        signs = cert.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
+    except x509.ExtensionNotFound:
+        signs = True
+    return cert.not_valid_before_utc, cert.not_valid_after_utc, signs
+
+
+MAX_SPELLINGS = 1024  # issuer spellings remembered per trust store (each names a trusted one)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,9 @@ class TrustStore:
     """Trusted signing certificates, looked up by issuer name and serial number."""
 
     by_issuer_serial: dict[tuple[tuple[tuple[str, str], ...], int], x509.Certificate]
+    # issuer names as spelt in signatures, once found: the next look-up is one dict access
+    _spelt: dict[tuple[str, int], x509.Certificate] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, certificates: Iterable[x509.Certificate]) -> TrustStore:
@@ -100,17 +116,25 @@ class TrustStore:
 
     def find(self, issuer_name: str, serial: int) -> x509.Certificate:
         """The trusted certificate with this issuer and serial, or UntrustedCertificateError."""
+        cert = self._spelt.get((issuer_name, serial))
+        if cert is not None:
+            return cert
         cert = self.by_issuer_serial.get((normalize_dn(issuer_name), serial))
         if cert is None:
             raise UntrustedCertificateError(
                 f"no trusted certificate for issuer {issuer_name!r} serial {serial}"
             )
+        if len(self._spelt) < MAX_SPELLINGS:
+            self._spelt[(issuer_name, serial)] = cert
         return cert
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def raw_ecdsa_sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
     """ECDSA-SHA256 over data, returned as raw r||s (64 bytes for P-256)."""
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    r, s = decode_dss_signature(key.sign(data, _ECDSA_SHA256))
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
@@ -122,7 +146,7 @@ def raw_ecdsa_verify(key: ec.EllipticCurvePublicKey, signature: bytes, data: byt
         int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     )
     try:
-        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+        key.verify(der, data, _ECDSA_SHA256)
     except InvalidSignature:
         return False
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ _COUNTER_RE = re.compile(r"0|[1-9][0-9]{0,19}")
 UINT64_MAX = 2**64 - 1
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_eui(value: str) -> str:
-    """Return the EUI-64 in canonical upper-case `00-DB-12-34-56-78-90-A0` form."""
+    """Return the EUI-64 in canonical upper-case `00-DB-12-34-56-78-90-A0` form (a fleet's
+    device IDs recur in every message: each spelling is checked once)."""
     text = value.strip()
     if not _EUI_RE.fullmatch(text):
         raise IdentifierError(f"not an EUI-64 like 00-DB-12-34-56-78-90-A0: {value[:40]!r}")

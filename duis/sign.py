@@ -12,6 +12,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,7 @@ SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ALLOWED_TRANSFORMS = {(ENVELOPED,): False, (ENVELOPED, EXC_C14N): True}
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _D = f"{{{DS_NS}}}"
+_ISSUER_SERIAL_PATH = f"{_D}KeyInfo/{_D}X509Data/{_D}X509IssuerSerial"
 
 _SIGNED_INFO = (
     f'<ds:SignedInfo xmlns:ds="{DS_NS}">'
@@ -138,7 +140,7 @@ def canonical_sha256(root: etree._Element) -> str:
 
 
 def _one(parent: etree._Element, name: str) -> etree._Element:
-    found = parent.findall(f"{_D}{name}")
+    found = list(parent.iterchildren(f"{_D}{name}"))
     if len(found) != 1:
         raise UnsupportedSignatureError(f"expected exactly one ds:{name}, found {len(found)}")
     return found[0]
@@ -176,7 +178,7 @@ def _b64(text: str | None, what: str) -> bytes:
 
 
 def _certificate(signature: etree._Element, trust: TrustStore) -> x509.Certificate:
-    issuer_serial = signature.find(f"{_D}KeyInfo/{_D}X509Data/{_D}X509IssuerSerial")
+    issuer_serial = signature.find(_ISSUER_SERIAL_PATH)
     if issuer_serial is None:
         raise UnsupportedSignatureError("KeyInfo must name the certificate by X509IssuerSerial")
     serial_text = (issuer_serial.findtext(f"{_D}X509SerialNumber") or "").strip()
@@ -246,6 +248,27 @@ def find_signature(root: etree._Element) -> etree._Element | None:
     return every[0] if every else None
 
 
+# The one SignedInfo shape the DCC, DCC Boxed and `fwo` sign with, in exclusive canonical form
+# (the only form the signature is computed over), around its DigestValue.
+_FAST_BEFORE, _, _FAST_AFTER = _SIGNED_INFO.partition("{digest}")
+_FAST_SHAPE = re.compile(re.escape(_FAST_BEFORE.encode()) + rb"([A-Za-z0-9+/]{43}=)"
+                         + re.escape(_FAST_AFTER.encode()))
+
+
+def _expected_digest(signed_info: etree._Element, canonical_si: bytes) -> tuple[bytes, bool]:
+    """The reference's DigestValue and whether its transforms are exclusive C14N.
+
+    The usual shape is recognised from its canonical bytes alone: one whole-document
+    reference, enveloped-signature transform, SHA-256, ECDSA-SHA256, exclusive C14N. Any
+    other form goes through every check one element at a time, naming what is not allowed.
+    """
+    fast = _FAST_SHAPE.fullmatch(canonical_si)
+    if fast is not None:
+        return base64.b64decode(fast.group(1)), ALLOWED_TRANSFORMS[(ENVELOPED,)]
+    reference, exclusive = _check_signed_info(signed_info)
+    return _b64(_one(reference, "DigestValue").text, "DigestValue"), exclusive
+
+
 def verify_document(
     document: bytes | etree._Element, trust: TrustStore, at: datetime | None = None
 ) -> VerifiedSignature:
@@ -255,14 +278,13 @@ def verify_document(
     if signature is None:
         raise SignatureMissingError("document carries no ds:Signature")
     signed_info = _one(signature, "SignedInfo")
-    reference, exclusive = _check_signed_info(signed_info)
+    canonical_si = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
+    expected, exclusive = _expected_digest(signed_info, canonical_si)
     cert = _certificate(signature, trust)
     check_valid_at(cert, at)
     value = _b64(_one(signature, "SignatureValue").text, "SignatureValue")
-    canonical_si = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
     if not raw_ecdsa_verify(public_p256(cert), value, canonical_si):
         raise SignatureMismatchError("SignatureValue does not verify over SignedInfo")
-    expected = _b64(_one(reference, "DigestValue").text, "DigestValue")
     content = _document_digest(root, signature, exclusive)
     if not hmac.compare_digest(expected, content):
         raise SignatureMismatchError("reference digest does not match the document")

@@ -31,7 +31,7 @@ def expect(element: etree._Element, name: str) -> None:
 
 def child(parent: etree._Element, name: str) -> etree._Element:
     """The single required child sr:name."""
-    found = parent.find(q(name))
+    found = next(parent.iterchildren(f"{{{SR_NS}}}{name}"), None)
     if found is None:
         raise MessageStructureError(f"sr:{local(parent)} lacks sr:{name}")
     return found
@@ -52,7 +52,7 @@ def text(parent: etree._Element, name: str) -> str:
 
 def opt_text(parent: etree._Element, name: str) -> str | None:
     """Stripped text of an optional child sr:name."""
-    found = parent.find(q(name))
+    found = next(parent.iterchildren(f"{{{SR_NS}}}{name}"), None)
     return None if found is None else (found.text or "").strip()
 
 

@@ -170,3 +170,24 @@ def test_mismatched_key_and_certificate_are_refused(pki: Pki) -> None:
     """An identity whose key is not the certificate's is refused up front."""
     with pytest.raises(KeyMaterialError):
         SigningIdentity(pki.supplier_ds.key, pki.supplier_xml.certificate)
+
+
+def test_the_usual_signed_info_is_recognised_without_element_checks(
+        pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one SignedInfo shape DUIS signers use is recognised from its canonical bytes (the
+    fast path); any other shape still goes through every element check."""
+    from duis import sign
+
+    signed = _signed(pki)
+    calls: list[object] = []
+    real = sign._check_signed_info
+    monkeypatch.setattr(sign, "_check_signed_info",
+                        lambda si: calls.append(si) or real(si))
+    verify_document(signed, _trust(pki))
+    assert calls == []
+    root = etree.fromstring(signed)
+    method = root.find(f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignedInfo/{{{DS_NS}}}SignatureMethod")
+    method.set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    with pytest.raises(UnsupportedSignatureError, match="SignatureMethod"):
+        verify_document(etree.tostring(root), _trust(pki))
+    assert len(calls) == 1
