@@ -158,11 +158,15 @@ class SqlAlchemyInboundStore:
                     inbound_messages.c.status == "received").with_for_update()))
         return found
 
-    def pending_messages(self, limit: int) -> list[tuple[int, bytes]]:
-        """Stored messages not yet processed (crash between store and apply)."""
-        rows = self.connection.execute(select(inbound_messages.c.id, inbound_messages.c.raw)
-                                       .where(inbound_messages.c.status == "received")
-                                       .order_by(inbound_messages.c.id).limit(limit))
+    def pending_messages(self, limit: int, received_before: dt.datetime | None = None
+                         ) -> list[tuple[int, bytes]]:
+        """Stored messages not yet processed (crash between store and apply), only those
+        received before `received_before` when given."""
+        query = (select(inbound_messages.c.id, inbound_messages.c.raw)
+                 .where(inbound_messages.c.status == "received"))
+        if received_before is not None:
+            query = query.where(inbound_messages.c.received_at < received_before)
+        rows = self.connection.execute(query.order_by(inbound_messages.c.id).limit(limit))
         return [(int(i), bytes(r)) for i, r in rows]
 
     def raw_messages(self, message_ids: list[int]) -> list[tuple[int, bytes]]:

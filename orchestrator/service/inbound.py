@@ -127,14 +127,16 @@ def apply_stored(ex: Execution, message_ids: list[int]) -> list[InboundResult]:
     return process_many(ex, raws) if raws else []
 
 
-def apply_pending(ex: Execution, batch: int = 500, limit: int | None = None) -> int:
-    """Verify and apply every stored message still `received`, oldest first, `batch` at a
-    time (at most `limit`); how many were processed."""
+def apply_pending(ex: Execution, batch: int = 500, limit: int | None = None,
+                  received_before: dt.datetime | None = None) -> int:
+    """Verify and apply every stored message still `received` (received before
+    `received_before`, when given), oldest first, `batch` at a time (at most `limit`); how
+    many were processed."""
     done = 0
     while limit is None or done < limit:
         with ex.uow() as uow:
-            pending = uow.inbound.pending_messages(batch if limit is None
-                                                    else min(batch, limit - done))
+            pending = uow.inbound.pending_messages(
+                batch if limit is None else min(batch, limit - done), received_before)
         if not pending:
             break
         process_many(ex, pending)

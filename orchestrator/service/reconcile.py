@@ -73,8 +73,10 @@ def time_out_unacknowledged(ex: Execution, limit: int) -> int:
 
 def reprocess_pending(ex: Execution, limit: int) -> int:
     """Messages stored but never processed (a crash, a lost task) are processed now, in
-    batches; one a worker is applying meanwhile is claimed by one of the two only."""
-    return inbound.apply_pending(ex, limit=limit)
+    batches, once they have waited `unacknowledged_grace_s`: a message a receiver or worker
+    is applying at this moment is left to it, not verified a second time here."""
+    before = ex.clock.now() - dt.timedelta(seconds=ex.unacknowledged_grace_s)
+    return inbound.apply_pending(ex, limit=limit, received_before=before)
 
 
 def start_scheduled(ex: Execution) -> list[int]:

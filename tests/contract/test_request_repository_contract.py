@@ -112,6 +112,9 @@ def test_marked_messages_leave_the_pending_set_and_claims(new_uow: UowFactory) -
         uow.commit()
     with new_uow() as uow:
         assert uow.requests.pending_messages(10) == [(m3, b"3")]
+        assert uow.requests.pending_messages(10, received_before=NOW) == []  # not yet waited
+        later = NOW + dt.timedelta(seconds=1)
+        assert uow.requests.pending_messages(10, received_before=later) == [(m3, b"3")]
         assert uow.requests.raw_messages([m1, m2, m3]) == [(m3, b"3")]
         assert uow.requests.claim([m1, m2, m3]) == {m3}
         assert uow.requests.applied_contents(["c1", "c2"]) == {"c1": m1}

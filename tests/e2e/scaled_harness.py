@@ -7,8 +7,10 @@ its own process. Shared by the end-to-end tests and `bench/campaign.py`.
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -27,7 +29,7 @@ from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy
 from orchestrator.service import campaigns, catalogue, fleet, inbound
 from orchestrator.service.access import Principal
-from simulators import ReceiverError, build_simulation
+from simulators import build_simulation
 from simulators.clock import DEFAULT_START
 from simulators.generate import generate
 from simulators.service import create_app
@@ -162,21 +164,35 @@ class ScaledRun(CampaignRun):
 
     def start_dsp(self, speed: float = 3600.0, latency_s: float = 0.0,
                   replay_scope: str = "target") -> Any:
-        """The simulated DSP over HTTP, delivering to the receiver in this process, each
-        synchronous answer `latency_s` late, enforcing counters per `replay_scope`."""
+        """The simulated DSP over HTTP, each synchronous answer `latency_s` late, enforcing
+        counters per `replay_scope`; its responses and alerts reach the receiver in this
+        process, which takes each at once and applies them in batches on its own thread (as
+        `fwo serve` does with `FWO_RECEIVER_APPLY=deferred`), so the DSP's clock never waits
+        on the database."""
         execution = self.app.execution()
+        arrived: queue.Queue[bytes] = queue.Queue()
 
-        def receiver(raw: bytes) -> None:
-            try:
-                inbound.receive(execution, raw)
-            except Exception as err:  # as an HTTP receiver answering 5xx: the DSP retries
-                raise ReceiverError(f"{type(err).__name__}: {err}") from err
+        def apply_batches() -> None:
+            while True:
+                batch = [arrived.get()]
+                while len(batch) < 500:
+                    try:
+                        batch.append(arrived.get_nowait())
+                    except queue.Empty:
+                        break
+                for attempt in range(5):
+                    try:
+                        inbound.receive_many(execution, batch)
+                        break
+                    except sa.exc.SQLAlchemyError as err:  # the database hiccuped: again
+                        print(f"receiver: {type(err).__name__}: {err}", file=sys.stderr)
+                        time.sleep(0.2 * (attempt + 1))
 
+        threading.Thread(target=apply_batches, daemon=True, name="receiver").start()
         self.sim = build_simulation(self.data, faults="none", seed=4, speed=speed,
-                                    receiver=receiver, replay_scope=replay_scope)
+                                    receiver=arrived.put, replay_scope=replay_scope)
         app = create_app(self.sim, real_time=True, latency_s=latency_s)
-        self.server = uvicorn.Server(uvicorn.Config(app,
-                                                    host="127.0.0.1", port=self.port,
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                     log_level="error"))
         threading.Thread(target=self.server.run, daemon=True).start()
         deadline = time.monotonic() + 20

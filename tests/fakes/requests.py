@@ -93,9 +93,11 @@ class InMemoryRequestRepository:
     def claim(self, message_ids: list[int]) -> set[int]:
         return {i for i in message_ids if self.s.inbound.get(i, {}).get("status") == "received"}
 
-    def pending_messages(self, limit: int) -> list[tuple[int, bytes]]:
+    def pending_messages(self, limit: int, received_before: dt.datetime | None = None
+                         ) -> list[tuple[int, bytes]]:
         return [(i, m["raw"]) for i, m in sorted(self.s.inbound.items())
-                if m["status"] == "received"][:limit]
+                if m["status"] == "received" and (received_before is None
+                                                  or m["received_at"] < received_before)][:limit]
 
     def raw_messages(self, message_ids: list[int]) -> list[tuple[int, bytes]]:
         wanted = set(message_ids)
