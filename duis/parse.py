@@ -249,17 +249,20 @@ def parse_response(data: bytes | etree._Element, max_bytes: int = MAX_DOCUMENT_B
 
 
 def verify_response(
-    data: bytes, trust: TrustStore, at: datetime | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+    data: bytes | etree._Element, trust: TrustStore, at: datetime | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Response:
-    """Verify the DCC signature (required) and parse the response; one parse of the input."""
+    """Verify the DCC signature (required) and parse the response; one parse of the input
+    (none when given the parsed document)."""
     return verify_signed_response(data, trust, at, max_bytes)[0]
 
 
 def verify_signed_response(
-    data: bytes, trust: TrustStore, at: datetime | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
+    data: bytes | etree._Element, trust: TrustStore, at: datetime | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> tuple[Response, VerifiedSignature]:
     """`verify_response`, with the verified signature (signer, signed-content digest)."""
-    root = parse_xml(data, max_bytes)
+    root = parse_xml(data, max_bytes) if isinstance(data, bytes) else data
     signature = verify_document(root, trust, at)
     return parse_response(root), signature
 

@@ -117,16 +117,17 @@ def read_answer(answer: bytes, request_id: RequestId, ex: Execution) -> Response
     request.
     """
     try:
-        signed = find_signature(parse_xml(answer)) is not None
+        root = parse_xml(answer)  # parsed once: checked for a signature, verified, read
+        signed = find_signature(root) is not None
     except DuisError as err:
         raise DspRefusedError("unreadable", f"DSP answer is not DUIS XML: {err}") from err
     if signed:
         try:
-            return verify_response(answer, ex.trust, ex.verify_at)
+            return verify_response(root, ex.trust, ex.verify_at)
         except DuisError as err:
             raise AnswerRejectedError(f"DSP answer rejected: {err}", answer) from err
     try:
-        response = parse_response(answer)
+        response = parse_response(root)
     except DuisError as err:
         raise DspRefusedError("unreadable", f"DSP answer is not a DUIS response: {err}") from err
     if response.header.request_id != request_id:
