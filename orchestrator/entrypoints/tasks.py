@@ -7,6 +7,7 @@ import structlog
 from celery import shared_task
 
 from orchestrator.entrypoints.celery_app import application
+from orchestrator.entrypoints.nudge import DispatchNudger
 from orchestrator.errors import OrchestratorError, TransientError
 from orchestrator.service import audit, campaigns
 from orchestrator.service import catalogue as service
@@ -97,7 +98,24 @@ def process_inbound(message_ids: list[int]) -> int:
     first; those another worker or the reconciler processed meanwhile are skipped)."""
     from orchestrator.service import inbound
 
-    return len(inbound.apply_stored(execution(), message_ids))
+    results = inbound.apply_stored(execution(), message_ids)
+    nudge_dispatch(results)
+    return len(results)
+
+
+_nudger: dict[str, DispatchNudger | None] = {}
+
+
+def nudge_dispatch(results: list[Any]) -> None:
+    """Jobs moved: dispatch the running campaigns now, not at the next reconcile
+    (`orchestrator.entrypoints.nudge`; at most once per interval per worker process)."""
+    if "nudger" not in _nudger:
+        app = application()
+        _nudger["nudger"] = DispatchNudger(app.uow, lambda campaign_id: dispatch_campaign.delay(
+            campaign_id))
+    nudger = _nudger["nudger"]
+    if nudger is not None:
+        nudger.applied(results)
 
 
 @shared_task(name="fwo.ping", ignore_result=True)

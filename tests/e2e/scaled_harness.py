@@ -27,6 +27,7 @@ import uvicorn
 from orchestrator.bootstrap import bootstrap
 from orchestrator.config import Settings
 from orchestrator.domain.policy import Budget, Policy
+from orchestrator.entrypoints.nudge import celery_nudger
 from orchestrator.service import campaigns, catalogue, fleet, inbound
 from orchestrator.service.access import Principal
 from simulators import build_simulation
@@ -129,6 +130,8 @@ class ScaledRun(CampaignRun):
     clock: str = "system"  # dsp: every process keeps the simulated DSP's time (FWO_CLOCK)
     send_concurrency: int = 4  # FWO_SEND_CONCURRENCY of the workers
     send_order: str = "target"  # FWO_SEND_ORDER of the workers
+    reconcile_interval_s: int = 1  # FWO_RECONCILE_INTERVAL_S of beat
+    nudge: bool = True  # the receiver nudges a dispatch when answers moved jobs
 
     def __post_init__(self) -> None:
         self.schema = f"fwo_scaled_{uuid.uuid4().hex[:10]}"
@@ -157,7 +160,7 @@ class ScaledRun(CampaignRun):
                 "FWO_DSP_URL": f"http://127.0.0.1:{self.port}",
                 "FWO_KEYS_DIR": str(self.data / "keys"),
                 "FWO_IMAGE_DIR": str(self.data / "images"),
-                "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": "1",
+                "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": str(self.reconcile_interval_s),
                 "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": grace,
                 "FWO_SEND_CONCURRENCY": str(self.send_concurrency),
                 "FWO_SEND_ORDER": self.send_order}
@@ -170,6 +173,7 @@ class ScaledRun(CampaignRun):
         `fwo serve` does with `FWO_RECEIVER_APPLY=deferred`), so the DSP's clock never waits
         on the database."""
         execution = self.app.execution()
+        nudger = celery_nudger(self.app.uow, self.redis_url) if self.nudge else None
         arrived: queue.Queue[bytes] = queue.Queue()
 
         def apply_batches() -> None:
@@ -182,7 +186,9 @@ class ScaledRun(CampaignRun):
                         break
                 for attempt in range(5):
                     try:
-                        inbound.receive_many(execution, batch)
+                        results = inbound.receive_many(execution, batch)
+                        if nudger is not None:
+                            nudger.applied(results)
                         break
                     except sa.exc.SQLAlchemyError as err:  # the database hiccuped: again
                         print(f"receiver: {type(err).__name__}: {err}", file=sys.stderr)
@@ -288,7 +294,8 @@ def noop_throughput(run: ScaledRun, count: int = 5000) -> float:
 
 def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers: int = 2,
                latency_ms: float = 0.0, send_concurrency: int = 8,
-               send_order: str = "target") -> dict[str, Any]:
+               send_order: str = "target", reconcile_interval_s: int = 1,
+               nudge: bool = True) -> dict[str, Any]:
     """Bench: device-steps/s with `workers` worker processes against a DSP answering each
     synchronous request `latency_ms` late; the no-op task baseline through the same Redis,
     and the ceiling strictly serial sending would have at that latency."""
@@ -296,7 +303,8 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
 
     with tempfile.TemporaryDirectory() as tmp:
         run = ScaledRun(Path(tmp), fwo, devices, postgres=postgres, redis_url=redis_url,
-                        send_concurrency=send_concurrency, send_order=send_order)
+                        send_concurrency=send_concurrency, send_order=send_order,
+                        reconcile_interval_s=reconcile_interval_s, nudge=nudge)
         try:
             sim = run.start_dsp(latency_s=latency_ms / 1000,
                                 replay_scope="originator" if send_order == "originator"
@@ -322,7 +330,8 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
             "device_steps": steps, "wall_seconds": round(wall, 1),
             "device_steps_per_s": round(steps / wall, 1), "workers": workers,
             "latency_ms": latency_ms, "send_concurrency": send_concurrency,
-            "send_order": send_order, "dsp_requests_per_step": round(per_step, 2),
+            "send_order": send_order, "reconcile_interval_s": reconcile_interval_s,
+            "nudge": nudge, "dsp_requests_per_step": round(per_step, 2),
             "serial_ceiling_steps_per_s": None if serial is None else round(serial, 2),
             "replays_refused_e42": replays, "bricked": bricked,
             "baseline_noop_tasks_per_s": baseline}

@@ -39,6 +39,7 @@ from orchestrator.entrypoints.api.batching import InboundBatcher
 from orchestrator.entrypoints.api.deps import ApiState, state
 from orchestrator.entrypoints.api.middleware import BodyTooLargeError
 from orchestrator.entrypoints.api.problems import problem
+from orchestrator.entrypoints.nudge import celery_nudger
 from orchestrator.errors import ConfigurationError, DatabaseError
 from orchestrator.service import inbound
 
@@ -103,7 +104,15 @@ def new_batcher(st: ApiState, applier: Applier | None = None) -> InboundBatcher:
     """A batcher that stores, verifies and applies through `inbound.receive_many`, or, with
     an applier (deferred mode), only stores and tells the applier what is new."""
     if applier is None:
-        return InboundBatcher(lambda raws: inbound.receive_many(st.execution(), raws))
+        nudger = celery_nudger(st.app.uow, st.app.settings.broker_url)
+
+        def receive(raws: list[bytes]) -> list[inbound.InboundResult]:
+            results = inbound.receive_many(st.execution(), raws)
+            if nudger is not None:
+                nudger.applied(results)
+            return results
+
+        return InboundBatcher(receive)
 
     def store(raws: list[bytes]) -> list[inbound.InboundResult]:
         results = inbound.store_many(st.execution(), raws)
