@@ -91,21 +91,23 @@ def dcc_lane(ex: Execution) -> str:
 def dispatch(ex: Execution, campaign_id: int) -> DispatchReport:
     """Claim, send and apply one batch of a running campaign's due work."""
     report, done = DispatchReport(), _Sent()
-    if ex.send_order == "originator":
-        with ex.send_lock():  # every counter reaches the DSP in order: one sender at a time
-            catalogue, sends = _round(ex, campaign_id, None, report)
-            done.add(_send_all(ex, sends, catalogue, 1))
-    else:
-        catalogue, sends = _round(ex, campaign_id, TO_DEVICES, report)
-        done.add(_send_all(ex, sends, catalogue, ex.send_concurrency))
-        with ex.send_lock(dcc_lane(ex)):  # the DCC's own counters reach it in order
-            catalogue, sends = _round(ex, campaign_id, TO_DCC, report)
-            to_dcc = [s for s in sends if s.spec.targets_dcc]
-            done.add(_send_all(ex, to_dcc, catalogue, 1))
-        # reads owed before a distribution go to their devices, outside the DCC's lane
-        to_devices = [s for s in sends if not s.spec.targets_dcc]
-        done.add(_send_all(ex, to_devices, catalogue, ex.send_concurrency))
-    apply_outcomes(ex, done.results, done.codes, done.rejected)
+    try:
+        if ex.send_order == "originator":
+            with ex.send_lock():  # every counter reaches the DSP in order: one sender at a time
+                catalogue, sends = _round(ex, campaign_id, None, report)
+                done.add(_send_all(ex, sends, catalogue, 1))
+        else:
+            catalogue, sends = _round(ex, campaign_id, TO_DEVICES, report)
+            done.add(_send_all(ex, sends, catalogue, ex.send_concurrency))
+            with ex.send_lock(dcc_lane(ex)):  # the DCC's own counters reach it in order
+                catalogue, sends = _round(ex, campaign_id, TO_DCC, report)
+                to_dcc = [s for s in sends if s.spec.targets_dcc]
+                done.add(_send_all(ex, to_dcc, catalogue, 1))
+            # reads owed before a distribution go to their devices, outside the DCC's lane
+            to_devices = [s for s in sends if not s.spec.targets_dcc]
+            done.add(_send_all(ex, to_devices, catalogue, ex.send_concurrency))
+    finally:  # what was sent is applied even when the DCC's lane is busy or a send failed
+        apply_outcomes(ex, done.results, done.codes, done.rejected)
     return report
 
 

@@ -9,13 +9,14 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 
 import pytest
 
 from duis.requestid import parse_request_id
 from orchestrator.domain.jobs import DeviceJob, JobState
 from orchestrator.domain.policy import Budget, FailureThreshold, Policy, Wave
-from orchestrator.errors import CampaignError, DspUnavailableError
+from orchestrator.errors import CampaignError, DspUnavailableError, SenderBusyError
 from orchestrator.service import campaigns, inbound
 from orchestrator.service.access import Approvals
 from orchestrator.service.driver import run_campaign
@@ -84,6 +85,34 @@ def test_claim_records_each_request_before_it_is_sent_and_locks_only_the_dccs_la
     assert all(row["response_code"] for row in _sent(w))  # every answer is on record after
     moved = [j for j in _jobs(w, campaign_id).values() if j.request_id]
     assert {j.request_id for j in moved} <= {row["request_id"] for row in _sent(w)}
+
+
+def test_a_busy_dcc_lane_still_applies_what_was_sent_to_devices(seeded: Seed) -> None:
+    """Requests to devices go out before the DCC's lane is taken: when that lane is busy
+    the dispatch fails (to be retried), but the answers to what it sent are on record."""
+    w = world(seeded)
+    campaign_id = w.campaign()
+    device_states = {J.PREREAD, J.REREAD, J.DELIVERED, J.ACTIVATED}
+    for _ in range(60):
+        if any(j.state in device_states for j in _jobs(w, campaign_id).values()):
+            break
+        dispatch(w.ex, campaign_id)
+        moment = w.sim.next_event_time()
+        assert moment is not None
+        w.sim.advance_to(moment)
+    before = {row["request_id"] for row in _sent(w)}
+    real = w.ex.send_lock
+
+    def busy(lane: str = "") -> Any:
+        if lane == dcc_lane(w.ex):
+            raise SenderBusyError("another worker is sending to the DCC")
+        return real(lane)
+
+    w.ex.send_lock = busy
+    with pytest.raises(SenderBusyError):
+        dispatch(w.ex, campaign_id)
+    fresh = [row for row in _sent(w) if row["request_id"] not in before]
+    assert fresh and all(row["response_code"] for row in fresh)
 
 
 def test_send_order_originator_sends_everything_under_the_one_lock(seeded: Seed) -> None:
