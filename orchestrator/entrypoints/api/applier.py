@@ -1,8 +1,8 @@
 """Who applies what the receiver stored when `FWO_RECEIVER_APPLY=deferred`.
 
 The receiver answers as soon as a batch is stored; it then tells an applier the new ids.
-On a shared broker that is a `fwo.inbound.process` Celery task per stored batch (any worker
-verifies and applies it); on the in-process `memory://` broker (`fwo serve` alone, `fwo run`)
+On a shared broker that is a `fwo.inbound.process` Celery task for the batches stored in
+each 50 ms (any worker verifies and applies it); on the in-process `memory://` broker (`fwo serve` alone, `fwo run`)
 it is a thread of this process that applies every pending message, oldest first, in batches.
 Either way a lost notice costs time, not messages: what is stored stays `received` until a
 worker, the thread's next poll or the reconciler applies it, and `inbound.process_many`
@@ -11,6 +11,7 @@ claims each message so none is applied twice.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,6 +19,8 @@ import structlog
 
 log = structlog.get_logger("fwo.receiver")
 POLL_S = 5.0  # the thread also looks for pending messages this often without a notice
+WINDOW_S = 0.05  # CeleryApplier: stored batches this close together share one task
+MAX_IDS = 500  # CeleryApplier: ids in one task at most (one apply batch)
 
 
 class Applier(Protocol):
@@ -34,20 +37,54 @@ class Applier(Protocol):
 
 
 class CeleryApplier:
-    """One `fwo.inbound.process` task per stored batch, through the shared broker."""
+    """`fwo.inbound.process` tasks through the shared broker, one per `window_s` of stored
+    batches (at most `max_ids` ids a task): a task costs the receiver about half a
+    millisecond to send, so one per stored batch of a few messages was most of its work."""
 
-    def __init__(self, broker_url: str) -> None:
+    def __init__(self, broker_url: str, window_s: float = WINDOW_S,
+                 max_ids: int = MAX_IDS) -> None:
         from celery import Celery
 
         self.celery = Celery("fwo-receiver", broker=broker_url)
+        self.window_s, self.max_ids = window_s, max_ids
+        self._pending: list[int] = []
+        self._ready = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Nothing to start: the workers are other processes."""
+        """Start the sending thread once."""
+        with self._ready:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._loop, name="fwo-inbound-notices",
+                                                daemon=True)
+                self._thread.start()
 
     def notify(self, message_ids: list[int]) -> None:
-        """Queue the batch; on a broker failure the reconciler applies it later."""
+        """Queue the ids for the next task (the sending thread starts on first use)."""
         if not message_ids:
             return
+        self.start()
+        with self._ready:
+            self._pending.extend(message_ids)
+            self._ready.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait()
+                deadline = time.monotonic() + self.window_s  # the next batches join this task
+                while not self._closed and (left := deadline - time.monotonic()) > 0:
+                    self._ready.wait(left)
+                taken, self._pending, closed = self._pending, [], self._closed
+            for start in range(0, len(taken), self.max_ids):
+                self._send(taken[start:start + self.max_ids])
+            if closed:
+                return
+
+    def _send(self, message_ids: list[int]) -> None:
+        """One task; on a broker failure the reconciler applies these later."""
         try:
             self.celery.send_task("fwo.inbound.process", args=[message_ids])
         except Exception as err:  # noqa: BLE001 - stored already: the reconciler applies it
@@ -55,8 +92,14 @@ class CeleryApplier:
                         detail=(str(err).splitlines() or [""])[0][:200],
                         messages=len(message_ids))
 
-    def close(self) -> None:
-        """Nothing to stop."""
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send what is queued, then stop."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
 
 
 class ThreadApplier:
