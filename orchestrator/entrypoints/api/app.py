@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from fastapi.templating import Jinja2Templates
 
 from orchestrator.adapters.metrics import Metrics
@@ -34,6 +35,9 @@ from orchestrator.entrypoints.api.middleware import (
 from orchestrator.service.wiring import Execution
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Metrics are Prometheus (`/metrics`) and logs structlog; FastAPI's own OpenTelemetry hooks
+# would look up the global providers on every request for nothing.
+NO_OTEL: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 DESCRIPTION = """Operations API of the firmware rollout orchestrator.
 
 Authenticate with `Authorization: Bearer <token>` (`fwo user token NAME`). Roles are
@@ -52,7 +56,7 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     clock = execution.clock if execution is not None else app.clock()
     metrics = Metrics(app.engine, clock)
     api = FastAPI(title="fwo operations API", version="1", description=DESCRIPTION,
-                  lifespan=_lifespan, docs_url=None, redoc_url=None)
+                  lifespan=_lifespan, docs_url=None, redoc_url=None, telemetry=NO_OTEL)
     _offline_docs(api)
     api.state.fwo = ApiState(app, metrics, Jinja2Templates(directory=str(TEMPLATES)),
                              execution)
@@ -62,6 +66,7 @@ def create_app(app: App, execution: Execution | None = None) -> FastAPI:
     problems.install(api)
     api.add_exception_handler(BodyTooLargeError, _too_large)
     settings = app.settings
+    api.add_middleware(receiver.ReceiverPath, api=api)  # innermost: inside the two below
     api.add_middleware(RequestContextMiddleware, metrics=metrics, limit_for=lambda path: (
         settings.receiver_max_body_bytes if path.startswith("/duis/")
         else settings.api_max_body_bytes))

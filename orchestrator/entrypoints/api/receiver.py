@@ -30,8 +30,8 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.entrypoints.api.applier import Applier, CeleryApplier, ThreadApplier
@@ -44,6 +44,7 @@ from orchestrator.errors import ConfigurationError, DatabaseError
 from orchestrator.service import inbound
 
 router = APIRouter(tags=["duis"])
+PATH = "/duis/receiver"
 log = structlog.get_logger("fwo.receiver")
 RETRY_AFTER_S = 5
 # deferred mode: stored batches in flight at once. Measured: 1 beats 2 and 4 (more batches
@@ -56,7 +57,7 @@ RECEIPT = {"type": "object", "properties": {
     "reason": {"type": "string"}, "sha256": {"type": "string"}}}
 
 
-@router.post("/duis/receiver", status_code=202, summary="Receive a signed DUIS message",
+@router.post(PATH, status_code=202, summary="Receive a signed DUIS message",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/xml": {"schema": {"type": "string"}}}}},
              responses={202: {"content": {"application/json": {"schema": RECEIPT}}},
@@ -66,18 +67,25 @@ RECEIPT = {"type": "object", "properties": {
                         413: {"description": "body over the configured limit"},
                         503: {"description": "could not be stored or processed now: send "
                                              "again after Retry-After seconds"}})
-async def receive(request: Request) -> Any:
+async def receive(request: Request) -> Response:
     """Store the raw message, then verify the DCC signature and apply it (idempotent); in
     deferred mode, store it and answer `received` (applied by workers).
 
-    Concurrent messages are stored (and applied) together (see `batching`)."""
+    Concurrent messages are stored (and applied) together (see `batching`). `ReceiverPath`
+    answers these posts before FastAPI's routing; this route documents the endpoint and
+    serves it wherever that middleware is not installed."""
     st = state(request)
     raw = await read_bounded(request, st.app.settings.receiver_max_body_bytes)
+    return await answer(st, batcher(request), raw)
+
+
+async def answer(st: ApiState, inbound_batcher: InboundBatcher, raw: bytes) -> Response:
+    """What the DSP is told about one posted message, once it is stored (and applied)."""
     if not raw:
         return problem(400, "Empty message", "POST one signed DUIS sr:Response as the body")
     try:
         with st.metrics.timed("inbound.receive"):
-            result = await batcher(request).submit(raw)
+            result = await inbound_batcher.submit(raw)
     except STORAGE_FAILURES as err:
         st.metrics.inbound.labels("unavailable").inc()
         log.warning("duis_receiver_unavailable", error=type(err).__name__,
@@ -92,6 +100,35 @@ async def receive(request: Request) -> Any:
     receipt = {"message_id": result.message_id, "status": result.status,
                "reason": result.reason, "sha256": digest}
     return JSONResponse(receipt, status_code=400 if result.status == "quarantined" else 202)
+
+
+class ReceiverPath:
+    """ASGI middleware answering `POST /duis/receiver` itself: the DSP's messages are most
+    of what the server takes, and FastAPI's routing, dependency solving and exception layers
+    cost about as much as storing one. Installed inside `RequestContextMiddleware`, so the
+    request ID, body limit, access log, latency metric and shutdown handling are the same
+    as for every route."""
+
+    def __init__(self, app: Any, api: FastAPI) -> None:
+        self.app, self.api = app, api
+        self.route = next(r for r in router.routes if getattr(r, "path", "") == PATH)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = self.route  # the latency metric's label, as the router sets it
+        chunks: list[bytes] = []
+        while True:  # the body limit is enforced by the receive it is given
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the DSP hung up before sending it all: nothing to store
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        api_state = self.api.state
+        response = await answer(api_state.fwo, api_state.inbound_batcher, b"".join(chunks))
+        await response(scope, receive, send)
 
 
 def batcher(request: Request) -> InboundBatcher:

@@ -41,3 +41,18 @@ def test_request_lines_carry_ids_and_never_the_token(fake_api, captured) -> None
     assert access["route"] == "/api/campaigns/{campaign_id}/pause"
     text = json.dumps(captured.entries, default=str)
     assert token not in text and "Bearer" not in text
+
+
+def test_receiver_posts_get_the_same_request_id_access_line_and_metric(  # type: ignore[no-untyped-def]
+        fake_api, captured) -> None:
+    """The receiver answers before FastAPI's routing (`ReceiverPath`), yet its posts carry
+    the request ID, one access line with the route, and the route's latency metric."""
+    reply = fake_api.client.post("/duis/receiver", content=b"", headers={"X-Request-ID": "dsp-7"})
+    assert (reply.status_code, reply.headers["x-request-id"]) == (400, "dsp-7")
+    assert reply.headers["content-type"] == "application/problem+json"
+    access = next(e for e in captured.entries if e["event"] == "http_request")
+    assert (access["request_id"], access["route"], access["status"]) == (
+        "dsp-7", "/duis/receiver", 400)
+    metrics = fake_api.client.get("/metrics", headers={
+        "Authorization": f"Bearer {fake_api.tokens['viewer']}"}).text
+    assert 'route="/duis/receiver",status="400"' in metrics
