@@ -53,38 +53,40 @@ def _root(data: bytes | etree._Element, name: str, max_bytes: int) -> etree._Ele
     return root
 
 
-def _update(body: etree._Element, rid: RequestId, _: datetime | None) -> Request:
+def _update(body: x.Fields, rid: RequestId, _: datetime | None) -> Request:
     return UpdateFirmware(
         rid,
-        x.b64(x.text(body, "FirmwareImage"), "FirmwareImage"),
-        x.text(body, "FirmwareVersion"),
-        x.eui_list(x.text(body, "DeviceIDList"), "DeviceIDList"),
-        x.local(body) == "UpdatePPMIDFirmware",
+        x.b64(body.text("FirmwareImage"), "FirmwareImage"),
+        body.text("FirmwareVersion"),
+        x.eui_list(body.text("DeviceIDList"), "DeviceIDList"),
+        x.local(body.element) == "UpdatePPMIDFirmware",
     )
 
 
-def _activate(body: etree._Element, rid: RequestId, when: datetime | None) -> Request:
-    return ActivateFirmware(rid, x.hex_bytes(x.text(body, "FirmwareHash"), "FirmwareHash"), when)
+def _activate(body: x.Fields, rid: RequestId, when: datetime | None) -> Request:
+    return ActivateFirmware(rid, x.hex_bytes(body.text("FirmwareHash"), "FirmwareHash"), when)
 
 
-def _signed(body: etree._Element, rid: RequestId, when: datetime | None) -> Request:
-    return SignedPreCommand(rid, x.b64(x.text(body, "GBCSPayload"), "GBCSPayload"), when)
+def _signed(body: x.Fields, rid: RequestId, when: datetime | None) -> Request:
+    return SignedPreCommand(rid, x.b64(body.text("GBCSPayload"), "GBCSPayload"), when)
 
 
-_REQUEST_READERS: dict[str, Callable[[etree._Element, RequestId, datetime | None], Request]] = {
+_REQUEST_READERS: dict[str, Callable[[x.Fields, RequestId, datetime | None], Request]] = {
     "UpdateFirmware": _update,
     "UpdatePPMIDFirmware": _update,
     "ActivateFirmware": _activate,
     "SignedPreCommand": _signed,
-    "ReadInventory": lambda body, rid, _: ReadInventory(rid, x.eui(body, "DeviceID")),
+    "ReadInventory": lambda body, rid, _: ReadInventory(rid, body.eui("DeviceID")),
     "ReadFirmwareVersion": lambda body, rid, _: ReadFirmwareVersion(rid),
 }
 
 
 def _request_body(body: etree._Element, rid: RequestId) -> Request:
-    at = body.findtext(x.q("ExecutionDateTime"))
-    when = x.timestamp(at.strip(), "ExecutionDateTime") if at is not None else None
-    return _REQUEST_READERS[x.local(body)](body, rid, when)
+    fields = x.Fields(body)
+    at = fields.opt("ExecutionDateTime")
+    when = (x.timestamp((at.text or "").strip(), "ExecutionDateTime") if at is not None
+            else None)
+    return _REQUEST_READERS[x.local(body)](fields, rid, when)
 
 
 def parse_request(
@@ -92,118 +94,124 @@ def parse_request(
 ) -> ParsedRequest:
     """Parse an sr:Request for one of the firmware service requests."""
     root = _root(data, "Request", max_bytes)
-    header = x.child(root, "Header")
-    body = x.only_child(x.child(root, "Body"))
+    parts = x.Fields(root)
+    header = x.Fields(parts.child("Header"))
+    body = x.only_child(parts.child("Body"))
     sr = SR_BY_BODY.get(x.local(body))
     if sr is None:
         raise MessageStructureError(f"unsupported request body sr:{x.local(body)}")
-    reference, variant = (
-        x.text(header, "ServiceReference"),
-        x.text(header, "ServiceReferenceVariant"),
-    )
-    cv = x.integer(x.text(header, "CommandVariant"), "CommandVariant")
+    reference, variant = header.text("ServiceReference"), header.text("ServiceReferenceVariant")
+    cv = x.integer(header.text("CommandVariant"), "CommandVariant")
     if (reference, variant, cv) != (sr.service_reference, sr.variant, int(sr.command_variant)):
         raise MessageStructureError(
             f"sr:{sr.body_element} needs SR {sr.service_reference} variant {sr.variant} "
             f"CommandVariant {int(sr.command_variant)}, got {reference} {variant} {cv}"
         )
-    rid = x.request_id(x.text(header, "RequestID"), "RequestID")
+    rid = x.request_id(header.text("RequestID"), "RequestID")
     request = _request_body(body, rid)
     return ParsedRequest(
         root.get("schemaVersion", ""), cv, request, find_signature(root) is not None
     )
 
 
-def _header(header: etree._Element) -> ResponseHeader:
-    rid, resp = x.opt_text(header, "RequestID"), x.opt_text(header, "ResponseID")
+def _header(header: x.Fields) -> ResponseHeader:
+    rid, resp = header.opt_text("RequestID"), header.opt_text("ResponseID")
     return ResponseHeader(
         x.request_id(rid, "RequestID") if rid else None,
         x.request_id(resp, "ResponseID") if resp else None,
-        x.text(header, "ResponseCode"),
-        x.timestamp(x.text(header, "ResponseDateTime"), "ResponseDateTime"),
+        header.text("ResponseCode"),
+        x.timestamp(header.text("ResponseDateTime"), "ResponseDateTime"),
     )
 
 
 def _warnings(element: etree._Element) -> FirmwareWarnings:
-    lists = [x.eui_list(x.opt_text(element, name), name) for name in WARNING_LISTS]
-    return FirmwareWarnings(*lists)
+    fields = x.Fields(element)
+    return FirmwareWarnings(*(x.eui_list(fields.opt_text(name), name) for name in WARNING_LISTS))
 
 
-def _inventory_device(d: etree._Element) -> InventoryDevice:
-    o = x.opt_text
+def _inventory_device(d: x.Fields) -> InventoryDevice:
+    o = d.opt_text
     return InventoryDevice(
-        x.eui(d, "DeviceID"),
-        x.text(d, "DeviceType"),
-        x.text(d, "DeviceManufacturer"),
-        x.text(d, "DeviceModel"),
-        o(d, "DeviceStatus"),
-        o(d, "DeviceFirmwareVersion"),
-        o(d, "DeviceFirmwareVersionStatus"),
-        o(d, "CPLStatus"),
-        o(d, "DeviceGBCSVersion"),
-        o(d, "HANVariant"),
-        o(d, "SMETSCHTSVersion"),
+        d.eui("DeviceID"),
+        d.text("DeviceType"),
+        d.text("DeviceManufacturer"),
+        d.text("DeviceModel"),
+        o("DeviceStatus"),
+        o("DeviceFirmwareVersion"),
+        o("DeviceFirmwareVersionStatus"),
+        o("CPLStatus"),
+        o("DeviceGBCSVersion"),
+        o("HANVariant"),
+        o("SMETSCHTSVersion"),
     )
 
 
-def _response_message(m: etree._Element) -> ResponseMessage:
-    reference, variant = x.text(m, "ServiceReference"), x.text(m, "ServiceReferenceVariant")
+def _response_message(element: etree._Element) -> ResponseMessage:
+    m = x.Fields(element)
+    reference, variant = m.text("ServiceReference"), m.text("ServiceReferenceVariant")
     extra: dict[str, object] = {}
-    if (payload := x.opt_text(m, "GBCSPayload")) is not None:
+    if (payload := m.opt_text("GBCSPayload")) is not None:
         extra["gbcs_payload"] = raw = x.b64(payload, "GBCSPayload")
         extra.update(response_facts(reference, raw))
-    if (w := m.find(x.q(WARNING_ELEMENTS.get(reference, "-")))) is not None:
+    if (w := m.opt(WARNING_ELEMENTS.get(reference, "-"))) is not None:
         extra["warnings"] = _warnings(w)
-    if (inv := m.find(x.q("DSPInventory"))) is not None:
-        extra["inventory"] = tuple(_inventory_device(d) for d in inv.findall(x.q("Device")))
-    if (pre := m.find(x.q("PreCommand"))) is not None:
+    if (inv := m.opt("DSPInventory")) is not None:
+        extra["inventory"] = tuple(_inventory_device(x.Fields(d))
+                                   for d in inv.iterchildren(x.q("Device")))
+    if (pre_element := m.opt("PreCommand")) is not None:
+        pre = x.Fields(pre_element)
         extra["pre_command"] = PreCommand(
-            x.text(pre, "GBCSVersion"), x.b64(x.text(pre, "GBCSPayload"), "GBCSPayload")
+            pre.text("GBCSVersion"), x.b64(pre.text("GBCSPayload"), "GBCSPayload")
         )
-    if (future := m.find(x.q("FutureDatedDeviceAlertMessage"))) is not None:
+    if (future := m.opt("FutureDatedDeviceAlertMessage")) is not None:
         extra["future_dated_alert"] = _device_alert(future, "FutureDatedAlertCode")
     # each optional field by name, with its field's type (built above); mypy cannot see it
     return ResponseMessage(reference, variant, **extra)  # type: ignore[arg-type]
 
 
-def _device_alert(m: etree._Element, code_element: str = "AlertCode") -> DeviceAlert:
-    code = int.from_bytes(x.hex_bytes(x.text(m, code_element), code_element), "big")
-    return device_alert(code, x.b64(x.text(m, "GBCSPayload"), "GBCSPayload"))
+def _device_alert(element: etree._Element, code_element: str = "AlertCode") -> DeviceAlert:
+    m = x.Fields(element)
+    code = int.from_bytes(x.hex_bytes(m.text(code_element), code_element), "big")
+    return device_alert(code, x.b64(m.text("GBCSPayload"), "GBCSPayload"))
 
 
 def _delivery(e: etree._Element) -> FirmwareDeliveryStatus:
+    f = x.Fields(e)
     return FirmwareDeliveryStatus(
-        x.request_id(x.text(e, "UpdateFirmwareRequestID"), "UpdateFirmwareRequestID"),
-        x.eui(e, "CommsHubDeviceID"),
-        x.eui(e, "TargetDeviceID"),
-        x.text(e, "FirmwareVersion"),
-        x.timestamp(x.text(e, "TimeStamp"), "TimeStamp"),
-        x.text(e, "CommsHubTransferStatus") == "Success",
+        x.request_id(f.text("UpdateFirmwareRequestID"), "UpdateFirmwareRequestID"),
+        f.eui("CommsHubDeviceID"),
+        f.eui("TargetDeviceID"),
+        f.text("FirmwareVersion"),
+        x.timestamp(f.text("TimeStamp"), "TimeStamp"),
+        f.text("CommsHubTransferStatus") == "Success",
     )
 
 
 def _distribution(e: etree._Element) -> FirmwareDistributionFailure:
+    f = x.Fields(e)
     return FirmwareDistributionFailure(
-        x.request_id(x.text(e, "UpdateFirmwareRequestID"), "UpdateFirmwareRequestID"),
-        x.eui_list(x.text(e, "MeterIDs"), "MeterIDs"),
+        x.request_id(f.text("UpdateFirmwareRequestID"), "UpdateFirmwareRequestID"),
+        x.eui_list(f.text("MeterIDs"), "MeterIDs"),
     )
 
 
 def _quarantine(e: etree._Element) -> QuarantinedRequest:
     breach = x.only_child(e)
+    f = x.Fields(breach)
     return QuarantinedRequest(
         x.local(breach),
-        x.request_id(x.text(breach, "RequestID"), "RequestID"),
-        x.integer(x.text(breach, "QuarantineEventRef"), "QuarantineEventRef"),
+        x.request_id(f.text("RequestID"), "RequestID"),
+        x.integer(f.text("QuarantineEventRef"), "QuarantineEventRef"),
     )
 
 
 def _mismatch(e: etree._Element) -> FirmwareVersionMismatch:
+    f = x.Fields(e)
     return FirmwareVersionMismatch(
-        x.eui(e, "DeviceID"),
-        x.text(e, "DeviceType"),
-        x.text(e, "FirmwareVersionSMI"),
-        x.text(e, "FirmwareVersionDevice"),
+        f.eui("DeviceID"),
+        f.text("DeviceType"),
+        f.text("FirmwareVersionSMI"),
+        f.text("FirmwareVersionDevice"),
     )
 
 
@@ -215,9 +223,10 @@ _DCC_DETAILS: dict[str, Callable[[etree._Element], DccAlertDetail]] = {
 }
 
 
-def _dcc_alert(m: etree._Element) -> DccAlert:
-    code = x.text(m, "DCCAlertCode")
-    detail = x.only_child(x.child(m, "DCCAlert"))
+def _dcc_alert(element: etree._Element) -> DccAlert:
+    m = x.Fields(element)
+    code = m.text("DCCAlertCode")
+    detail = x.only_child(m.child("DCCAlert"))
     reader = _DCC_DETAILS.get(x.local(detail), _other_dcc_alert)
     return DccAlert(code, DCC_ALERT_NAMES.get(code, code), reader(detail))
 
@@ -233,18 +242,21 @@ _BODIES: dict[str, Callable[[etree._Element], ResponseMessage | DeviceAlert | Dc
 }
 
 
-def parse_response(data: bytes | etree._Element, max_bytes: int = MAX_DOCUMENT_BYTES) -> Response:
-    """Parse an sr:Response (service response, device alert or DCC alert); no signature check."""
+def parse_response(data: bytes | etree._Element, max_bytes: int = MAX_DOCUMENT_BYTES,
+                   signed: bool | None = None) -> Response:
+    """Parse an sr:Response (service response, device alert or DCC alert); no signature check.
+    `signed`: whether it carries a signature, when the caller knows (it verified one)."""
     root = _root(data, "Response", max_bytes)
-    body = x.only_child(x.child(root, "Body"))
+    parts = x.Fields(root)
+    body = x.only_child(parts.child("Body"))
     reader = _BODIES.get(x.local(body))
     if reader is None:
         raise MessageStructureError(f"unsupported response body sr:{x.local(body)}")
     return Response(
         root.get("schemaVersion", ""),
-        _header(x.child(root, "Header")),
+        _header(x.Fields(parts.child("Header"))),
         reader(body),
-        find_signature(root) is not None,
+        find_signature(root) is not None if signed is None else signed,
     )
 
 
@@ -264,7 +276,7 @@ def verify_signed_response(
     """`verify_response`, with the verified signature (signer, signed-content digest)."""
     root = parse_xml(data, max_bytes) if isinstance(data, bytes) else data
     signature = verify_document(root, trust, at)
-    return parse_response(root), signature
+    return parse_response(root, signed=True), signature
 
 
 def verify_request(

@@ -48,7 +48,6 @@ SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ALLOWED_TRANSFORMS = {(ENVELOPED,): False, (ENVELOPED, EXC_C14N): True}
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _D = f"{{{DS_NS}}}"
-_ISSUER_SERIAL_PATH = f"{_D}KeyInfo/{_D}X509Data/{_D}X509IssuerSerial"
 
 _SIGNED_INFO = (
     f'<ds:SignedInfo xmlns:ds="{DS_NS}">'
@@ -177,8 +176,12 @@ def _b64(text: str | None, what: str) -> bytes:
         raise SignatureMismatchError(f"{what} is not valid base64") from err
 
 
+def _first(parent: etree._Element | None, name: str) -> etree._Element | None:
+    return None if parent is None else next(parent.iterchildren(f"{_D}{name}"), None)
+
+
 def _certificate(signature: etree._Element, trust: TrustStore) -> x509.Certificate:
-    issuer_serial = signature.find(_ISSUER_SERIAL_PATH)
+    issuer_serial = _first(_first(_first(signature, "KeyInfo"), "X509Data"), "X509IssuerSerial")
     if issuer_serial is None:
         raise UnsupportedSignatureError("KeyInfo must name the certificate by X509IssuerSerial")
     serial_text = (issuer_serial.findtext(f"{_D}X509SerialNumber") or "").strip()

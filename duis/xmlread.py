@@ -12,6 +12,9 @@ from duis.codes import SR_NS
 from duis.errors import IdentifierError, MessageStructureError
 from duis.requestid import RequestId, normalize_eui, parse_request_id
 
+_SR_PREFIX = f"{{{SR_NS}}}"
+_SR_CUT = len(_SR_PREFIX)
+
 
 def q(name: str) -> str:
     """Qualified name in the DUIS namespace."""
@@ -29,12 +32,45 @@ def expect(element: etree._Element, name: str) -> None:
         raise MessageStructureError(f"expected sr:{name}, found {element.tag!r}")
 
 
-def child(parent: etree._Element, name: str) -> etree._Element:
-    """The single required child sr:name."""
-    found = next(parent.iterchildren(f"{{{SR_NS}}}{name}"), None)
-    if found is None:
-        raise MessageStructureError(f"sr:{local(parent)} lacks sr:{name}")
-    return found
+class Fields:
+    """An element's children in the DUIS namespace by local name, read in one pass (the
+    first of each name, as a schema-valid message has one): every look-up after that is a
+    dictionary's, not another walk of the children."""
+
+    __slots__ = ("_by_name", "element")
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+        by_name: dict[str, etree._Element] = {}
+        for kid in element.iterchildren():
+            tag = kid.tag
+            if isinstance(tag, str) and tag.startswith(_SR_PREFIX):
+                by_name.setdefault(tag[_SR_CUT:], kid)
+        self._by_name = by_name
+
+    def opt(self, name: str) -> etree._Element | None:
+        """The optional child sr:name."""
+        return self._by_name.get(name)
+
+    def child(self, name: str) -> etree._Element:
+        """The required child sr:name."""
+        found = self._by_name.get(name)
+        if found is None:
+            raise MessageStructureError(f"sr:{local(self.element)} lacks sr:{name}")
+        return found
+
+    def text(self, name: str) -> str:
+        """Stripped text of the required child sr:name."""
+        return (self.child(name).text or "").strip()
+
+    def opt_text(self, name: str) -> str | None:
+        """Stripped text of an optional child sr:name."""
+        found = self._by_name.get(name)
+        return None if found is None else (found.text or "").strip()
+
+    def eui(self, name: str) -> str:
+        """The EUI-64 in child sr:name."""
+        return _wrap_id(self.text(name), f"sr:{name}")
 
 
 def only_child(parent: etree._Element) -> etree._Element:
@@ -45,27 +81,11 @@ def only_child(parent: etree._Element) -> etree._Element:
     return kids[0]
 
 
-def text(parent: etree._Element, name: str) -> str:
-    """Stripped text of the required child sr:name."""
-    return (child(parent, name).text or "").strip()
-
-
-def opt_text(parent: etree._Element, name: str) -> str | None:
-    """Stripped text of an optional child sr:name."""
-    found = next(parent.iterchildren(f"{{{SR_NS}}}{name}"), None)
-    return None if found is None else (found.text or "").strip()
-
-
 def _wrap_id(value: str, what: str) -> str:
     try:
         return normalize_eui(value)
     except IdentifierError as err:
         raise MessageStructureError(f"{what}: {err}") from err
-
-
-def eui(parent: etree._Element, name: str) -> str:
-    """The EUI-64 in child sr:name."""
-    return _wrap_id(text(parent, name), f"sr:{name}")
 
 
 def eui_list(value: str | None, what: str) -> tuple[str, ...]:

@@ -41,11 +41,10 @@ def parse_xml(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._Elemen
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise XmlFormatError("DOCTYPE declarations are not allowed")
-    for node in root.iter(etree.Entity):
+    for node in (*root.itersiblings(preceding=True), *root.itersiblings(),
+                 *root.iter(etree.Entity, etree.ProcessingInstruction)):  # one walk for both
         if isinstance(node, etree._Entity):
             raise XmlFormatError(f"entity reference &{node.name}; is not allowed")
-    for pi in (*root.itersiblings(preceding=True), *root.itersiblings(),
-               *root.iter(etree.ProcessingInstruction)):
-        if isinstance(pi, etree._ProcessingInstruction):
-            raise XmlFormatError(f"processing instruction <?{pi.target} ...?> is not allowed")
+        if isinstance(node, etree._ProcessingInstruction):
+            raise XmlFormatError(f"processing instruction <?{node.target} ...?> is not allowed")
     return root
