@@ -8,7 +8,10 @@ Prints one JSON line:
 - latency (needs PostgreSQL and Redis): the same with the DSP answering every synchronous
   request `--latency-ms` late (default 100), with 1 and then 2 workers, each keeping
   `--send-concurrency` requests in flight; against the ceiling of strictly serial sending at
-  that latency (1 / (DSP requests per device-step x latency)) and the no-op task baseline;
+  that latency (1 / (DSP requests per device-step x latency)) and the no-op task baseline.
+  The simulated DSP and its receiver run in this process; with `--dsp-process` they are
+  `fwo sim dsp` and `fwo serve` (deferred) in processes of their own, as deployed (that
+  simulator posts its messages one at a time, which then caps the figure);
 - status: `campaign status` latency (maintained counters) on a 1,000,000-device campaign,
   against a full `GROUP BY` scan of its jobs.
 """
@@ -117,11 +120,13 @@ def scaled(devices: int) -> dict[str, Any]:
     return run_scaled(devices, PG, REDIS, FWO)
 
 
-def latency(devices: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
+def latency(devices: int, latency_ms: float, concurrency: int,
+            dsp_process: bool = False) -> dict[str, Any]:
     from scaled_harness import run_scaled
 
     one, two = (run_scaled(devices, PG, REDIS, FWO, workers=n, latency_ms=latency_ms,
-                           send_concurrency=concurrency) for n in (1, 2))
+                           send_concurrency=concurrency, dsp_process=dsp_process)
+                for n in (1, 2))
     return {"one_worker": one, "two_workers": two,
             "two_over_one": round(two["device_steps_per_s"] / one["device_steps_per_s"], 2)}
 
@@ -133,6 +138,8 @@ def main() -> None:
     parser.add_argument("--parts", default="embedded,status,scaled,latency")
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--send-concurrency", type=int, default=32)
+    parser.add_argument("--dsp-process", action="store_true",
+                        help="latency: the DSP and the receiver in processes of their own")
     args = parser.parse_args()
     parts = args.parts.split(",")
     result: dict[str, Any] = {"bench": "campaign"}
@@ -143,7 +150,8 @@ def main() -> None:
     if "scaled" in parts:
         result["scaled"] = scaled(args.devices)
     if "latency" in parts:
-        result["latency"] = latency(args.devices, args.latency_ms, args.send_concurrency)
+        result["latency"] = latency(args.devices, args.latency_ms, args.send_concurrency,
+                                    args.dsp_process)
     print(json.dumps(result))
 
 

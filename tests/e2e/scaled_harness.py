@@ -51,6 +51,7 @@ class CampaignRun:
     fwo: str
     devices: int = 1500
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    dsp_url: str = ""  # the simulated DSP, once its address is known
 
     def generate(self) -> None:
         """Generate the catalogue, fleet, images and keys, and load them into the database."""
@@ -103,6 +104,19 @@ class CampaignRun:
                 return state
             time.sleep(0.5)
 
+    def get(self, path: str, base: str | None = None, wait_s: float = 0.0) -> Any:
+        """GET JSON from the DSP (or `base`), retrying connection errors for `wait_s`."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                response = httpx.get(f"{base or self.dsp_url}{path}", timeout=30)
+                response.raise_for_status()
+                return response.json()
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def rows(self, sql: str) -> list[Any]:
         """Raw rows from the run's database."""
         with self.app.engine.connect() as c:
@@ -142,6 +156,7 @@ class ScaledRun(CampaignRun):
         self.database = f"{self.postgres}?options=-csearch_path%3D{self.schema}"
         redis.Redis.from_url(self.redis_url).flushdb()
         self.port = free_port()
+        self.dsp_url = f"http://127.0.0.1:{self.port}"
         self.generate()
         self.env = self._env()
 
@@ -163,7 +178,7 @@ class ScaledRun(CampaignRun):
                 "FWO_DATA_DIR": str(self.work / "fwo"), "FWO_RECONCILE_INTERVAL_S": str(self.reconcile_interval_s),
                 "FWO_CATALOGUE_SYNC_INTERVAL_S": "0", "FWO_UNACKNOWLEDGED_GRACE_S": grace,
                 "FWO_SEND_CONCURRENCY": str(self.send_concurrency),
-                "FWO_SEND_ORDER": self.send_order}
+                "FWO_SEND_ORDER": self.send_order, "FWO_RECEIVER_APPLY": "deferred"}
 
     def start_dsp(self, speed: float = 3600.0, latency_s: float = 0.0,
                   replay_scope: str = "target") -> Any:
@@ -205,6 +220,23 @@ class ScaledRun(CampaignRun):
         while not self.server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.sim
+
+    def start_dsp_process(self, speed: float = 3600.0, latency_s: float = 0.0,
+                          replay_scope: str = "target") -> None:
+        """`fwo sim dsp` in its own process, delivering to `fwo serve` (deferred receiver:
+        each message stored at once, applied by the workers' `fwo.inbound.process` tasks),
+        as a supplier's deployment would have it: nothing of the DSP or the receiver runs in
+        this process. What the DSP saw is read from its `GET /truth`."""
+        api_port = free_port()
+        self.spawn("serve", "--host", "127.0.0.1", "--port", str(api_port),
+                   log=self.work / "serve.log")
+        self.get("/healthz", f"http://127.0.0.1:{api_port}", wait_s=60)
+        self.spawn("sim", "dsp", "--catalogue", str(self.data), "--port", str(self.port),
+                   "--speed", str(speed), "--faults", "none", "--seed", "4",
+                   "--latency-ms", str(latency_s * 1000), "--replay-scope", replay_scope,
+                   "--receiver", f"http://127.0.0.1:{api_port}/duis/receiver",
+                   log=self.work / "dsp.log")
+        self.get("/health", wait_s=60)
 
     def close(self) -> None:
         """Stop processes and the DSP; drop the schema."""
@@ -259,19 +291,6 @@ class EmbeddedRun(CampaignRun):
         self.get("/healthz", f"http://127.0.0.1:{self.api_port}", wait_s=60)
         return process
 
-    def get(self, path: str, base: str | None = None, wait_s: float = 0.0) -> Any:
-        """GET JSON from the DSP (or `base`), retrying connection errors for `wait_s`."""
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                response = httpx.get(f"{base or self.dsp_url}{path}", timeout=30)
-                response.raise_for_status()
-                return response.json()
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
     def close(self) -> None:
         """Stop the processes and release the database."""
         self.stop_processes()
@@ -295,10 +314,12 @@ def noop_throughput(run: ScaledRun, count: int = 5000) -> float:
 def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers: int = 2,
                latency_ms: float = 0.0, send_concurrency: int = 8,
                send_order: str = "target", reconcile_interval_s: int = 1,
-               nudge: bool = True) -> dict[str, Any]:
+               nudge: bool = True, dsp_process: bool = False) -> dict[str, Any]:
     """Bench: device-steps/s with `workers` worker processes against a DSP answering each
     synchronous request `latency_ms` late; the no-op task baseline through the same Redis,
-    and the ceiling strictly serial sending would have at that latency."""
+    and the ceiling strictly serial sending would have at that latency. `dsp_process`: the
+    DSP and the receiver (`fwo sim dsp`, `fwo serve`) in processes of their own, else in
+    this one."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -306,9 +327,11 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
                         send_concurrency=send_concurrency, send_order=send_order,
                         reconcile_interval_s=reconcile_interval_s, nudge=nudge)
         try:
-            sim = run.start_dsp(latency_s=latency_ms / 1000,
-                                replay_scope="originator" if send_order == "originator"
-                                else "target")
+            scope = "originator" if send_order == "originator" else "target"
+            if dsp_process:
+                run.start_dsp_process(latency_s=latency_ms / 1000, replay_scope=scope)
+            else:
+                sim = run.start_dsp(latency_s=latency_ms / 1000, replay_scope=scope)
             for _ in range(workers):
                 run.spawn("worker", "--concurrency", "1")
             run.spawn("beat")
@@ -319,9 +342,11 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
             wall = time.perf_counter() - start
             steps = run.rows("select count(*) from job_events where cause = 'version_read' "
                              "and to_state in ('planned', 'done')")[0][0]
-            answered = sum(n for k, n in sim.dsp.stats.items() if k.startswith("answered_"))
-            replays = sim.dsp.stats.get("answered_E42", 0)
-            bricked = len(sim.fleet.bricked())
+            truth = (run.get("/truth") if dsp_process else
+                     {"stats": sim.dsp.stats, "bricked": sim.fleet.bricked()})
+            answered = sum(n for k, n in truth["stats"].items() if k.startswith("answered_"))
+            replays = truth["stats"].get("answered_E42", 0)
+            bricked = len(truth["bricked"])
         finally:
             run.close()
     per_step = answered / steps if steps else 0.0
@@ -331,7 +356,8 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
             "device_steps_per_s": round(steps / wall, 1), "workers": workers,
             "latency_ms": latency_ms, "send_concurrency": send_concurrency,
             "send_order": send_order, "reconcile_interval_s": reconcile_interval_s,
-            "nudge": nudge, "dsp_requests_per_step": round(per_step, 2),
+            "nudge": nudge, "dsp": "process" if dsp_process else "in the bench process",
+            "dsp_requests_per_step": round(per_step, 2),
             "serial_ceiling_steps_per_s": None if serial is None else round(serial, 2),
             "replays_refused_e42": replays, "bricked": bricked,
             "baseline_noop_tasks_per_s": baseline}
