@@ -3,6 +3,8 @@
 Prints one JSON line: requests/s for building+signing SR 11.1 (50 devices, 256 KiB image) and
 SR 11.3, responses/s for verify+parse, and for each the floor measured in the same run (SHA-256
 over the same bytes plus one ECDSA sign or verify) with ratio = ours / floor (1.0 = at the floor).
+Verification also has `floor_with_c14n_per_s` / `ratio_with_c14n`: the ECDSA verify plus both
+canonical forms a verifier must compute (SignedInfo and document) and the document's SHA-256.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from lxml import etree
 
 from duis import build, respond
+from duis.codes import DS_NS
 from duis.keys import TrustStore
 from duis.parse import verify_response
 from duis.requestid import RequestId
@@ -54,6 +58,23 @@ def floor_verify(key: ec.EllipticCurvePrivateKey, size: int) -> float:
     return rate(
         lambda: public.verify(sig, b"x", ec.ECDSA(hashes.SHA256())) or hashlib.sha256(data).digest()
     )
+
+
+def floor_verify_c14n(key: ec.EllipticCurvePrivateKey, response: bytes) -> float:
+    """The issue's verify floor for one response: the same ECDSA verify, plus what no
+    verifier can skip, both canonical forms (SignedInfo, exclusive; the document, inclusive)
+    and the document's SHA-256, on a tree parsed once outside the loop."""
+    root = etree.fromstring(response)
+    signed_info = root.find(f".//{{{DS_NS}}}SignedInfo")
+    assert signed_info is not None
+    public, sig = key.public_key(), key.sign(b"x", ec.ECDSA(hashes.SHA256()))
+
+    def once() -> None:
+        etree.tostring(signed_info, method="c14n", exclusive=True)
+        hashlib.sha256(etree.tostring(root, method="c14n")).digest()
+        public.verify(sig, b"x", ec.ECDSA(hashes.SHA256()))
+
+    return rate(once)
 
 
 def main() -> None:
@@ -94,8 +115,13 @@ def main() -> None:
             "doc_bytes": len(response),
             "per_s": rate(lambda: verify_response(response, trust)),
             "floor_per_s": floor_verify(key, len(response)),
+            "floor_with_c14n_per_s": floor_verify_c14n(key, response),
         },
     }
+    verify = result["verify_response"]
+    assert isinstance(verify, dict)
+    verify["ratio_with_c14n"] = round(verify["per_s"] / verify["floor_with_c14n_per_s"], 3)
+    verify["floor_with_c14n_per_s"] = round(verify["floor_with_c14n_per_s"], 1)
     for name in ("sr_11_1", "sr_11_3", "verify_response"):
         entry = result[name]
         assert isinstance(entry, dict)
