@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -50,15 +51,54 @@ from duis.requestid import RequestId
 from duis.sign import SigningIdentity, sign_canonical
 
 NSMAP = {"sr": SR_NS}
+_ROOT_OPEN = f'<sr:Response xmlns:sr="{SR_NS}" schemaVersion="{{}}">'
+# characters XML 1.0 cannot carry (lxml refuses them too)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _add(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    child = etree.SubElement(parent, f"{{{SR_NS}}}{name}")
-    child.text = text
+class _Node:
+    """One sr: element of a response being written: its text or its children."""
+
+    __slots__ = ("children", "name", "text")
+
+    def __init__(self, name: str, text: str | None = None) -> None:
+        self.name, self.text = name, text
+        self.children: list[_Node] = []
+
+    def write(self, out: list[str]) -> None:
+        """Append this element in inclusive C14N form (no attributes, no namespace of its
+        own: the root declares sr)."""
+        out.append(f"<sr:{self.name}>")
+        if self.text:
+            out.append(_c14n_text(self.text))
+        for child in self.children:
+            child.write(out)
+        out.append(f"</sr:{self.name}>")
+
+
+def _c14n_text(text: str) -> str:
+    if _NOT_XML.search(text):
+        raise RequestBuildError(f"text is not XML-compatible: {text[:40]!r}")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#xD;")
+
+
+def _c14n_attribute(value: str) -> str:
+    if _NOT_XML.search(value):
+        raise RequestBuildError(f"attribute is not XML-compatible: {value[:40]!r}")
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), ('"', "&quot;"), ("\t", "&#x9;"),
+                         ("\n", "&#xA;"), ("\r", "&#xD;")):
+        value = value.replace(raw, escaped)
+    return value
+
+
+def _add(parent: _Node, name: str, text: str | None = None) -> _Node:
+    child = _Node(name, text)
+    parent.children.append(child)
     return child
 
 
-def _add_opt(parent: etree._Element, pairs: Iterable[tuple[str, str | None]]) -> None:
+def _add_opt(parent: _Node, pairs: Iterable[tuple[str, str | None]]) -> None:
     for name, value in pairs:
         if value is not None:
             _add(parent, name, value)
@@ -68,7 +108,7 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _header(parent: etree._Element, h: ResponseHeader) -> None:
+def _header(parent: _Node, h: ResponseHeader) -> None:
     header = _add(parent, "Header")
     _add_opt(
         header,
@@ -81,7 +121,7 @@ def _header(parent: etree._Element, h: ResponseHeader) -> None:
     )
 
 
-def _warnings(parent: etree._Element, element: str, w: FirmwareWarnings) -> None:
+def _warnings(parent: _Node, element: str, w: FirmwareWarnings) -> None:
     node = _add(parent, element)
     values = (
         w.invalid,
@@ -93,7 +133,7 @@ def _warnings(parent: etree._Element, element: str, w: FirmwareWarnings) -> None
     _add_opt(node, [(name, ",".join(ids) or None) for name, ids in zip(WARNING_LISTS, values)])
 
 
-def _device(parent: etree._Element, d: InventoryDevice) -> None:
+def _device(parent: _Node, d: InventoryDevice) -> None:
     node = _add(parent, "Device")
     _add_opt(
         node,
@@ -114,12 +154,12 @@ def _device(parent: etree._Element, d: InventoryDevice) -> None:
 
 
 @functools.singledispatch
-def _body(body: object, parent: etree._Element) -> None:
+def _body(body: object, parent: _Node) -> None:
     raise RequestBuildError(f"no response body for {type(body).__name__}")
 
 
 @_body.register
-def _(m: ResponseMessage, parent: etree._Element) -> None:
+def _(m: ResponseMessage, parent: _Node) -> None:
     node = _add(parent, "ResponseMessage")
     _add(node, "ServiceReference", m.service_reference)
     _add(node, "ServiceReferenceVariant", m.variant)
@@ -150,19 +190,19 @@ def _(m: ResponseMessage, parent: etree._Element) -> None:
 
 
 @_body.register
-def _(a: DeviceAlert, parent: etree._Element) -> None:
+def _(a: DeviceAlert, parent: _Node) -> None:
     node = _add(parent, "DeviceAlertMessage")
     _add(node, "AlertCode", f"{a.alert_code:04X}")
     _add(node, "GBCSPayload", _b64(a.gbcs_payload))
 
 
 @functools.singledispatch
-def _detail(detail: object, parent: etree._Element) -> None:
+def _detail(detail: object, parent: _Node) -> None:
     raise RequestBuildError(f"cannot write DCC alert detail {type(detail).__name__}")
 
 
 @_detail.register
-def _(d: FirmwareDeliveryStatus, parent: etree._Element) -> None:
+def _(d: FirmwareDeliveryStatus, parent: _Node) -> None:
     node = _add(parent, "CSPFirmwareDeliveryStatus")
     _add_opt(
         node,
@@ -178,21 +218,21 @@ def _(d: FirmwareDeliveryStatus, parent: etree._Element) -> None:
 
 
 @_detail.register
-def _(d: FirmwareDistributionFailure, parent: etree._Element) -> None:
+def _(d: FirmwareDistributionFailure, parent: _Node) -> None:
     node = _add(parent, "FirmwareDistributionFailure")
     _add(node, "UpdateFirmwareRequestID", str(d.update_firmware_request_id))
     _add(node, "MeterIDs", ",".join(d.device_ids))
 
 
 @_detail.register
-def _(d: QuarantinedRequest, parent: etree._Element) -> None:
+def _(d: QuarantinedRequest, parent: _Node) -> None:
     breach = _add(_add(parent, "QuarantinedRequest"), d.breach)
     _add(breach, "RequestID", str(d.request_id))
     _add(breach, "QuarantineEventRef", str(d.quarantine_event_ref))
 
 
 @_detail.register
-def _(d: FirmwareVersionMismatch, parent: etree._Element) -> None:
+def _(d: FirmwareVersionMismatch, parent: _Node) -> None:
     node = _add(parent, "FirmwareVersionMismatch")
     _add_opt(
         node,
@@ -206,32 +246,38 @@ def _(d: FirmwareVersionMismatch, parent: etree._Element) -> None:
 
 
 @_detail.register
-def _(d: OtherDccAlert, parent: etree._Element) -> None:
+def _(d: OtherDccAlert, parent: _Node) -> None:
     raise RequestBuildError(f"cannot build DCC alert detail sr:{d.element}")
 
 
 @_body.register
-def _(a: DccAlert, parent: etree._Element) -> None:
+def _(a: DccAlert, parent: _Node) -> None:
     node = _add(parent, "DCCAlertMessage")
     _add(node, "DCCAlertCode", a.code)
     _detail(a.detail, _add(node, "DCCAlert"))
 
 
-def response_element(response: Response) -> etree._Element:
-    """The unsigned sr:Response element for a Response model."""
-    root = etree.Element(
-        f"{{{SR_NS}}}Response",
-        nsmap=NSMAP,
-        schemaVersion=response.schema_version or SCHEMA_VERSION,
-    )
+def canonical_response(response: Response) -> bytes:
+    """The unsigned sr:Response in inclusive C14N form, written directly (as `duis.build`
+    writes requests): what is signed and sent, without building and canonicalising a tree."""
+    root = _Node("Response")
     _header(root, response.header)
     _body(response.body, _add(root, "Body"))
-    return root
+    out = [_ROOT_OPEN.format(_c14n_attribute(response.schema_version or SCHEMA_VERSION))]
+    for child in root.children:
+        child.write(out)
+    out.append("</sr:Response>")
+    return "".join(out).encode()
+
+
+def response_element(response: Response) -> etree._Element:
+    """The unsigned sr:Response element for a Response model."""
+    return etree.fromstring(canonical_response(response))
 
 
 def sign_response(response: Response, identity: SigningIdentity) -> bytes:
     """The response, signed by the DCC identity, as bytes."""
-    return sign_canonical(etree.tostring(response_element(response), method="c14n"), identity)
+    return sign_canonical(canonical_response(response), identity)
 
 
 def _alert_payload(alert_code: int, device_id: str, recipient: str, counter: int,
