@@ -35,6 +35,8 @@ from simulators.clock import DEFAULT_START
 from simulators.generate import generate
 from simulators.service import create_app
 
+OPEN_BUDGETS = tuple(Budget(sr, 100_000, 3600.0) for sr in ("11.1", "11.4", "11.3", "11.2"))
+
 
 def free_port() -> int:
     """A free TCP port on loopback."""
@@ -82,9 +84,8 @@ class CampaignRun:
 
     def start_campaign(self, policy: Policy | None = None) -> dict[str, Any]:
         """Create, approve and start a campaign over the whole fleet."""
-        budgets = tuple(Budget(sr, 100_000, 3600.0) for sr in ("11.1", "11.4", "11.3", "11.2"))
         created = campaigns.create_campaign(campaigns.CreateCampaign(
-            "scaled", policy=policy or Policy(budgets=budgets),
+            "scaled", policy=policy or Policy(budgets=OPEN_BUDGETS),
             created_by=Principal("ops", "operator")),
             self.app.uow(), self.app.clock().now())
         execution, ops = self.app.execution(), Principal("ops", "operator")

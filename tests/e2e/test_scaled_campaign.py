@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .scaled_harness import ScaledRun
+from orchestrator.domain.policy import Policy, RetryPolicy
+
+from .scaled_harness import OPEN_BUDGETS, ScaledRun
 
 FWO = str(Path(sys.executable).with_name("fwo"))
 
@@ -26,7 +28,11 @@ def test_two_workers_and_beat_complete_a_campaign_through_a_worker_kill(
                     redis_url=redis_server)
     try:
         sim = run.start_dsp()
-        created = run.start_campaign()
+        # a worker killed mid-dispatch leaves the requests it claimed but never sent: they
+        # time out after FWO_UNACKNOWLEDGED_GRACE_S and retry after the policy's backoff (15
+        # minutes by default, longer than this test waits), so the test's policy retries soon
+        retry = RetryPolicy(base_s=5.0, cap_s=30.0)
+        created = run.start_campaign(Policy(budgets=OPEN_BUDGETS, retry=retry))
         assert created["devices"] >= 300
         first = run.spawn("worker", "--concurrency", "1")
         run.spawn("worker", "--concurrency", "1")
