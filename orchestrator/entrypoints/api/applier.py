@@ -2,8 +2,9 @@
 
 The receiver answers as soon as a batch is stored; it then tells an applier the new ids.
 On a shared broker that is a `fwo.inbound.process` Celery task for the batches stored in
-each 50 ms (any worker verifies and applies it); on the in-process `memory://` broker (`fwo serve` alone, `fwo run`)
-it is a thread of this process that applies every pending message, oldest first, in batches.
+each 50 ms (any worker verifies and applies it); on the in-process `memory://` broker
+(`fwo serve` alone, `fwo run`) it is a thread of this process that applies every pending
+message, oldest first, in batches.
 Either way a lost notice costs time, not messages: what is stored stays `received` until a
 worker, the thread's next poll or the reconciler applies it, and `inbound.process_many`
 claims each message so none is applied twice.
