@@ -237,11 +237,14 @@ def to_element(request: Request, schema_version: str = SCHEMA_VERSION) -> etree.
     return root
 
 
+def c14n_escape(text: str) -> str:
+    """Element text as inclusive C14N writes it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#xD;")
+
+
 def _c14n_text(value: str | bytes) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\r", "&#xD;").encode()
+    return value if isinstance(value, bytes) else c14n_escape(value).encode()
 
 
 def _c14n_elements(fields: list[Field]) -> list[bytes]:

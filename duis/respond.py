@@ -10,7 +10,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from duis.build import format_datetime
+from duis.build import c14n_escape, format_datetime
 from duis.codes import (
     DCC_EUI,
     SCHEMA_VERSION,
@@ -50,7 +50,6 @@ from duis.models import (
 from duis.requestid import RequestId
 from duis.sign import SigningIdentity, sign_canonical
 
-NSMAP = {"sr": SR_NS}
 _ROOT_OPEN = f'<sr:Response xmlns:sr="{SR_NS}" schemaVersion="{{}}">'
 # characters XML 1.0 cannot carry (lxml refuses them too)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -79,8 +78,7 @@ class _Node:
 def _c14n_text(text: str) -> str:
     if _NOT_XML.search(text):
         raise RequestBuildError(f"text is not XML-compatible: {text[:40]!r}")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\r", "&#xD;")
+    return c14n_escape(text)
 
 
 def _c14n_attribute(value: str) -> str:
