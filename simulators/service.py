@@ -19,7 +19,8 @@ request sent to the wrong DCC Boxed service (say a CV4 to serviceS) is answered 
 as a web service answers a request it does not serve.
 
 In real-time mode a background thread lets simulated time flow at the clock's speed and
-delivers responses and alerts to the receiver as they fall due.
+delivers responses and alerts to the receiver as they fall due, over several connections at
+once as a DSP does (`delivery_lanes`), each device's messages in the order they fell due.
 """
 from __future__ import annotations
 
@@ -136,10 +137,10 @@ def _lifespan(runner: RealTimeRunner | None
 
 
 def create_app(sim: Simulation, *, real_time: bool = True, tick: float = 0.05,
-               latency_s: float = 0.0) -> FastAPI:
-    """A FastAPI app serving `sim`; real time runs while the app is up; each synchronous
-    answer waits `latency_s` first."""
-    runner = RealTimeRunner(sim.dsp, tick) if real_time else None
+               latency_s: float = 0.0, delivery_lanes: int = 1) -> FastAPI:
+    """A FastAPI app serving `sim`; real time runs while the app is up, delivering over
+    `delivery_lanes` concurrent senders; each synchronous answer waits `latency_s` first."""
+    runner = RealTimeRunner(sim.dsp, tick, delivery_lanes) if real_time else None
     routes = _Routes(sim, runner, latency_s)
     app = FastAPI(title="Simulated DCC DSP", lifespan=_lifespan(runner))
     for name, variants in DCC_BOXED_SERVICES.items():

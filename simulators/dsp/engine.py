@@ -133,8 +133,10 @@ class Dsp:
         """How many events are scheduled."""
         return len(self.ctx.queue)
 
-    def advance_to(self, until: datetime) -> int:
-        """Run every event due by `until` in time order; return the messages delivered."""
+    def advance_to(self, until: datetime,
+                   hand_off: Callable[[Outbound], None] | None = None) -> int:
+        """Run every event due by `until` in time order; return the messages delivered
+        (or, given `hand_off`, passed to it to deliver: see `deliver`)."""
         delivered = 0
         while True:
             with self._lock:
@@ -145,7 +147,12 @@ class Dsp:
                 at, event = item
                 self.clock.advance_to(at)
                 outbound = self._process(event)
-            if outbound is not None and self._deliver(outbound):
+            if outbound is None:
+                continue
+            if hand_off is not None:
+                hand_off(outbound)
+                delivered += 1
+            elif self.deliver(outbound):
                 delivered += 1
 
     def advance_by(self, delta: timedelta) -> int:
@@ -165,14 +172,17 @@ class Dsp:
         EVENT_HANDLERS[type(event)](self.ctx, event)
         return None
 
-    def _deliver(self, outbound: Outbound) -> bool:
+    def deliver(self, outbound: Outbound) -> bool:
+        """Sign and send one message to the receiver (from any thread); one it refuses to
+        take goes back on the queue a minute later."""
         xml = sign_response(outbound.response, self.dcc_identity)
         try:
             self.receiver(xml)
         except ReceiverError as err:
             self._retry(outbound, err)
             return False
-        self.ctx.stats["delivered"] += 1
+        with self._lock:
+            self.ctx.stats["delivered"] += 1
         return True
 
     def _retry(self, outbound: Outbound, err: ReceiverError) -> None:

@@ -1,10 +1,12 @@
-"""Real-time mode: a background thread lets simulated time flow and delivers due events."""
+"""Real-time mode: a background thread lets simulated time flow and delivers due events
+(with `lanes` above 1, over that many sender threads, each device's messages in order)."""
 from __future__ import annotations
 
 import threading
 
 import structlog
 
+from simulators.dsp.delivery import Lanes
 from simulators.dsp.engine import Dsp
 
 log = structlog.get_logger(__name__)
@@ -13,9 +15,11 @@ log = structlog.get_logger(__name__)
 class RealTimeRunner:
     """Runs `dsp.advance_to(clock.now())` while the clock flows at its speed factor."""
 
-    def __init__(self, dsp: Dsp, tick: float = 0.05) -> None:
+    def __init__(self, dsp: Dsp, tick: float = 0.05, lanes: int = 1) -> None:
         self.dsp = dsp
         self.tick = tick
+        self.lanes = lanes
+        self._lanes: Lanes | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -29,6 +33,7 @@ class RealTimeRunner:
         if self.running:
             return
         self._stop.clear()
+        self._lanes = Lanes(self.dsp.deliver, self.lanes) if self.lanes > 1 else None
         self.dsp.clock.start()
         self._thread = threading.Thread(target=self._loop, name="dsp-real-time", daemon=True)
         self._thread.start()
@@ -39,6 +44,9 @@ class RealTimeRunner:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._lanes is not None:
+            self._lanes.close()
+            self._lanes = None
         self.dsp.clock.stop()
 
     def _wait(self) -> float:
@@ -48,8 +56,9 @@ class RealTimeRunner:
         return min(self.tick, self.dsp.clock.wall_seconds_until(due))
 
     def _loop(self) -> None:
+        hand_off = self._lanes.put if self._lanes is not None else None
         while not self._stop.wait(self._wait()):
             try:
-                self.dsp.advance_to(self.dsp.clock.now())
+                self.dsp.advance_to(self.dsp.clock.now(), hand_off)
             except Exception:  # the thread must outlive a bad receiver; the error is logged
                 log.exception("dsp_real_time_step_failed")

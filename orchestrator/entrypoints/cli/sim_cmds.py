@@ -108,14 +108,22 @@ def dsp(
     ] = "target",
     latency_ms: Annotated[float, typer.Option(
         help="Wall-clock delay added to every synchronous answer (a distant DSP).")] = 0.0,
+    delivery_lanes: Annotated[int, typer.Option(
+        help="Messages posted to the receiver at once, each device's in order (1 to 64).")
+    ] = 8,
 ) -> None:
     """Run the simulated DCC DSP as an HTTP service: POST signed DUIS XML to /duis."""
     import uvicorn
 
     from simulators import SimulatorError, build_simulation
+    from simulators.dsp.delivery import MAX_LANES
     from simulators.dsp.receivers import HttpReceiver
     from simulators.service import create_app
 
+    if latency_ms < 0:
+        fail(f"--latency-ms {latency_ms:g}: a delay cannot be negative")
+    if not 1 <= delivery_lanes <= MAX_LANES:
+        fail(f"--delivery-lanes {delivery_lanes}: give 1 to {MAX_LANES}")
     xsd = schema or _configured_xsd()
     try:
         sim = build_simulation(catalogue, faults=faults, seed=seed, speed=speed,
@@ -127,9 +135,8 @@ def dsp(
         err_console.print(DUIS_XSD_OFF, highlight=False, soft_wrap=True)
     err_console.print(f"Simulated DSP: {len(sim.fleet):,} devices, faults {faults}, "
                       f"speed x{speed:g}, POST http://{host}:{port}/duis", highlight=False)
-    if latency_ms < 0:
-        fail(f"--latency-ms {latency_ms:g}: a delay cannot be negative")
-    uvicorn.run(create_app(sim, real_time=not stepped, latency_s=latency_ms / 1000),
+    uvicorn.run(create_app(sim, real_time=not stepped, latency_s=latency_ms / 1000,
+                           delivery_lanes=delivery_lanes),
                 host=host, port=port, log_level="info")
 
 
