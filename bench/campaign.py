@@ -10,8 +10,9 @@ Prints one JSON line:
   `--send-concurrency` requests in flight; against the ceiling of strictly serial sending at
   that latency (1 / (DSP requests per device-step x latency)) and the no-op task baseline.
   The simulated DSP and its receiver run in this process; with `--dsp-process` they are
-  `fwo sim dsp` and `fwo serve` (deferred) in processes of their own, as deployed (that
-  simulator posts its messages one at a time, which then caps the figure);
+  `fwo sim dsp` and `fwo serve` (deferred) in processes of their own, as deployed. Each
+  worker is one process running `--tasks-per-worker` tasks at once in its `--pool`
+  (default: `fwo worker`'s, threads and 4);
 - status: `campaign status` latency (maintained counters) on a 1,000,000-device campaign,
   against a full `GROUP BY` scan of its jobs.
 """
@@ -121,11 +122,13 @@ def scaled(devices: int) -> dict[str, Any]:
 
 
 def latency(devices: int, latency_ms: float, concurrency: int,
-            dsp_process: bool = False) -> dict[str, Any]:
+            dsp_process: bool = False, pool: str = "threads",
+            tasks_per_worker: int = 4) -> dict[str, Any]:
     from scaled_harness import run_scaled
 
     one, two = (run_scaled(devices, PG, REDIS, FWO, workers=n, latency_ms=latency_ms,
-                           send_concurrency=concurrency, dsp_process=dsp_process)
+                           send_concurrency=concurrency, dsp_process=dsp_process, pool=pool,
+                           tasks_per_worker=tasks_per_worker)
                 for n in (1, 2))
     return {"one_worker": one, "two_workers": two,
             "two_over_one": round(two["device_steps_per_s"] / one["device_steps_per_s"], 2)}
@@ -140,6 +143,10 @@ def main() -> None:
     parser.add_argument("--send-concurrency", type=int, default=32)
     parser.add_argument("--dsp-process", action="store_true",
                         help="latency: the DSP and the receiver in processes of their own")
+    parser.add_argument("--pool", default="threads", choices=("prefork", "threads"),
+                        help="latency: each worker's pool (`fwo worker --pool`)")
+    parser.add_argument("--tasks-per-worker", type=int, default=4,
+                        help="latency: tasks each worker runs at once (`--concurrency`)")
     args = parser.parse_args()
     parts = args.parts.split(",")
     result: dict[str, Any] = {"bench": "campaign"}
@@ -151,7 +158,7 @@ def main() -> None:
         result["scaled"] = scaled(args.devices)
     if "latency" in parts:
         result["latency"] = latency(args.devices, args.latency_ms, args.send_concurrency,
-                                    args.dsp_process)
+                                    args.dsp_process, args.pool, args.tasks_per_worker)
     print(json.dumps(result))
 
 

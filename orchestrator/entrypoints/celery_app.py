@@ -5,6 +5,7 @@ first, so a lost or repeated message delays work but never loses or duplicates i
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import structlog
@@ -17,6 +18,7 @@ from orchestrator.service.wiring import Execution
 
 log = structlog.get_logger(__name__)
 _state: dict[str, Any] = {}
+_building = threading.Lock()  # a threads-pool worker's tasks start together: build once
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -55,10 +57,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 
 def application() -> App:
     """The wired application of this worker process (built on first use)."""
-    if "app" not in _state:
-        settings = _state.get("settings") or Settings.from_env()
-        _state["settings"] = settings
-        _state["app"] = bootstrap(settings)
+    with _building:
+        if "app" not in _state:
+            settings = _state.get("settings") or Settings.from_env()
+            _state["settings"] = settings
+            _state["app"] = bootstrap(settings)
     app: App = _state["app"]
     return app
 
@@ -66,7 +69,10 @@ def application() -> App:
 def worker_execution() -> Execution:
     """The campaign execution of this worker process (built on first use)."""
     if "execution" not in _state:
-        _state["execution"] = application().execution()
+        app = application()
+        with _building:
+            if "execution" not in _state:
+                _state["execution"] = app.execution()
     ex: Execution = _state["execution"]
     return ex
 

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that load what they need and call a service handler."""
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import structlog
@@ -53,6 +54,45 @@ def execution() -> Execution:
     return worker_execution()
 
 
+class Dispatching:
+    """Which campaigns this worker process is dispatching (a threads-pool worker runs several
+    tasks at once): a dispatch asked for while one runs is folded into it, as one more
+    round, instead of taking another of the worker's slots to wait on the same locks."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._running: set[int] = set()
+        self._again: set[int] = set()
+
+    def start(self, campaign_id: int) -> bool:
+        """True: dispatch it; False: one is running here, and will go round once more."""
+        with self._guard:
+            if campaign_id in self._running:
+                self._again.add(campaign_id)
+                return False
+            self._running.add(campaign_id)
+            return True
+
+    def finish(self, campaign_id: int, idle: bool) -> bool:
+        """After a round (`idle`: it found nothing due): True when the dispatch ends, False
+        when it should go round again (more was due, or someone asked meanwhile)."""
+        with self._guard:
+            if not idle or campaign_id in self._again:
+                self._again.discard(campaign_id)
+                return False
+            self._running.discard(campaign_id)
+            return True
+
+    def stop(self, campaign_id: int) -> None:
+        """The dispatch ended early (an error, or its rounds ran out)."""
+        with self._guard:
+            self._running.discard(campaign_id)
+            self._again.discard(campaign_id)
+
+
+_dispatching = Dispatching()
+
+
 @shared_task(name="fwo.campaign.dispatch", ignore_result=True, acks_late=True,
              autoretry_for=(TransientError,), retry_backoff=True, retry_backoff_max=300,
              max_retries=None)
@@ -62,13 +102,16 @@ def dispatch_campaign(campaign_id: int, rounds: int = 20) -> int:
     An error that stops the dispatch (no keys, no DSP URL, no database) is kept on the
     campaign, so the operator sees it where they look, not only in this worker's log.
     """
-    sent = 0
+    if not _dispatching.start(campaign_id):
+        return 0
+    sent, ended = 0, False
     try:
         ex = execution()
         for _ in range(rounds):
             report = dispatch(ex, campaign_id)
             sent += report.devices
-            if report.devices == 0:
+            if _dispatching.finish(campaign_id, idle=report.devices == 0):
+                ended = True
                 return sent
     except TransientError:
         raise  # sender busy, pacing store down, DSP unreachable: retried with backoff
@@ -76,6 +119,9 @@ def dispatch_campaign(campaign_id: int, rounds: int = 20) -> int:
         log.error("dispatch_failed", campaign_id=campaign_id, error=str(err))
         campaigns.record_dispatch_error(application().uow(), campaign_id, err)
         return sent
+    finally:
+        if not ended:
+            _dispatching.stop(campaign_id)
     dispatch_campaign.delay(campaign_id, rounds)
     return sent
 

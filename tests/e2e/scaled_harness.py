@@ -315,12 +315,14 @@ def noop_throughput(run: ScaledRun, count: int = 5000) -> float:
 def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers: int = 2,
                latency_ms: float = 0.0, send_concurrency: int = 8,
                send_order: str = "target", reconcile_interval_s: int = 1,
-               nudge: bool = True, dsp_process: bool = False) -> dict[str, Any]:
+               nudge: bool = True, dsp_process: bool = False, pool: str = "threads",
+               tasks_per_worker: int = 4) -> dict[str, Any]:
     """Bench: device-steps/s with `workers` worker processes against a DSP answering each
     synchronous request `latency_ms` late; the no-op task baseline through the same Redis,
     and the ceiling strictly serial sending would have at that latency. `dsp_process`: the
     DSP and the receiver (`fwo sim dsp`, `fwo serve`) in processes of their own, else in
-    this one."""
+    this one. Each worker runs `tasks_per_worker` tasks at once in its `pool` (`fwo worker
+    --pool`): threads share one process, so a worker is one core either way."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -334,7 +336,7 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
             else:
                 sim = run.start_dsp(latency_s=latency_ms / 1000, replay_scope=scope)
             for _ in range(workers):
-                run.spawn("worker", "--concurrency", "1")
+                run.spawn("worker", "--concurrency", str(tasks_per_worker), "--pool", pool)
             run.spawn("beat")
             baseline = noop_throughput(run)
             created = run.start_campaign()
@@ -358,6 +360,7 @@ def run_scaled(devices: int, postgres: str, redis_url: str, fwo: str, *, workers
             "latency_ms": latency_ms, "send_concurrency": send_concurrency,
             "send_order": send_order, "reconcile_interval_s": reconcile_interval_s,
             "nudge": nudge, "dsp": "process" if dsp_process else "in the bench process",
+            "pool": pool, "tasks_per_worker": tasks_per_worker,
             "dsp_requests_per_step": round(per_step, 2),
             "serial_ceiling_steps_per_s": None if serial is None else round(serial, 2),
             "replays_refused_e42": replays, "bricked": bricked,

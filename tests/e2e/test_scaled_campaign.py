@@ -34,13 +34,13 @@ def test_two_workers_and_beat_complete_a_campaign_through_a_worker_kill(
         retry = RetryPolicy(base_s=5.0, cap_s=30.0)
         created = run.start_campaign(Policy(budgets=OPEN_BUDGETS, retry=retry))
         assert created["devices"] >= 300
-        first = run.spawn("worker", "--concurrency", "1")
-        run.spawn("worker", "--concurrency", "1")
+        first = run.spawn("worker")
+        run.spawn("worker")
         run.spawn("beat")
         campaign_id = created["campaign_id"]
         run.wait(campaign_id, lambda s: s["states"].get("done", 0) > 20, 180)
         first.send_signal(signal.SIGKILL)
-        run.spawn("worker", "--concurrency", "1")
+        run.spawn("worker")
         state = run.wait(campaign_id, lambda s: s["state"] == "completed", 600)
         assert state["state"] == "completed", state
         ids = [r[0] for r in run.rows("select request_id from sent_requests")]

@@ -32,7 +32,7 @@ def test_windowed_campaign_completes_with_workers_and_the_dsp_over_http(
         budgets = tuple(Budget(sr, 100_000, 3600.0) for sr in ("11.1", "11.4", "11.3", "11.2"))
         created = run.start_campaign(Policy(budgets=budgets, activation_window=window))
         assert created["devices"] >= 50
-        run.spawn("worker", "--concurrency", "1", log=tmp_path / "worker.log")
+        run.spawn("worker", log=tmp_path / "worker.log")
         run.spawn("beat", log=tmp_path / "beat.log")
         campaign_id = created["campaign_id"]
         state = run.wait(campaign_id, lambda s: s["state"] == "completed", 600)

@@ -11,7 +11,7 @@ from orchestrator.adapters.db import create_db_engine, migrate
 from orchestrator.config import Settings
 from orchestrator.entrypoints import preflight
 from orchestrator.entrypoints.cli.common import console, print_json
-from orchestrator.entrypoints.cli.errors import user_errors
+from orchestrator.entrypoints.cli.errors import fail, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -53,19 +53,31 @@ def demo(
     demo_run.run_demo(target, entries=entries, devices=devices, seed=seed, faults=faults)
 
 
+WORKER_POOLS = ("prefork", "threads")
+
+
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    concurrency: Annotated[int, typer.Option(
+        help="Tasks at once: threads (threads pool) or processes (prefork).")] = 4,
     queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = "celery",
+    pool: Annotated[str, typer.Option(
+        help="threads: one process running `concurrency` tasks at once, so answers are "
+             "applied while a dispatch waits on the DSP (about one core a worker: run one "
+             "per core); prefork: a process per task.")] = "threads",
 ) -> None:
     """Run a Celery worker for the configured broker (refused when it could not dispatch)."""
     from orchestrator.entrypoints.celery_app import create_celery
 
+    if pool not in WORKER_POOLS:
+        fail(f"--pool {pool!r}: give one of {', '.join(WORKER_POOLS)}")
+    if concurrency < 1:
+        fail(f"--concurrency {concurrency}: give 1 or more")
     settings = Settings.from_env()
     preflight.check_broker(settings, "fwo worker")
     preflight.check_dispatch(settings, "fwo worker")
     celery = create_celery(settings)
     celery.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={queues}",
-                        "--loglevel=INFO"])
+                        f"--pool={pool}", "--loglevel=INFO"])
 
 
 def beat() -> None:

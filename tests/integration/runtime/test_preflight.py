@@ -51,3 +51,16 @@ def test_a_worker_with_an_unknown_send_order_or_no_concurrency_refuses_to_start(
     text = " ".join(out.split())
     assert code == 2 and "FWO_SEND_ORDER='sideways': use target" in text
     assert "FWO_SEND_CONCURRENCY=0: at least 1" in text
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (("--pool", "gevent"), "--pool 'gevent': give one of prefork, threads"),
+    (("--concurrency", "0"), "--concurrency 0: give 1 or more"),
+])
+def test_a_worker_with_an_unknown_pool_or_no_task_slots_refuses_to_start(
+        argv: tuple[str, ...], said: str, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """`fwo worker --pool` is prefork or threads, and `--concurrency` at least 1."""
+    code, out = _fwo(monkeypatch, tmp_path, "worker", *argv,
+                     FWO_BROKER_URL="redis://127.0.0.1:6379/4")
+    assert code == 2 and said in " ".join(out.split())
