@@ -23,6 +23,9 @@ def q(name: str) -> str:
 
 def local(element: etree._Element) -> str:
     """Local name of an element (namespace stripped)."""
+    tag = element.tag
+    if isinstance(tag, str):
+        return tag.rpartition("}")[2]
     return str(etree.QName(element).localname)
 
 

@@ -8,6 +8,8 @@ instruction, which the canonical form keeps but no DUIS message carries, refuses
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 from duis.errors import XmlFormatError
@@ -15,15 +17,21 @@ from duis.errors import XmlFormatError
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 
+_PARSERS = threading.local()  # lxml parsers are not shared between threads
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=False,
-    )
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=False,
+        )
+    return parser
 
 
 def parse_xml(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._Element:
