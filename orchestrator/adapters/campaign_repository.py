@@ -7,7 +7,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import CompoundSelect
 
 from orchestrator.adapters.campaign_tables import (
     campaign_counters,
@@ -44,11 +46,21 @@ class SqlAlchemyCampaignRepository:
 
     def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
         """A campaign (row-locked on PostgreSQL when `lock`)."""
+        loaded = self.load(campaign_id, lock=lock)
+        return None if loaded is None else loaded[0]
+
+    def load(self, campaign_id: int, *, lock: bool = False
+             ) -> tuple[Campaign, dict[str, Any]] | None:
+        """A campaign and its raw stored fields (`row`) from one read (row-locked on
+        PostgreSQL when `lock`)."""
         query = select(campaigns).where(campaigns.c.id == campaign_id)
         if lock and self.postgres:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
-        return None if row is None else _campaign(row._mapping)
+        if row is None:
+            return None
+        stored = dict(row._mapping)
+        return _campaign(stored), stored
 
     def row(self, campaign_id: int) -> dict[str, Any] | None:
         """The raw stored fields of a campaign (wave count, times, snapshot)."""
@@ -63,12 +75,15 @@ class SqlAlchemyCampaignRepository:
                                 .values(**values, **extra))
 
     def record_dispatch(self, campaign_id: int, at: dt.datetime,
-                        pacing: dict[str, Any] | None = None) -> None:
-        """A dispatcher looked at the campaign; `pacing` updates the SR types it asked for."""
+                        pacing: dict[str, Any] | None = None,
+                        stored: dict[str, Any] | None = None) -> None:
+        """A dispatcher looked at the campaign; `pacing` updates the SR types it asked for.
+        `stored`: the campaign's pacing as read in this transaction (read here if None)."""
         values: dict[str, Any] = {"dispatched_at": at}
         if pacing:
-            stored = self.connection.scalar(select(campaigns.c.pacing).where(
-                campaigns.c.id == campaign_id)) or {}
+            if stored is None:
+                stored = self.connection.scalar(select(campaigns.c.pacing).where(
+                    campaigns.c.id == campaign_id)) or {}
             values["pacing"] = {**stored, **pacing}
         self.connection.execute(update(campaigns).where(campaigns.c.id == campaign_id)
                                 .values(**values))
@@ -146,14 +161,13 @@ class SqlAlchemyCampaignRepository:
         Each sending state gets its own share of `limit`, so a backlog of one SR type held
         back by its budget never starves the others.
         """
-        query = _DUE_LOCKED if self.postgres else _DUE
-        found: builtins.list[DeviceJob] = []
-        for state in SEND:
-            if states is not None and state not in states:
-                continue
-            rows = self.connection.execute(query, {"c": campaign_id, "s": state.value,
-                                                   "w": max_wave, "now": now, "lim": limit})
-            found += [_job(r._mapping) for r in rows]
+        wanted = tuple(s.value for s in SEND if states is None or s in states)
+        if not wanted:
+            return []
+        rows = self.connection.execute(_due_query(wanted, self.postgres), {
+            "c": campaign_id, "w": max_wave, "now": now, "lim": limit})
+        found = [_job(r._mapping) for r in rows]
+        found.sort(key=lambda j: wanted.index(j.state.value))  # stable: each state's order kept
         return found
 
     def next_due_at(self, campaign_id: int, max_wave: int) -> dt.datetime | None:
@@ -229,21 +243,17 @@ class SqlAlchemyCampaignRepository:
         self._count(changes)
 
     def _count(self, changes: Sequence[tuple[DeviceJob, DeviceJob]]) -> None:
+        """Add the counter deltas of `changes`: one upsert for all of them, in one key
+        order everywhere (so concurrent writers cannot deadlock)."""
         deltas: Counter[tuple[int, int, str]] = Counter()
         for old, new in changes:
             if old.state != new.state:
                 deltas[(old.campaign_id, old.wave, old.state.value)] -= 1
                 deltas[(new.campaign_id, new.wave, new.state.value)] += 1
-        for (campaign_id, wave, state), delta in sorted(deltas.items()):  # one lock order
-            if delta:
-                self._add_count(campaign_id, wave, state, delta)
-
-    def _add_count(self, campaign_id: int, wave: int, state: str, delta: int) -> None:
-        done = self.connection.execute(_ADD_COUNT, {"c": campaign_id, "w": wave, "s": state,
-                                                    "d": delta}).rowcount
-        if not done:
-            self.connection.execute(insert(campaign_counters).values(
-                campaign_id=campaign_id, wave=wave, state=state, count=delta))
+        rows = [{"campaign_id": c, "wave": w, "state": s, "count": d}
+                for (c, w, s), d in sorted(deltas.items()) if d]
+        if rows:
+            self.connection.execute(_ADD_COUNT[self.postgres], rows)
 
     def counters(self, campaign_id: int) -> dict[tuple[int, str], int]:
         """Maintained device counts per (wave, state): the status without a scan."""
@@ -274,16 +284,39 @@ class SqlAlchemyCampaignRepository:
         return {str(reason): int(n) for reason, n in rows}
 
 
-_DUE = (select(device_jobs).where(
-    device_jobs.c.campaign_id == bindparam("c"), device_jobs.c.state == bindparam("s"),
-    device_jobs.c.wave <= bindparam("w"),
-    or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= bindparam("now")))
-    .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(bindparam("lim")))
-_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
-_ADD_COUNT = update(campaign_counters).where(
-    campaign_counters.c.campaign_id == bindparam("c"), campaign_counters.c.wave == bindparam("w"),
-    campaign_counters.c.state == bindparam("s")).values(
-    count=campaign_counters.c.count + bindparam("d"))
+_DUE_QUERIES: dict[tuple[tuple[str, ...], bool], Select[Any] | CompoundSelect[Any]] = {}
+
+
+def _due_query(states: tuple[str, ...], locked: bool) -> Select[Any] | CompoundSelect[Any]:
+    """The due jobs of each state in `states`, each state's earliest `lim` (so each reads
+    only its own stretch of ix_device_jobs_due), as one statement: the states' selects
+    joined by UNION ALL (locked rows skipped, on PostgreSQL). Built once per shape."""
+    query = _DUE_QUERIES.get((states, locked))
+    if query is None:
+        branches = []
+        for state in states:
+            branch = (select(device_jobs).where(
+                device_jobs.c.campaign_id == bindparam("c"), device_jobs.c.state == state,
+                device_jobs.c.wave <= bindparam("w"),
+                or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= bindparam("now")))
+                .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(bindparam("lim")))
+            if locked:
+                branch = branch.with_for_update(skip_locked=True)
+            branches.append(branch)
+        query = (branches[0] if len(branches) == 1
+                 else union_all(*(select(b.subquery()) for b in branches)))
+        _DUE_QUERIES[(states, locked)] = query
+    return query
+
+
+def _add_count_upsert(dialect: Any) -> Any:
+    statement = dialect.insert(campaign_counters)
+    return statement.on_conflict_do_update(
+        index_elements=["campaign_id", "wave", "state"],
+        set_={"count": campaign_counters.c.count + statement.excluded["count"]})
+
+
+_ADD_COUNT = {True: _add_count_upsert(postgresql), False: _add_count_upsert(sqlite)}
 _UPDATE_JOB = update(device_jobs).where(
     device_jobs.c.campaign_id == bindparam("v_campaign_id"),
     device_jobs.c.device_id == bindparam("v_device_id")).values(

@@ -146,22 +146,21 @@ def _claim(ex: Execution, campaign_id: int, states: Collection[JobState] | None 
            ) -> tuple[Catalogue, list[Send], DispatchReport] | None:
     now = ex.clock.now()
     with ex.uow() as uow:
-        campaign = uow.campaigns.get(campaign_id, lock=True)
-        if campaign is None or not campaign.sending:
+        loaded = uow.campaigns.load(campaign_id, lock=True)
+        if loaded is None or not loaded[0].sending:
             return None
+        campaign, row = loaded
         jobs = uow.campaigns.due(campaign_id, campaign.current_wave, now, ex.batch_limit,
                                  states)
         if not jobs:
             uow.campaigns.record_dispatch(campaign_id, now)
             uow.commit()
             return None
-        row = uow.campaigns.row(campaign_id)
-        assert row is not None  # the campaign was just loaded in this transaction
         catalogue = ex.catalogue(row["snapshot_id"], uow)
         jobs, reads = _reads_first(jobs, Context(now, campaign.policy, "", ex.rng))
         sends = _group(jobs, campaign)
         sends, paced_until, pacing = _pace(ex, uow, campaign, sends, now)
-        uow.campaigns.record_dispatch(campaign_id, now, pacing)
+        uow.campaigns.record_dispatch(campaign_id, now, pacing, row["pacing"] or {})
         changes, events, rows = _mark_sent(ex, uow, campaign, catalogue, sends, now)
         changes, events = _merge(reads, changes, events)
         uow.campaigns.update_jobs(changes, events, now)

@@ -63,6 +63,11 @@ def test_a_campaign_reads_back_as_it_was_saved(new_uow: UowFactory) -> None:
         assert uow.campaigns.get(campaign_id + 100) is None
     assert again == campaign and aware(again.created_at) == NOW
     assert (row["snapshot_id"], row["wave_count"], row["plan_id"]) == (7, 2, 4)
+    with new_uow() as uow:  # both from one read, as a dispatcher's claim takes them
+        loaded = uow.campaigns.load(campaign_id, lock=True)
+        assert uow.campaigns.load(campaign_id + 100) is None
+    assert loaded is not None and loaded[0] == campaign
+    assert (loaded[1]["snapshot_id"], loaded[1]["plan_id"]) == (7, 4)
 
 
 def test_campaign_lists_and_the_reconcilers_scope(new_uow: UowFactory) -> None:
@@ -87,11 +92,18 @@ def test_dispatch_facts_merge_pacing_and_keep_the_last_error(new_uow: UowFactory
         uow.campaigns.record_dispatch(campaign_id, NOW, {"11.1": {"remaining": 1}})
         uow.campaigns.record_dispatch(campaign_id, NOW + HOUR, {"11.3": {"remaining": 2}})
         uow.campaigns.record_dispatch(campaign_id, NOW + 2 * HOUR)
+        uow.commit()
+    with new_uow() as uow:  # the stored pacing as the caller read it: no second read
+        stored = uow.campaigns.row(campaign_id)["pacing"]
+        uow.campaigns.record_dispatch(campaign_id, NOW + HOUR, {"11.2": {"remaining": 0}},
+                                      stored)
+        uow.campaigns.record_dispatch(campaign_id, NOW + 2 * HOUR)
         uow.campaigns.record_dispatch_error(campaign_id, NOW, "x" * 3000)
         uow.commit()
     with new_uow() as uow:
         row = uow.campaigns.row(campaign_id)
-    assert row["pacing"] == {"11.1": {"remaining": 1}, "11.3": {"remaining": 2}}
+    assert row["pacing"] == {"11.1": {"remaining": 1}, "11.3": {"remaining": 2},
+                             "11.2": {"remaining": 0}}
     assert aware(row["dispatched_at"]) == NOW + 2 * HOUR and len(row["dispatch_error"]) == 2000
 
 
@@ -144,6 +156,12 @@ def test_due_jobs_are_those_owing_a_request_in_open_waves(new_uow: UowFactory) -
         limited = uow.campaigns.due(campaign_id, 2, NOW, 1)  # a share of the limit per state
         assert [(j.device_id, j.state) for j in limited] == [("wave2", J.PLANNED),
                                                              ("activate", J.DELIVERED)]
+        # some sending states only (a dispatcher's round): each state's earliest, in order
+        assert [j.device_id for j in uow.campaigns.due(campaign_id, 2, NOW, 10, {
+            J.DELIVERED})] == ["activate"]
+        assert [j.device_id for j in uow.campaigns.due(campaign_id, 2, NOW, 2, {
+            J.PLANNED, J.DELIVERED})] == ["wave2", "late", "activate"]
+        assert uow.campaigns.due(campaign_id, 2, NOW, 10, {J.DISTRIBUTING}) == []
         assert aware(uow.campaigns.next_due_at(campaign_id, 1)) == NOW - HOUR
         assert aware(uow.campaigns.next_due_at(campaign_id, 2)) == NOW - 2 * HOUR
 

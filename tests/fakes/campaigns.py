@@ -41,15 +41,22 @@ class InMemoryCampaignRepository:
         row = self.s.campaigns.get(campaign_id)
         return None if row is None else copy.deepcopy(row)
 
+    def load(self, campaign_id: int, *, lock: bool = False
+             ) -> tuple[Campaign, dict[str, Any]] | None:
+        row = self.row(campaign_id)
+        return None if row is None else (_campaign(row), row)
+
     def save(self, campaign: Campaign, **extra: Any) -> None:
         self.s.campaigns[campaign.id].update(_campaign_row(campaign), **extra)
 
     def record_dispatch(self, campaign_id: int, at: dt.datetime,
-                        pacing: dict[str, Any] | None = None) -> None:
+                        pacing: dict[str, Any] | None = None,
+                        stored: dict[str, Any] | None = None) -> None:
         row = self.s.campaigns[campaign_id]
         row["dispatched_at"] = at
         if pacing:
-            row["pacing"] = {**(row["pacing"] or {}), **copy.deepcopy(pacing)}
+            base = row["pacing"] or {} if stored is None else stored
+            row["pacing"] = {**copy.deepcopy(base), **copy.deepcopy(pacing)}
 
     def record_dispatch_error(self, campaign_id: int, at: dt.datetime, error: str) -> None:
         self.s.campaigns[campaign_id].update(dispatch_error=error[:2000], dispatch_error_at=at)
