@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -80,6 +81,31 @@ def check_valid_at(cert: x509.Certificate, at: datetime | None) -> None:
         raise UntrustedCertificateError("certificate key usage lacks digitalSignature")
 
 
+@dataclass(frozen=True)
+class TrustedSigner:
+    """A trusted certificate prepared for verifying: its P-256 key, validity period and key
+    usage read once, so checking a signature by it costs no parsing of the certificate."""
+
+    certificate: x509.Certificate
+    public_key: ec.EllipticCurvePublicKey
+    valid_from: float  # POSIX seconds
+    valid_until: float
+    signs: bool
+
+    @classmethod
+    def of(cls, cert: x509.Certificate) -> TrustedSigner:
+        """Prepare a certificate (KeyMaterialError unless its key is P-256)."""
+        not_before, not_after, signs = _validity(cert)
+        return cls(cert, public_p256(cert), not_before.timestamp(), not_after.timestamp(),
+                   signs)
+
+    def check_valid_at(self, at: datetime | None) -> None:
+        """`check_valid_at` for this certificate (the current time read as a number)."""
+        moment = time.time() if at is None else at.timestamp()
+        if not self.valid_from <= moment <= self.valid_until or not self.signs:
+            check_valid_at(self.certificate, at)  # names what is wrong
+
+
 @functools.lru_cache(maxsize=256)
 def _validity(cert: x509.Certificate) -> tuple[datetime, datetime, bool]:
     """A certificate's validity period, and whether it may sign (read once per certificate)."""
@@ -99,7 +125,7 @@ class TrustStore:
 
     by_issuer_serial: dict[tuple[tuple[tuple[str, str], ...], int], x509.Certificate]
     # issuer names as spelt in signatures, once found: the next look-up is one dict access
-    _spelt: dict[tuple[str, int], x509.Certificate] = field(
+    _spelt: dict[tuple[str, int], TrustedSigner] = field(
         default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -116,17 +142,23 @@ class TrustStore:
 
     def find(self, issuer_name: str, serial: int) -> x509.Certificate:
         """The trusted certificate with this issuer and serial, or UntrustedCertificateError."""
-        cert = self._spelt.get((issuer_name, serial))
-        if cert is not None:
-            return cert
+        return self.signer(issuer_name, serial).certificate
+
+    def signer(self, issuer_name: str, serial: int) -> TrustedSigner:
+        """The trusted certificate with this issuer and serial, prepared for verifying, or
+        UntrustedCertificateError."""
+        found = self._spelt.get((issuer_name, serial))
+        if found is not None:
+            return found
         cert = self.by_issuer_serial.get((normalize_dn(issuer_name), serial))
         if cert is None:
             raise UntrustedCertificateError(
                 f"no trusted certificate for issuer {issuer_name!r} serial {serial}"
             )
+        found = TrustedSigner.of(cert)
         if len(self._spelt) < MAX_SPELLINGS:
-            self._spelt[(issuer_name, serial)] = cert
-        return cert
+            self._spelt[(issuer_name, serial)] = found
+        return found
 
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())

@@ -31,8 +31,8 @@ from duis.errors import (
     UnsupportedSignatureError,
 )
 from duis.keys import (
+    TrustedSigner,
     TrustStore,
-    check_valid_at,
     load_certificate,
     load_private_key,
     public_p256,
@@ -180,7 +180,7 @@ def _first(parent: etree._Element | None, name: str) -> etree._Element | None:
     return None if parent is None else next(parent.iterchildren(f"{_D}{name}"), None)
 
 
-def _certificate(signature: etree._Element, trust: TrustStore) -> x509.Certificate:
+def _signer(signature: etree._Element, trust: TrustStore) -> TrustedSigner:
     issuer_serial = _first(_first(_first(signature, "KeyInfo"), "X509Data"), "X509IssuerSerial")
     if issuer_serial is None:
         raise UnsupportedSignatureError("KeyInfo must name the certificate by X509IssuerSerial")
@@ -188,7 +188,7 @@ def _certificate(signature: etree._Element, trust: TrustStore) -> x509.Certifica
     if not serial_text.isdigit():
         raise UnsupportedSignatureError(f"X509SerialNumber is not a number: {serial_text[:40]!r}")
     issuer = issuer_serial.findtext(f"{_D}X509IssuerName") or ""
-    return trust.find(issuer, int(serial_text))
+    return trust.signer(issuer, int(serial_text))
 
 
 def _text_before(element: etree._Element) -> tuple[etree._Element, bool]:
@@ -256,6 +256,21 @@ def find_signature(root: etree._Element) -> etree._Element | None:
 _FAST_BEFORE, _, _FAST_AFTER = _SIGNED_INFO.partition("{digest}")
 _FAST_SHAPE = re.compile(re.escape(_FAST_BEFORE.encode()) + rb"([A-Za-z0-9+/]{43}=)"
                          + re.escape(_FAST_AFTER.encode()))
+# The whole ds:Signature as they write it, in exclusive canonical form: that SignedInfo (its
+# namespace declared once, on ds:Signature), a raw r||s value, and the certificate named by
+# issuer (with no character C14N escapes) and serial. Inside this form SignedInfo is
+# `<ds:SignedInfo>`; on its own, its canonical form is `_SIGNED_INFO` with the same digest.
+_SIGNATURE_OPEN = f'<ds:Signature xmlns:ds="{DS_NS}">'.encode()
+_SIGNATURE_BARE = b"<ds:Signature>"
+_FAST_SIGNATURE = re.compile(
+    re.escape(_SIGNATURE_OPEN)
+    + re.escape(_FAST_BEFORE.replace(f' xmlns:ds="{DS_NS}"', "", 1).encode())
+    + rb"([A-Za-z0-9+/]{43}=)" + re.escape(_FAST_AFTER.encode())
+    + rb"<ds:SignatureValue>([A-Za-z0-9+/]{86}==)</ds:SignatureValue>"
+    rb"<ds:KeyInfo><ds:X509Data><ds:X509IssuerSerial>"
+    rb"<ds:X509IssuerName>([^<&]*)</ds:X509IssuerName>"
+    rb"<ds:X509SerialNumber>([0-9]{1,80})</ds:X509SerialNumber>"
+    rb"</ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo></ds:Signature>")
 
 
 def _expected_digest(signed_info: etree._Element, canonical_si: bytes) -> tuple[bytes, bool]:
@@ -272,6 +287,50 @@ def _expected_digest(signed_info: etree._Element, canonical_si: bytes) -> tuple[
     return _b64(_one(reference, "DigestValue").text, "DigestValue"), exclusive
 
 
+def _check(signer: TrustedSigner, at: datetime | None, value: bytes, canonical_si: bytes,
+           expected: bytes, content: bytes) -> VerifiedSignature:
+    signer.check_valid_at(at)
+    if not raw_ecdsa_verify(signer.public_key, value, canonical_si):
+        raise SignatureMismatchError("SignatureValue does not verify over SignedInfo")
+    if not hmac.compare_digest(expected, content):
+        raise SignatureMismatchError("reference digest does not match the document")
+    return VerifiedSignature(signer.certificate, content)
+
+
+def _verify_usual(root: etree._Element, signature: etree._Element, trust: TrustStore,
+                  at: datetime | None) -> VerifiedSignature | None:
+    """Verify a signature in the usual shape (`_FAST_SIGNATURE`) from two canonical forms,
+    the signature's and the document's; None when it has another shape.
+
+    Where the document's inclusive canonical form holds the signature's rendering once, it
+    is there as the signature element itself (a `<` in text or attributes is always escaped,
+    so those bytes are an element's start tag, and `find_signature` allows one ds:Signature):
+    cut out, the rest is the canonical form of the document without its signature, the
+    enveloped-signature transform's output."""
+    canonical_sig = etree.tostring(signature, method="c14n", exclusive=True,
+                                   with_comments=False)
+    usual = _FAST_SIGNATURE.fullmatch(canonical_sig)
+    if usual is None:
+        return None
+    digest, value, issuer, serial = usual.groups()
+    document = etree.tostring(root.getroottree(), method="c14n", with_comments=False)
+    # inside the document it is rendered as on its own, or with its namespace declared above
+    for rendered in (canonical_sig, _SIGNATURE_BARE + canonical_sig[len(_SIGNATURE_OPEN):]):
+        start = document.find(rendered)
+        if start >= 0:
+            break
+    else:
+        return None  # rendered otherwise (an unused namespace declared in it, say)
+    if document.find(rendered, start + 1) >= 0:
+        return None  # an element of another namespace spelt alike: take the document apart
+    content = hashlib.sha256(document[:start])
+    content.update(document[start + len(rendered):])
+    signer = trust.signer(issuer.decode(), int(serial))
+    canonical_si = _SIGNED_INFO.format(digest=digest.decode()).encode()
+    return _check(signer, at, base64.b64decode(value), canonical_si, base64.b64decode(digest),
+                  content.digest())
+
+
 def verify_document(
     document: bytes | etree._Element, trust: TrustStore, at: datetime | None = None
 ) -> VerifiedSignature:
@@ -280,15 +339,13 @@ def verify_document(
     signature = find_signature(root)
     if signature is None:
         raise SignatureMissingError("document carries no ds:Signature")
+    usual = _verify_usual(root, signature, trust, at)
+    if usual is not None:
+        return usual
     signed_info = _one(signature, "SignedInfo")
     canonical_si = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
     expected, exclusive = _expected_digest(signed_info, canonical_si)
-    cert = _certificate(signature, trust)
-    check_valid_at(cert, at)
+    signer = _signer(signature, trust)
     value = _b64(_one(signature, "SignatureValue").text, "SignatureValue")
-    if not raw_ecdsa_verify(public_p256(cert), value, canonical_si):
-        raise SignatureMismatchError("SignatureValue does not verify over SignedInfo")
-    content = _document_digest(root, signature, exclusive)
-    if not hmac.compare_digest(expected, content):
-        raise SignatureMismatchError("reference digest does not match the document")
-    return VerifiedSignature(cert, content)
+    return _check(signer, at, value, canonical_si, expected,
+                  _document_digest(root, signature, exclusive))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
-from duis import build
+from duis import build, respond
 from duis.codes import DS_NS
 from duis.errors import (
     KeyMaterialError,
@@ -22,7 +22,7 @@ from duis.models import ReadFirmwareVersion
 from duis.requestid import RequestId
 from duis.sign import SigningIdentity, sign_document, verify_document
 from duis.testing.pki import Pki
-from duis.testing.samples import DCC, DEVICE, SUPPLIER
+from duis.testing.samples import DCC, DEVICE, SUPPLIER, sample_responses
 
 D = f"{{{DS_NS}}}"
 
@@ -191,3 +191,54 @@ def test_the_usual_signed_info_is_recognised_without_element_checks(
     with pytest.raises(UnsupportedSignatureError, match="SignatureMethod"):
         verify_document(etree.tostring(root), _trust(pki))
     assert len(calls) == 1
+
+
+def _reworded(signed: bytes, how: str) -> bytes:
+    """The same signed request written another way (none of them the usual shape)."""
+    root = etree.fromstring(signed)
+    if how == "wrapped_value":  # base64 in lines, as many XML signers write it
+        node = root.find(f"{D}Signature/{D}SignatureValue")
+        node.text = "\n" + node.text[:60] + "\n" + node.text[60:] + "\n"
+    elif how == "indented_key_info":  # whitespace outside SignedInfo is signed by nothing
+        root.find(f"{D}Signature/{D}KeyInfo").text = "\n  "
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize("how", ["wrapped_value", "indented_key_info"])
+def test_the_usual_signature_and_its_other_spellings_verify_alike(
+        pki: Pki, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usual signature is checked from two canonical forms, without taking the document
+    apart; written any other way it takes the element-by-element path, to the same result,
+    and with that path alone the usual one verifies the same (signer and signed content)."""
+    from duis import sign
+
+    signed, trust = _signed(pki), _trust(pki)
+    parted: list[object] = []
+    real = sign._document_digest
+    monkeypatch.setattr(sign, "_document_digest",
+                        lambda *a: parted.append(a) or real(*a))
+    usual = verify_document(signed, trust)
+    assert parted == []
+    other = verify_document(_reworded(signed, how), trust)
+    assert len(parted) == 1 and other == usual
+    monkeypatch.setattr(sign, "_verify_usual", lambda *a: None)
+    assert verify_document(signed, trust) == usual
+
+
+def test_a_namespace_declared_where_the_signature_is_is_signed_content(pki: Pki) -> None:
+    """Our requests declare the signature's namespace on the root, DCC responses on the
+    signature: both verify by the usual path, and moving the declaration from one place to
+    the other changes the signed content (the digest fails)."""
+    from duis import sign
+
+    request = _signed(pki)
+    response = respond.sign_response(sample_responses()["warnings"], pki.dcc_xml.identity)
+    for signed, trust in ((request, _trust(pki)), (response, TrustStore.of(
+            [pki.dcc_xml.certificate]))):
+        root = etree.fromstring(signed)
+        assert sign._verify_usual(root, sign.find_signature(root), trust, None) is not None
+    moved = request.replace(f' xmlns:ds="{DS_NS}"'.encode(), b"", 1).replace(
+        b"<ds:Signature>", f'<ds:Signature xmlns:ds="{DS_NS}">'.encode())
+    assert "ds" not in etree.fromstring(moved).nsmap
+    with pytest.raises(SignatureMismatchError, match="digest"):
+        verify_document(moved, _trust(pki))
