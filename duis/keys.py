@@ -140,10 +140,6 @@ class TrustStore:
         """Build a store from PEM or DER certificate files."""
         return cls.of(load_certificate(Path(p).read_bytes()) for p in paths)
 
-    def find(self, issuer_name: str, serial: int) -> x509.Certificate:
-        """The trusted certificate with this issuer and serial, or UntrustedCertificateError."""
-        return self.signer(issuer_name, serial).certificate
-
     def signer(self, issuer_name: str, serial: int) -> TrustedSigner:
         """The trusted certificate with this issuer and serial, prepared for verifying, or
         UntrustedCertificateError."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
@@ -284,29 +285,24 @@ class SqlAlchemyCampaignRepository:
         return {str(reason): int(n) for reason, n in rows}
 
 
-_DUE_QUERIES: dict[tuple[tuple[str, ...], bool], Select[Any] | CompoundSelect[Any]] = {}
-
-
+@functools.cache
 def _due_query(states: tuple[str, ...], locked: bool) -> Select[Any] | CompoundSelect[Any]:
     """The due jobs of each state in `states`, each state's earliest `lim` (so each reads
     only its own stretch of ix_device_jobs_due), as one statement: the states' selects
     joined by UNION ALL (locked rows skipped, on PostgreSQL). Built once per shape."""
-    query = _DUE_QUERIES.get((states, locked))
-    if query is None:
-        branches = []
-        for state in states:
-            branch = (select(device_jobs).where(
-                device_jobs.c.campaign_id == bindparam("c"), device_jobs.c.state == state,
-                device_jobs.c.wave <= bindparam("w"),
-                or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= bindparam("now")))
-                .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(bindparam("lim")))
-            if locked:
-                branch = branch.with_for_update(skip_locked=True)
-            branches.append(branch)
-        query = (branches[0] if len(branches) == 1
-                 else union_all(*(select(b.subquery()) for b in branches)))
-        _DUE_QUERIES[(states, locked)] = query
-    return query
+    branches = []
+    for state in states:
+        branch = (select(device_jobs).where(
+            device_jobs.c.campaign_id == bindparam("c"), device_jobs.c.state == state,
+            device_jobs.c.wave <= bindparam("w"),
+            or_(device_jobs.c.due_at.is_(None), device_jobs.c.due_at <= bindparam("now")))
+            .order_by(device_jobs.c.due_at, device_jobs.c.id).limit(bindparam("lim")))
+        if locked:
+            branch = branch.with_for_update(skip_locked=True)
+        branches.append(branch)
+    if len(branches) == 1:
+        return branches[0]
+    return union_all(*(select(b.subquery()) for b in branches))
 
 
 def _add_count_upsert(dialect: Any) -> Any:
